@@ -1,0 +1,258 @@
+package io.inkflow.schemas.serde;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.inkflow.avro.BatchSubmitted;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.Priority;
+import io.inkflow.avro.RewriteMode;
+import io.inkflow.schemas.SampleEvents;
+import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.schemas.registry.SchemaRegistryClient;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serde;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class AvroSerdeTest {
+  private static EmbeddedSchemaRegistry registry;
+  private static SchemaRegistryClient client;
+  private static Topics topics;
+
+  @BeforeAll
+  static void start() throws Exception {
+    registry = EmbeddedSchemaRegistry.start();
+    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    topics = Topics.create(client, "serde-test.", 1, true);
+  }
+
+  @AfterAll
+  static void stop() {
+    client.close();
+    registry.close();
+  }
+
+  @Test
+  void everyEventRoundTripsThroughTheRegistryOnItsTopic() {
+    List<SpecificRecord> samples = SampleEvents.all();
+    int roundTrips = 0;
+    for (Topic<?, ?> topic : topics.all()) {
+      if (topic.isDeadLetter()) {
+        continue;
+      }
+      SpecificRecord sample = samples.stream()
+          .filter(s -> topic.valueSerde() instanceof AvroSerde<?> && typeOf(topic).isInstance(s))
+          .findFirst().orElseThrow(() -> new AssertionError("no sample event for " + topic.name()));
+      byte[] bytes = serialize(topic, sample);
+      assertThat(bytes[0]).isZero();
+      int id = ByteBuffer.wrap(bytes, 1, 4).getInt();
+      assertThat(client.getById(id).getFullName()).isEqualTo(sample.getSchema().getFullName());
+      assertThat(deserialize(topic, bytes)).isEqualTo(sample);
+      roundTrips++;
+    }
+    assertThat(roundTrips).isEqualTo(samples.size());
+    assertThat(samples.stream().map(s -> s.getClass()).collect(Collectors.toSet())).hasSize(9);
+  }
+
+  @Test
+  void nestedEventsCarryWhatTheyReceived() {
+    assertThat(SampleEvents.scored().getImage().getJob().getRequest().getPrompt()).isEqualTo(SampleEvents.request().getPrompt());
+    assertThat(SampleEvents.badCase().getScored().getImage().getJob().getJobId()).isEqualTo("TEA-003-1");
+  }
+
+  @Test
+  void tombstonesAreNull() {
+    assertThat(topics.promptRequests.valueSerde().deserializer().deserialize(topics.promptRequests.name(), null)).isNull();
+    assertThat(topics.promptRequests.valueSerde().serializer().serialize(topics.promptRequests.name(), null)).isNull();
+  }
+
+  @Test
+  void aNewerReaderWithDefaultedFieldsReadsOlderBytes() throws Exception {
+    // v1 of PromptRequest: before priority, tags and rewriteMode existed.
+    Schema current = PromptRequest.getClassSchema();
+    List<Schema.Field> v1Fields = current.getFields().stream()
+        .filter(f -> !List.of("priority", "tags", "rewriteMode").contains(f.name()))
+        .map(f -> new Schema.Field(f, f.schema()))
+        .toList();
+    Schema v1 = Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, v1Fields);
+    String topic = "evolution-test";
+    int v1Id = client.register(topic + "-value", v1);
+
+    GenericRecord old = new GenericData.Record(v1);
+    old.put("requestId", "old-1");
+    old.put("prompt", "a red circle");
+    old.put("language", new GenericData.EnumSymbol(v1.getField("language").schema(), "EN"));
+    old.put("numImages", 2);
+    old.put("submittedAt", 1_700_000_000_000L);
+    byte[] bytes = wire(v1Id, v1, old);
+
+    AvroDeserializer<PromptRequest> reader = new AvroDeserializer<>(PromptRequest.class, client);
+    PromptRequest read = reader.deserialize(topic, bytes);
+    assertThat(read.getRequestId()).isEqualTo("old-1");
+    assertThat(read.getNumImages()).isEqualTo(2);
+    assertThat(read.getPriority()).isEqualTo(Priority.NORMAL);
+    assertThat(read.getRewriteMode()).isEqualTo(RewriteMode.AUTO);
+    assertThat(read.getTags()).isEmpty();
+
+    // The current schema is a BACKWARD-compatible next version of the subject.
+    int v2Id = client.register(topic + "-value", current);
+    assertThat(v2Id).isNotEqualTo(v1Id);
+  }
+
+  @Test
+  void anIncompatibleSchemaIsRefusedWithAClearError() {
+    String topic = "incompatible-test";
+    AvroSerializer<BatchSubmitted> serializer = new AvroSerializer<>(BatchSubmitted.class, client, true);
+    serializer.serialize(topic, SampleEvents.batch());
+    // A next version that adds a field without a default cannot read the data already written.
+    Schema breaking = SchemaBuilder.record("BatchSubmitted").namespace("io.inkflow.avro").fields()
+        .requiredString("batchId").requiredInt("expectedCount").requiredString("submitter")
+        .requiredString("owner")
+        .endRecord();
+    assertThatThrownBy(() -> client.register(topic + "-value", breaking))
+        .isInstanceOf(io.inkflow.schemas.registry.SchemaRegistryException.IncompatibleSchemaException.class)
+        .hasMessageContaining("HTTP 409")
+        .hasMessageContaining("incompatible-test-value")
+        .hasMessageContaining("owner");
+  }
+
+  @Test
+  void corruptPayloadsRaiseClearSerializationExceptions() throws Exception {
+    String topic = topics.promptRequests.name();
+    var deser = topics.promptRequests.valueSerde().deserializer();
+    byte[] good = topics.promptRequests.valueSerde().serializer().serialize(topic, SampleEvents.request());
+
+    assertThatThrownBy(() -> deser.deserialize(topic, new byte[0]))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("expected at least 5 bytes").hasMessageContaining("found 0");
+    assertThatThrownBy(() -> deser.deserialize(topic, new byte[] {0, 0, 1}))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("found 3");
+
+    byte[] wrongMagic = good.clone();
+    wrongMagic[0] = 7;
+    assertThatThrownBy(() -> deser.deserialize(topic, wrongMagic))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("unknown magic byte 0x07");
+
+    byte[] unknownId = good.clone();
+    ByteBuffer.wrap(unknownId).putInt(1, 987_654);
+    assertThatThrownBy(() -> deser.deserialize(topic, unknownId))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("schema id 987654 is unknown");
+
+    byte[] truncated = Arrays.copyOf(good, good.length - 7);
+    assertThatThrownBy(() -> deser.deserialize(topic, truncated))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("truncated or corrupt");
+
+    byte[] trailing = Arrays.copyOf(good, good.length + 3);
+    assertThatThrownBy(() -> deser.deserialize(topic, trailing))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("3 trailing bytes");
+
+    byte[] otherSchema = topics.batches.valueSerde().serializer().serialize(topics.batches.name(), SampleEvents.batch());
+    assertThatThrownBy(() -> deser.deserialize(topic, otherSchema))
+        .isInstanceOf(SerializationException.class)
+        .hasMessageContaining("io.inkflow.avro.BatchSubmitted, which cannot be read as io.inkflow.avro.PromptRequest");
+
+    byte[] notAvro = "{\"requestId\":\"x\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> deser.deserialize(topic, notAvro))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("magic byte");
+  }
+
+  @Test
+  void aHugeDeclaredLengthFailsWithoutAllocatingIt() throws Exception {
+    String topic = topics.promptRequests.name();
+    byte[] good = topics.promptRequests.valueSerde().serializer().serialize(topic, SampleEvents.request());
+    // requestId is the first field: replace its length with a zig-zag varint claiming ~1 GiB.
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(good, 0, 5);
+    BinaryEncoder enc = EncoderFactory.get().directBinaryEncoder(out, null);
+    enc.writeLong(1L << 30);
+    enc.flush();
+    out.write(new byte[] {'a', 'b', 'c'});
+    var deser = topics.promptRequests.valueSerde().deserializer();
+    assertThatThrownBy(() -> deser.deserialize(topic, out.toByteArray()))
+        .isInstanceOf(SerializationException.class).hasMessageContaining("truncated or corrupt");
+  }
+
+  @Test
+  void randomlyCorruptedPayloadsNeverEscapeAsAnythingButSerializationException() {
+    String topic = topics.generationJobs.name();
+    Serde<io.inkflow.avro.GenerationJob> serde = topics.generationJobs.valueSerde();
+    byte[] good = serde.serializer().serialize(topic, SampleEvents.job());
+    Random random = new Random(7);
+    int decoded = 0;
+    int refused = 0;
+    for (int i = 0; i < 3000; i++) {
+      byte[] bad = good.clone();
+      int flips = 1 + random.nextInt(4);
+      for (int f = 0; f < flips; f++) {
+        // Keep the header so the body, not the id lookup, is what gets exercised.
+        bad[5 + random.nextInt(bad.length - 5)] = (byte) random.nextInt(256);
+      }
+      if (random.nextInt(4) == 0) {
+        bad = Arrays.copyOf(bad, 5 + random.nextInt(bad.length - 5));
+      }
+      try {
+        serde.deserializer().deserialize(topic, bad);
+        decoded++;
+      } catch (SerializationException e) {
+        refused++;
+      }
+    }
+    assertThat(decoded + refused).isEqualTo(3000);
+    assertThat(refused).isGreaterThan(1000);
+  }
+
+  private static Class<?> typeOf(Topic<?, ?> topic) {
+    Object sample = topic.valueSerde();
+    String name = topic.name().substring("serde-test.".length());
+    return switch (name) {
+      case Topics.PROMPT_REQUESTS -> PromptRequest.class;
+      case Topics.BATCHES -> BatchSubmitted.class;
+      case Topics.GENERATION_JOBS -> io.inkflow.avro.GenerationJob.class;
+      case Topics.IMAGES_GENERATED -> io.inkflow.avro.GeneratedImage.class;
+      case Topics.IMAGES_SCORED -> io.inkflow.avro.ScoredImage.class;
+      case Topics.BAD_CASES -> io.inkflow.avro.BadCase.class;
+      case Topics.REQUEST_RESULTS -> io.inkflow.avro.RequestResult.class;
+      case Topics.PREFERENCE_PAIRS -> io.inkflow.avro.PreferencePair.class;
+      case Topics.BATCH_RESULTS -> io.inkflow.avro.BatchResult.class;
+      default -> throw new AssertionError("unexpected topic " + name + " " + sample);
+    };
+  }
+
+  @SuppressWarnings("unchecked")
+  private static byte[] serialize(Topic<?, ?> topic, Object value) {
+    return ((Serde<Object>) topic.valueSerde()).serializer().serialize(topic.name(), value);
+  }
+
+  private static Object deserialize(Topic<?, ?> topic, byte[] bytes) {
+    return topic.valueSerde().deserializer().deserialize(topic.name(), bytes);
+  }
+
+  private static byte[] wire(int id, Schema schema, GenericRecord record) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(0);
+    out.write(ByteBuffer.allocate(4).putInt(id).array());
+    BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+    new GenericDatumWriter<GenericRecord>(schema).write(record, enc);
+    enc.flush();
+    return out.toByteArray();
+  }
+}
