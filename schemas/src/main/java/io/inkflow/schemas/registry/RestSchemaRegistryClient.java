@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -33,7 +33,6 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final RegistryClientConfig config;
-  private final HttpClient http;
   private final String authHeader;
   private final Map<SubjectSchema, Integer> idCache = new ConcurrentHashMap<>();
   private final Map<Integer, Schema> schemaCache = new ConcurrentHashMap<>();
@@ -42,10 +41,6 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
 
   public RestSchemaRegistryClient(RegistryClientConfig config) {
     this.config = config;
-    this.http = HttpClient.newBuilder()
-        .connectTimeout(config.requestTimeout())
-        .followRedirects(HttpClient.Redirect.NORMAL)
-        .build();
     this.authHeader = config.basicAuthUserInfo() == null ? null
         : "Basic " + Base64.getEncoder().encodeToString(config.basicAuthUserInfo().getBytes(StandardCharsets.UTF_8));
   }
@@ -119,7 +114,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
 
   @Override
   public void close() {
-    // java.net.http.HttpClient has no close() on Java 17; its selector thread ends with the client.
+    // HttpURLConnection keeps no threads of ours; pooled keep-alive sockets time out on their own.
     idCache.clear();
     schemaCache.clear();
   }
@@ -144,20 +139,22 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       attempt++;
       URI base = config.urls().get((attempt - 1) % config.urls().size());
       try {
-        HttpResponse<String> response = http.send(request(base, method, path, body), HttpResponse.BodyHandlers.ofString());
-        int status = response.statusCode();
-        if (status < 300) {
-          return response.body() == null || response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+        HttpURLConnection conn = open(base, method, path, body);
+        try {
+          int status = conn.getResponseCode();
+          String text = readBody(conn, status);
+          if (status < 300) {
+            return text.isEmpty() ? JSON.createObjectNode() : JSON.readTree(text);
+          }
+          if (status < 500) {
+            throw clientError(method, path, status, text);
+          }
+          last = new IOException("HTTP " + status + ": " + text);
+        } finally {
+          conn.disconnect();
         }
-        if (status < 500) {
-          throw clientError(method, path, status, response.body());
-        }
-        last = new IOException("HTTP " + status + ": " + response.body());
       } catch (IOException e) {
         last = e;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new SchemaRegistryUnavailableException("interrupted while calling schema registry at " + base, e);
       }
       long pause = backoffMillis(attempt);
       long remaining = (deadline - System.nanoTime()) / 1_000_000;
@@ -184,19 +181,33 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     return Math.max(1, Math.round(base * ThreadLocalRandom.current().nextDouble(0.8, 1.2)));
   }
 
-  private HttpRequest request(URI base, String method, String path, String body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-        .timeout(config.requestTimeout())
-        .header("Accept", CONTENT_TYPE + ", application/json");
+  /** Opens one HTTP exchange (java.net's client: synchronous, no background threads to own). */
+  private HttpURLConnection open(URI base, String method, String path, String body) throws IOException {
+    HttpURLConnection conn = (HttpURLConnection) URI.create(base + path).toURL().openConnection();
+    int timeout = (int) Math.min(Integer.MAX_VALUE, config.requestTimeout().toMillis());
+    conn.setConnectTimeout(timeout);
+    conn.setReadTimeout(timeout);
+    conn.setRequestMethod(method);
+    conn.setRequestProperty("Accept", CONTENT_TYPE + ", application/json");
     if (authHeader != null) {
-      b.header("Authorization", authHeader);
+      conn.setRequestProperty("Authorization", authHeader);
     }
-    if (body == null) {
-      b.method(method, HttpRequest.BodyPublishers.noBody());
-    } else {
-      b.header("Content-Type", CONTENT_TYPE).method(method, HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    if (body != null) {
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      conn.setDoOutput(true);
+      conn.setFixedLengthStreamingMode(bytes.length);
+      conn.setRequestProperty("Content-Type", CONTENT_TYPE);
+      try (OutputStream out = conn.getOutputStream()) {
+        out.write(bytes);
+      }
     }
-    return b.build();
+    return conn;
+  }
+
+  private static String readBody(HttpURLConnection conn, int status) throws IOException {
+    try (InputStream in = status < 400 ? conn.getInputStream() : conn.getErrorStream()) {
+      return in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   private SchemaRegistryException clientError(String method, String path, int status, String body) {

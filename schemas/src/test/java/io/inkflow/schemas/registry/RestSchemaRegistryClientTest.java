@@ -1,11 +1,12 @@
 package io.inkflow.schemas.registry;
 
+import io.inkflow.schemas.ExampleEvents;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.inkflow.avro.PromptRequest;
-import io.inkflow.schemas.SampleEvents;
 import io.inkflow.schemas.serde.AvroSerializer;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -30,7 +31,7 @@ class RestSchemaRegistryClientTest {
     long start = System.nanoTime();
     Throwable thrown = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
       try {
-        serializer.serialize("prompt-requests", SampleEvents.request());
+        serializer.serialize("prompt-requests", ExampleEvents.request());
         return null;
       } catch (RuntimeException e) {
         return e;

@@ -1,5 +1,7 @@
 package io.inkflow.schemas.serde;
 
+import io.inkflow.schemas.ExampleEvents;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,7 +9,6 @@ import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.Priority;
 import io.inkflow.avro.RewriteMode;
-import io.inkflow.schemas.SampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
@@ -54,15 +55,13 @@ class AvroSerdeTest {
 
   @Test
   void everyEventRoundTripsThroughTheRegistryOnItsTopic() {
-    List<SpecificRecord> samples = SampleEvents.all();
+    List<SpecificRecord> samples = ExampleEvents.all();
     int roundTrips = 0;
     for (Topic<?, ?> topic : topics.all()) {
       if (topic.isDeadLetter()) {
         continue;
       }
-      SpecificRecord sample = samples.stream()
-          .filter(s -> topic.valueSerde() instanceof AvroSerde<?> && typeOf(topic).isInstance(s))
-          .findFirst().orElseThrow(() -> new AssertionError("no sample event for " + topic.name()));
+      SpecificRecord sample = ExampleEvents.of(((AvroSerde<?>) topic.valueSerde()).type());
       byte[] bytes = serialize(topic, sample);
       assertThat(bytes[0]).isZero();
       int id = ByteBuffer.wrap(bytes, 1, 4).getInt();
@@ -76,8 +75,8 @@ class AvroSerdeTest {
 
   @Test
   void nestedEventsCarryWhatTheyReceived() {
-    assertThat(SampleEvents.scored().getImage().getJob().getRequest().getPrompt()).isEqualTo(SampleEvents.request().getPrompt());
-    assertThat(SampleEvents.badCase().getScored().getImage().getJob().getJobId()).isEqualTo("TEA-003-1");
+    assertThat(ExampleEvents.scored().getImage().getJob().getRequest().getPrompt()).isEqualTo(ExampleEvents.request().getPrompt());
+    assertThat(ExampleEvents.badCase().getScored().getImage().getJob().getJobId()).isEqualTo("TEA-003-1");
   }
 
   @Test
@@ -123,7 +122,7 @@ class AvroSerdeTest {
   void anIncompatibleSchemaIsRefusedWithAClearError() {
     String topic = "incompatible-test";
     AvroSerializer<BatchSubmitted> serializer = new AvroSerializer<>(BatchSubmitted.class, client, true);
-    serializer.serialize(topic, SampleEvents.batch());
+    serializer.serialize(topic, ExampleEvents.batch());
     // A next version that adds a field without a default cannot read the data already written.
     Schema breaking = SchemaBuilder.record("BatchSubmitted").namespace("io.inkflow.avro").fields()
         .requiredString("batchId").requiredInt("expectedCount").requiredString("submitter")
@@ -140,7 +139,7 @@ class AvroSerdeTest {
   void corruptPayloadsRaiseClearSerializationExceptions() throws Exception {
     String topic = topics.promptRequests.name();
     var deser = topics.promptRequests.valueSerde().deserializer();
-    byte[] good = topics.promptRequests.valueSerde().serializer().serialize(topic, SampleEvents.request());
+    byte[] good = topics.promptRequests.valueSerde().serializer().serialize(topic, ExampleEvents.request());
 
     assertThatThrownBy(() -> deser.deserialize(topic, new byte[0]))
         .isInstanceOf(SerializationException.class).hasMessageContaining("expected at least 5 bytes").hasMessageContaining("found 0");
@@ -165,7 +164,7 @@ class AvroSerdeTest {
     assertThatThrownBy(() -> deser.deserialize(topic, trailing))
         .isInstanceOf(SerializationException.class).hasMessageContaining("3 trailing bytes");
 
-    byte[] otherSchema = topics.batches.valueSerde().serializer().serialize(topics.batches.name(), SampleEvents.batch());
+    byte[] otherSchema = topics.batches.valueSerde().serializer().serialize(topics.batches.name(), ExampleEvents.batch());
     assertThatThrownBy(() -> deser.deserialize(topic, otherSchema))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("io.inkflow.avro.BatchSubmitted, which cannot be read as io.inkflow.avro.PromptRequest");
@@ -178,7 +177,7 @@ class AvroSerdeTest {
   @Test
   void aHugeDeclaredLengthFailsWithoutAllocatingIt() throws Exception {
     String topic = topics.promptRequests.name();
-    byte[] good = topics.promptRequests.valueSerde().serializer().serialize(topic, SampleEvents.request());
+    byte[] good = topics.promptRequests.valueSerde().serializer().serialize(topic, ExampleEvents.request());
     // requestId is the first field: replace its length with a zig-zag varint claiming ~1 GiB.
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(good, 0, 5);
@@ -195,7 +194,7 @@ class AvroSerdeTest {
   void randomlyCorruptedPayloadsNeverEscapeAsAnythingButSerializationException() {
     String topic = topics.generationJobs.name();
     Serde<io.inkflow.avro.GenerationJob> serde = topics.generationJobs.valueSerde();
-    byte[] good = serde.serializer().serialize(topic, SampleEvents.job());
+    byte[] good = serde.serializer().serialize(topic, ExampleEvents.job());
     Random random = new Random(7);
     int decoded = 0;
     int refused = 0;
@@ -218,23 +217,6 @@ class AvroSerdeTest {
     }
     assertThat(decoded + refused).isEqualTo(3000);
     assertThat(refused).isGreaterThan(1000);
-  }
-
-  private static Class<?> typeOf(Topic<?, ?> topic) {
-    Object sample = topic.valueSerde();
-    String name = topic.name().substring("serde-test.".length());
-    return switch (name) {
-      case Topics.PROMPT_REQUESTS -> PromptRequest.class;
-      case Topics.BATCHES -> BatchSubmitted.class;
-      case Topics.GENERATION_JOBS -> io.inkflow.avro.GenerationJob.class;
-      case Topics.IMAGES_GENERATED -> io.inkflow.avro.GeneratedImage.class;
-      case Topics.IMAGES_SCORED -> io.inkflow.avro.ScoredImage.class;
-      case Topics.BAD_CASES -> io.inkflow.avro.BadCase.class;
-      case Topics.REQUEST_RESULTS -> io.inkflow.avro.RequestResult.class;
-      case Topics.PREFERENCE_PAIRS -> io.inkflow.avro.PreferencePair.class;
-      case Topics.BATCH_RESULTS -> io.inkflow.avro.BatchResult.class;
-      default -> throw new AssertionError("unexpected topic " + name + " " + sample);
-    };
   }
 
   @SuppressWarnings("unchecked")

@@ -23,11 +23,14 @@ import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 
-/** One fully populated event of every type, chained as the pipeline nests them. */
-public final class SampleEvents {
+/**
+ * One fully populated example of every event, chained as the pipeline nests them: for the local
+ * stack's self-check, documentation and tests.
+ */
+public final class ExampleEvents {
   public static final Instant T0 = Instant.parse("2026-11-25T12:00:00Z");
 
-  private SampleEvents() {}
+  private ExampleEvents() {}
 
   public static PromptRequest request() {
     return PromptRequest.newBuilder()
@@ -146,6 +149,12 @@ public final class SampleEvents {
     return BatchResult.newBuilder().setBatchId("catalog-1").setExpectedCount(12).setCompleted(10).setPartial(1)
         .setRejected(1).setImagesGenerated(40).setBadCases(3)
         .setManifestUri("s3://inkflow-images/manifests/catalog-1/manifest.jsonl").setCompletedAt(T0.plusSeconds(60)).build();
+  }
+
+  /** The example of a given event type. */
+  public static <T extends SpecificRecord> T of(Class<T> type) {
+    return all().stream().filter(type::isInstance).map(type::cast).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no example event of type " + type.getName()));
   }
 
   /** Every event type, once. */

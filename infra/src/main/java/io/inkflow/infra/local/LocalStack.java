@@ -1,0 +1,187 @@
+package io.inkflow.infra.local;
+
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.CompatibilityLevel;
+import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
+
+/**
+ * The whole local stack in one JVM: a KRaft Kafka node, the schema registry and an S3 server, with
+ * every catalogue topic and the images bucket created. Closing stops them in reverse order and, for a
+ * temporary data directory, deletes it.
+ */
+public final class LocalStack implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
+
+  private final LocalStackConfig config;
+  private final Path dataDir;
+  private final boolean ownsDataDir;
+  private final Deque<AutoCloseable> started = new ArrayDeque<>();
+  private EmbeddedKafka kafka;
+  private EmbeddedSchemaRegistry registry;
+  private EmbeddedS3 s3;
+  private RestSchemaRegistryClient registryClient;
+  private Topics topics;
+  private long startMillis;
+
+  private LocalStack(LocalStackConfig config, Path dataDir, boolean ownsDataDir) {
+    this.config = config;
+    this.dataDir = dataDir;
+    this.ownsDataDir = ownsDataDir;
+  }
+
+  /** Starts everything; on any failure stops what already started and rethrows. */
+  public static LocalStack start(LocalStackConfig config) {
+    long t0 = System.nanoTime();
+    Path dir;
+    boolean owns = config.dataDir() == null;
+    try {
+      dir = owns ? Files.createTempDirectory("inkflow-local-") : Files.createDirectories(config.dataDir());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create local stack data directory", e);
+    }
+    LocalStack stack = new LocalStack(config, dir, owns);
+    try {
+      stack.startAll();
+    } catch (Exception e) {
+      stack.close();
+      throw e instanceof RuntimeException re ? re : new IllegalStateException("local stack failed to start: " + e, e);
+    }
+    stack.startMillis = (System.nanoTime() - t0) / 1_000_000;
+    log.info("local stack up in {} ms: {}", stack.startMillis, stack.connection());
+    return stack;
+  }
+
+  private void startAll() throws Exception {
+    kafka = EmbeddedKafka.start(dataDir, config.kafkaPort(), config.controllerPort(), config.startTimeout());
+    started.push(kafka);
+    registry = EmbeddedSchemaRegistry.start(config.registryPort(), CompatibilityLevel.BACKWARD,
+        dataDir.resolve("registry/schemas.jsonl"));
+    started.push(registry);
+    s3 = EmbeddedS3.start(config.s3Port(), config.s3Storage(), dataDir.resolve("s3"), config.s3AccessKey(), config.s3SecretKey());
+    started.push(s3);
+    registryClient = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    started.push(registryClient);
+    topics = Topics.create(registryClient, config.topicPrefix(), config.partitions(), true);
+    createTopics();
+    createBucket();
+  }
+
+  private void createTopics() throws InterruptedException, ExecutionException, TimeoutException {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+      List<NewTopic> missing = topics.all().stream()
+          .filter(t -> !existing.contains(t.name()))
+          .map(t -> t.newTopic((short) 1))
+          .toList();
+      if (!missing.isEmpty()) {
+        admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+      }
+      log.info("topics ready: {} created, {} existed", missing.size(), topics.all().size() - missing.size());
+    }
+  }
+
+  private void createBucket() {
+    try (S3Client client = connection().s3Client()) {
+      client.createBucket(b -> b.bucket(config.bucket()));
+    } catch (BucketAlreadyOwnedByYouException e) {
+      log.debug("bucket {} already exists", config.bucket());
+    }
+  }
+
+  /** Where clients connect. */
+  public ConnectionSettings connection() {
+    return new ConnectionSettings(kafka.bootstrapServers(), registry.url(), s3.endpoint(), config.bucket(),
+        config.s3AccessKey(), config.s3SecretKey());
+  }
+
+  /** The catalogue the stack created, with serdes on the stack's registry. */
+  public Topics topics() {
+    return topics;
+  }
+
+  /** All ports the stack listens on. */
+  public List<Integer> ports() {
+    return List.of(kafka.brokerPort(), kafka.controllerPort(), registry.port(), s3.port());
+  }
+
+  public long startMillis() {
+    return startMillis;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  public EmbeddedSchemaRegistry registry() {
+    return registry;
+  }
+
+  public EmbeddedS3 s3() {
+    return s3;
+  }
+
+  public EmbeddedKafka kafka() {
+    return kafka;
+  }
+
+  @Override
+  public void close() {
+    RuntimeException failure = null;
+    while (!started.isEmpty()) {
+      AutoCloseable c = started.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("stopping {} failed", c.getClass().getSimpleName(), e);
+        if (failure == null) {
+          failure = new IllegalStateException("stopping the local stack failed", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (ownsDataDir) {
+      deleteRecursively(dataDir);
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      log.warn("could not delete {}: {}", dir, e.toString());
+    }
+  }
+}
