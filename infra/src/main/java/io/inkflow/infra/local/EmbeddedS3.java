@@ -18,10 +18,12 @@ public final class EmbeddedS3 implements AutoCloseable {
   public enum Storage { TRANSIENT, FILESYSTEM }
 
   private final S3Proxy proxy;
+  private final BlobStore store;
   private final URI endpoint;
 
-  private EmbeddedS3(S3Proxy proxy, URI endpoint) {
+  private EmbeddedS3(S3Proxy proxy, BlobStore store, URI endpoint) {
     this.proxy = proxy;
+    this.store = store;
     this.endpoint = endpoint;
   }
 
@@ -53,12 +55,19 @@ public final class EmbeddedS3 implements AutoCloseable {
         .jettyMaxThreads(16)
         .build();
     proxy.start();
-    EmbeddedS3 s3 = new EmbeddedS3(proxy, endpoint);
+    EmbeddedS3 s3 = new EmbeddedS3(proxy, store, endpoint);
     if (!"STARTED".equals(proxy.getState())) {
       s3.close();
       throw new IllegalStateException("s3proxy on " + endpoint + " did not start: state " + proxy.getState());
     }
     return s3;
+  }
+
+  /** Creates a bucket unless it exists, directly in the store (no HTTP client needed at start-up). */
+  public void createBucket(String bucket) {
+    if (!store.containerExists(bucket)) {
+      store.createContainer(bucket);
+    }
   }
 
   public URI endpoint() {

@@ -15,6 +15,8 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,8 +27,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 
 /**
  * The whole local stack in one JVM: a KRaft Kafka node, the schema registry and an S3 server, with
@@ -76,18 +76,60 @@ public final class LocalStack implements AutoCloseable {
   }
 
   private void startAll() throws Exception {
-    kafka = EmbeddedKafka.start(dataDir, config.kafkaPort(), config.controllerPort(), config.startTimeout());
-    started.push(kafka);
-    registry = EmbeddedSchemaRegistry.start(config.registryPort(), CompatibilityLevel.BACKWARD,
-        dataDir.resolve("registry/schemas.jsonl"));
-    started.push(registry);
-    s3 = EmbeddedS3.start(config.s3Port(), config.s3Storage(), dataDir.resolve("s3"), config.s3AccessKey(), config.s3SecretKey());
-    started.push(s3);
+    // The registry and S3 server start on another thread while the broker boots: start-up is mostly
+    // the broker waiting on itself, so this hides their start time.
+    CompletableFuture<EmbeddedSchemaRegistry> registryStart = CompletableFuture.supplyAsync(() -> {
+      try {
+        return EmbeddedSchemaRegistry.start(config.registryPort(), CompatibilityLevel.BACKWARD, dataDir.resolve("registry/schemas.jsonl"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("schema registry failed to start on port " + config.registryPort(), e);
+      }
+    });
+    CompletableFuture<EmbeddedS3> s3Start = CompletableFuture.supplyAsync(() -> {
+      try {
+        EmbeddedS3 server = EmbeddedS3.start(config.s3Port(), config.s3Storage(), dataDir.resolve("s3"), config.s3AccessKey(), config.s3SecretKey());
+        server.createBucket(config.bucket());
+        return server;
+      } catch (Exception e) {
+        throw new IllegalStateException("S3 server failed to start on port " + config.s3Port() + ": " + e.getMessage(), e);
+      }
+    });
+    try {
+      kafka = EmbeddedKafka.start(dataDir, config.kafkaPort(), config.controllerPort(), config.startTimeout());
+      started.push(kafka);
+    } finally {
+      // Whatever happened to the broker, own what the other thread started so close() stops it.
+      registry = join(registryStart);
+      s3 = join(s3Start);
+    }
+    if (registry == null || s3 == null) {
+      throw new IllegalStateException("local stack failed to start", firstFailure(registryStart, s3Start));
+    }
     registryClient = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
     started.push(registryClient);
     topics = Topics.create(registryClient, config.topicPrefix(), config.partitions(), true);
     createTopics();
-    createBucket();
+  }
+
+  private <T extends AutoCloseable> T join(CompletableFuture<T> future) {
+    try {
+      T value = future.join();
+      started.push(value);
+      return value;
+    } catch (CompletionException e) {
+      return null;
+    }
+  }
+
+  private static Throwable firstFailure(CompletableFuture<?>... futures) {
+    for (CompletableFuture<?> f : futures) {
+      try {
+        f.join();
+      } catch (CompletionException e) {
+        return e.getCause();
+      }
+    }
+    return null;
   }
 
   private void createTopics() throws InterruptedException, ExecutionException, TimeoutException {
@@ -101,14 +143,6 @@ public final class LocalStack implements AutoCloseable {
         admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
       }
       log.info("topics ready: {} created, {} existed", missing.size(), topics.all().size() - missing.size());
-    }
-  }
-
-  private void createBucket() {
-    try (S3Client client = connection().s3Client()) {
-      client.createBucket(b -> b.bucket(config.bucket()));
-    } catch (BucketAlreadyOwnedByYouException e) {
-      log.debug("bucket {} already exists", config.bucket());
     }
   }
 

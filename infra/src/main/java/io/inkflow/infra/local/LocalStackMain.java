@@ -51,7 +51,7 @@ public final class LocalStackMain {
     long totalMs = (System.nanoTime() - t0) / 1_000_000;
     result.failures().forEach(f -> System.out.println("  failed: " + f));
     System.out.printf("self-check %s: started in %d ms, %d/%d topics produced+consumed, s3 put+get %s, stopped, %d ms in all%n",
-        result.ok() ? "OK" : "FAILED", startMs, result.topicsChecked(), 12, result.s3Ok() ? "ok" : "failed", totalMs);
+        result.ok() ? "OK" : "FAILED", startMs, result.topicsChecked(), result.topicsTotal(), result.s3Ok() ? "ok" : "failed", totalMs);
     return result.ok() ? 0 : 1;
   }
 

@@ -8,10 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -20,7 +24,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -33,9 +38,9 @@ public final class SelfCheck {
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(15);
 
   /** What the check did. */
-  public record Result(int topicsChecked, List<String> failures, boolean s3Ok) {
+  public record Result(int topicsChecked, int topicsTotal, List<String> failures, boolean s3Ok) {
     public boolean ok() {
-      return failures.isEmpty() && s3Ok;
+      return failures.isEmpty() && s3Ok && topicsChecked == topicsTotal;
     }
   }
 
@@ -43,16 +48,8 @@ public final class SelfCheck {
 
   public static Result run(LocalStack stack) {
     List<String> failures = new ArrayList<>();
-    int checked = 0;
     ConnectionSettings conn = stack.connection();
-    for (Topic<?, ?> topic : stack.topics().all()) {
-      try {
-        checkTopic(conn.bootstrapServers(), topic);
-        checked++;
-      } catch (Exception e) {
-        failures.add(topic.name() + ": " + e.getMessage());
-      }
-    }
+    int checked = checkTopics(conn.bootstrapServers(), stack.topics().all(), failures);
     boolean s3Ok = false;
     try (S3Client s3 = conn.s3Client()) {
       String key = "self-check/" + UUID.randomUUID() + ".txt";
@@ -67,57 +64,91 @@ public final class SelfCheck {
     } catch (RuntimeException e) {
       failures.add("s3: " + e);
     }
-    return new Result(checked, failures, s3Ok);
+    return new Result(checked, stack.topics().all().size(), failures, s3Ok);
   }
 
-  @SuppressWarnings("unchecked")
-  private static <K, V> void checkTopic(String bootstrap, Topic<K, V> topic) throws Exception {
-    K key;
-    V value;
-    if (topic.isDeadLetter()) {
-      key = (K) "self-check".getBytes(StandardCharsets.UTF_8);
-      value = (V) new byte[] {0, 0, 0, 0, 1, 42};
-    } else {
-      key = (K) "self-check";
-      value = (V) ExampleEvents.of(((AvroSerde<?>) topic.valueSerde()).type());
-    }
-    Serializer<K> ks = topic.keySerde().serializer();
-    Serializer<V> vs = topic.valueSerde().serializer();
-    RecordMetadata meta;
-    try (KafkaProducer<K, V> producer = new KafkaProducer<>(Map.of(
+  /** A record as written: which topic, the typed key and value, and where it landed. */
+  private record Written(Topic<?, ?> topic, Object key, Object value, long offset) {}
+
+  /**
+   * Writes one record to partition 0 of every topic through the topic's serdes, then reads each back
+   * and decodes it with the same serdes. Returns how many topics round-tripped.
+   */
+  private static int checkTopics(String bootstrap, List<Topic<?, ?>> topics, List<String> failures) {
+    Map<TopicPartition, Written> written = new HashMap<>();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
-        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000), ks, vs)) {
-      ProducerRecord<K, V> record = new ProducerRecord<>(topic.name(), 0, key, value);
-      if (topic.isDeadLetter()) {
-        DeadLetterHeaders.of("SELF_CHECK", "local stack self-check", "local-up", 1, topic.name(), 0, 0)
-            .forEach(h -> record.headers().add(h));
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000), new ByteArraySerializer(), new ByteArraySerializer())) {
+      Map<Topic<?, ?>, Future<RecordMetadata>> sends = new LinkedHashMap<>();
+      Map<Topic<?, ?>, Object[]> sent = new HashMap<>();
+      for (Topic<?, ?> topic : topics) {
+        try {
+          Object key = topic.isDeadLetter() ? "self-check".getBytes(StandardCharsets.UTF_8) : "self-check";
+          Object value = topic.isDeadLetter() ? new byte[] {0, 0, 0, 0, 1, 42}
+              : ExampleEvents.of(((AvroSerde<?>) topic.valueSerde()).type());
+          ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic.name(), 0,
+              serialize(topic.keySerde().serializer(), topic.name(), key),
+              serialize(topic.valueSerde().serializer(), topic.name(), value));
+          if (topic.isDeadLetter()) {
+            DeadLetterHeaders.of("SELF_CHECK", "local stack self-check", "local-up", 1, topic.name(), 0, 0)
+                .forEach(h -> record.headers().add(h));
+          }
+          sends.put(topic, producer.send(record));
+          sent.put(topic, new Object[] {key, value});
+        } catch (RuntimeException e) {
+          failures.add(topic.name() + ": produce failed: " + e.getMessage());
+        }
       }
-      meta = producer.send(record).get();
+      for (Map.Entry<Topic<?, ?>, Future<RecordMetadata>> e : sends.entrySet()) {
+        try {
+          RecordMetadata meta = e.getValue().get(15, TimeUnit.SECONDS);
+          Object[] kv = sent.get(e.getKey());
+          written.put(new TopicPartition(meta.topic(), meta.partition()), new Written(e.getKey(), kv[0], kv[1], meta.offset()));
+        } catch (Exception ex) {
+          failures.add(e.getKey().name() + ": produce failed: " + ex);
+        }
+      }
     }
-    Deserializer<K> kd = topic.keySerde().deserializer();
-    Deserializer<V> vd = topic.valueSerde().deserializer();
-    TopicPartition tp = new TopicPartition(topic.name(), 0);
-    try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(Map.of(
+    int ok = 0;
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), kd, vd)) {
-      consumer.assign(List.of(tp));
-      consumer.seek(tp, meta.offset());
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      consumer.assign(written.keySet());
+      written.forEach((tp, w) -> consumer.seek(tp, w.offset()));
+      Map<TopicPartition, Written> pending = new HashMap<>(written);
       long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-      while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<K, V> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.offset() == meta.offset()) {
-            if (!sameValue(r.value(), value) || !sameValue(r.key(), key)) {
-              throw new IllegalStateException("read back a different record at offset " + r.offset());
+      while (!pending.isEmpty() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+          Written w = pending.get(tp);
+          if (w == null || r.offset() != w.offset()) {
+            continue;
+          }
+          pending.remove(tp);
+          try {
+            Object key = w.topic().keySerde().deserializer().deserialize(r.topic(), r.key());
+            Object value = w.topic().valueSerde().deserializer().deserialize(r.topic(), r.value());
+            if (sameValue(key, w.key()) && sameValue(value, w.value())) {
+              ok++;
+            } else {
+              failures.add(r.topic() + ": read back a different record at offset " + r.offset());
             }
-            return;
+          } catch (RuntimeException e) {
+            failures.add(r.topic() + ": cannot decode the record read back: " + e.getMessage());
           }
         }
       }
-      throw new IllegalStateException("record at offset " + meta.offset() + " not read back within " + READ_TIMEOUT.toSeconds() + " s");
+      pending.keySet().forEach(tp -> failures.add(tp.topic() + ": record not read back within " + READ_TIMEOUT.toSeconds() + " s"));
     }
+    return ok;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static byte[] serialize(Serializer<?> serializer, String topic, Object value) {
+    return ((Serializer<Object>) serializer).serialize(topic, value);
   }
 
   private static boolean sameValue(Object a, Object b) {

@@ -1,0 +1,40 @@
+# Shared helpers for scripts/: locate the repo, make sure Java 17 + Maven exist, build when stale.
+# Sourced, not run.
+set -euo pipefail
+
+INKFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# Installs a JDK 17 and Maven from Debian's packages when either is missing (CI and fresh machines).
+inkflow_ensure_toolchain() {
+  if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing openjdk-17-jdk-headless and maven with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null
+  else
+    echo "inkflow needs Java 17 and Maven 3.8+ on PATH" >&2
+    exit 1
+  fi
+}
+
+# Builds and installs the modules (tests skipped) when any source or pom is newer than the last build.
+inkflow_build() {
+  inkflow_ensure_toolchain
+  local stamp="$INKFLOW_ROOT/infra/target/classpath.txt"
+  if [ -f "$stamp" ] && [ -z "$(find "$INKFLOW_ROOT" -path "$INKFLOW_ROOT/.git" -prune -o \
+        \( -name pom.xml -o -path '*/src/main/*' -o -path '*/infra/models/*' \) -newer "$stamp" -print -quit)" ]; then
+    return
+  fi
+  echo "building inkflow (mvn install -DskipTests) ..." >&2
+  (cd "$INKFLOW_ROOT" && mvn -B -q -DskipTests install) >&2
+}
+
+# The runtime classpath of the infra module (which depends on every other module).
+inkflow_classpath() {
+  echo "$INKFLOW_ROOT/infra/target/classes:$(cat "$INKFLOW_ROOT/infra/target/classpath.txt")"
+}
+
+# JVM flags for the local stack and services: a bounded heap and the serial collector suit 2 cores.
+INKFLOW_JAVA_OPTS="${INKFLOW_JAVA_OPTS:--Xms64m -Xmx512m -XX:+UseSerialGC}"
