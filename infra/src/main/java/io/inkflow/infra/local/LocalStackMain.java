@@ -63,6 +63,8 @@ public final class LocalStackMain {
       log.info("stopping local stack");
       try {
         stack.close();
+        System.out.println("inkflow local stack stopped");
+        System.out.flush();
       } finally {
         stopped.countDown();
       }

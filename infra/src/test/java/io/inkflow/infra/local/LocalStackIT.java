@@ -3,14 +3,28 @@ package io.inkflow.infra.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LocalStackIT {
 
@@ -58,23 +72,81 @@ class LocalStackIT {
   }
 
   @Test
-  void aConfiguredDataDirectoryKeepsTopicsAndSchemasAcrossRestarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+  void aConfiguredDataDirectoryKeepsTopicsAndSchemasAcrossRestarts(@TempDir Path dir) {
     LocalStackConfig config = new LocalStackConfig(dir, 0, 0, 0, 0, EmbeddedS3.Storage.FILESYSTEM,
         LocalStackConfig.DEFAULT_BUCKET, "k", "secret-key", "", 1, Duration.ofSeconds(60));
     int schemaId;
     try (LocalStack stack = LocalStack.start(config)) {
       assertThat(SelfCheck.run(stack).ok()).isTrue();
       schemaId = new io.inkflow.schemas.registry.RestSchemaRegistryClient(
-          io.inkflow.schemas.registry.RegistryClientConfig.of(stack.registry().url()))
-          .register("prompt-requests-value", io.inkflow.avro.PromptRequest.getClassSchema());
+          RegistryClientConfig.of(stack.registry().url()))
+          .register("prompt-requests-value", PromptRequest.getClassSchema());
     }
     try (LocalStack stack = LocalStack.start(config)) {
       assertThat(SelfCheck.run(stack).ok()).isTrue();
       assertThat(new io.inkflow.schemas.registry.RestSchemaRegistryClient(
-          io.inkflow.schemas.registry.RegistryClientConfig.of(stack.registry().url())).getById(schemaId))
-          .isEqualTo(io.inkflow.avro.PromptRequest.getClassSchema());
+          RegistryClientConfig.of(stack.registry().url())).getById(schemaId))
+          .isEqualTo(PromptRequest.getClassSchema());
     }
     assertThat(dir.resolve("kafka/meta.properties")).exists();
+  }
+
+  @Test
+  void topicsAreCreatedWithTheCataloguesPartitionsAndConfigs() throws Exception {
+    try (LocalStack stack = LocalStack.start(LocalStackConfig.ephemeral().withTopicPrefix("cfg."));
+         Admin admin = Admin.create(Map.of(
+             "bootstrap.servers", stack.connection().bootstrapServers()))) {
+      for (Topic<?, ?> topic : stack.topics().all()) {
+        assertThat(topic.name()).startsWith("cfg.");
+        var description = admin.describeTopics(List.of(topic.name())).allTopicNames().get().get(topic.name());
+        assertThat(description.partitions()).hasSize(topic.partitions());
+        var resource = new org.apache.kafka.common.config.ConfigResource(
+            ConfigResource.Type.TOPIC, topic.name());
+        var config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+        topic.configs().forEach((k, v) -> assertThat(config.get(k).value()).as(topic.name() + " " + k).isEqualTo(v));
+      }
+      assertThat(stack.topics().requestResults.configs()).containsEntry("cleanup.policy", "compact");
+      assertThat(stack.topics().promptRequestsDlq.partitions()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void localUpStopsCleanlyOnSigterm() throws Exception {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx512m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+        LocalStackMain.class.getName());
+    pb.environment().put("INKFLOW_KAFKA_PORT", "0");
+    pb.environment().put("INKFLOW_CONTROLLER_PORT", "0");
+    pb.environment().put("INKFLOW_REGISTRY_PORT", "0");
+    pb.environment().put("INKFLOW_S3_PORT", "0");
+    pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+    Process process = pb.start();
+    try (var out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      List<String> lines = new ArrayList<>();
+      String line;
+      while ((line = out.readLine()) != null && !line.startsWith("export AWS_SECRET_ACCESS_KEY")) {
+        lines.add(line);
+      }
+      // The child runs on the test classpath, so its logs share stdout with the settings it prints.
+      assertThat(lines).anyMatch(l -> l.startsWith("inkflow local stack ready in"));
+      String bootstrap = lines.stream().filter(l -> l.startsWith("export INKFLOW_BOOTSTRAP_SERVERS=")).findFirst().orElseThrow()
+          .substring("export INKFLOW_BOOTSTRAP_SERVERS=".length());
+      int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+      assertThat(canBind(port)).isFalse();
+
+      process.toHandle().destroy(); // SIGTERM, keeping our end of its stdout open
+      List<String> after = new ArrayList<>();
+      while ((line = out.readLine()) != null) {
+        after.add(line);
+      }
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("exited within 30 s of SIGTERM").isTrue();
+      // The shutdown hook closed the stack; 143 (128 + SIGTERM) is the JVM's status for a signalled exit.
+      assertThat(after).contains("inkflow local stack stopped");
+      assertThat(process.exitValue()).isEqualTo(143);
+      assertThat(canBind(port)).isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
   }
 
   private static boolean canBind(int port) {
