@@ -8,6 +8,7 @@ Writes, byte-reproducibly (fixed seeds, deterministic export):
   infra/models/tiny-reward/           reward pack (aesthetic, alignment, OCR text rendering)
   inference/src/main/resources/io/inkflow/inference/runtime/cuda-probe.onnx
   inference/src/main/resources/io/inkflow/inference/bench/null-transformer.onnx
+  inference/src/test/resources/io/inkflow/inference/bad-graphs/latents-rank3.onnx
 each pack with golden input/output tensors for every graph and end-to-end cases.
 """
 
@@ -497,6 +498,21 @@ def write_resources():
     onnx.save(model, os.path.join(res, "bench", "null-transformer.onnx"))
 
 
+def write_test_graphs():
+    """Deliberately wrong graphs for the Java bad-pack tests."""
+    out = os.path.join(REPO, "inference", "src", "test", "resources", "io", "inkflow", "inference", "bad-graphs")
+    os.makedirs(out, exist_ok=True)
+    # A "VAE decoder" whose latents input has rank 3 instead of 4.
+    latents = helper.make_tensor_value_info("latents", TensorProto.FLOAT, ["batch", 4, "latent_height"])
+    image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 4, "latent_height"])
+    graph = helper.make_graph([helper.make_node("Identity", ["latents"], ["image"])], "latents_rank3",
+                              [latents], [image])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", packio.OPSET)], producer_name="inkflow")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(out, "latents-rank3.onnx"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(REPO, "infra", "models"))
@@ -507,6 +523,7 @@ def main():
     write_mmdit_pack(args.out, vocab)
     write_reward_pack(args.out, vocab)
     write_resources()
+    write_test_graphs()
     print("vocabulary: %d tokens; packs written to %s" % (len(vocab), args.out))
 
 

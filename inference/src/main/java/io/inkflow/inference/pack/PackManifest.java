@@ -1,0 +1,167 @@
+package io.inkflow.inference.pack;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The manifest ({@code pack.json}) of an {@code mmdit-flow} text-to-image pack.
+ *
+ * <p>Reading it opens no ONNX session, so the prompt-engineering stream can resolve sizes, steps,
+ * guidance and lengths from it (with {@link io.inkflow.inference.text.PackTokenizer} for token
+ * counts) while only workers load the graphs. The format is documented in the module README.
+ *
+ * @param dir the pack folder (absolute)
+ * @param id pack id, e.g. {@code tiny-mmdit-flow}
+ * @param version pack version
+ * @param family always {@value #FAMILY}
+ * @param description free text
+ * @param precision float precision of the graphs' inputs and outputs
+ * @param tokenizer the prompt tokenizer
+ * @param glyphMaxLength ByT5 glyph ids per row (UTF-8 bytes of all glyph texts plus separators)
+ * @param latent latent space
+ * @param baseResolution pixels on the side of the square the model was (mostly) trained at; the
+ *     centre of its patch grid anchors the scaled 2D RoPE positions
+ * @param buckets sizes the pack generates at
+ * @param scheduler sampler defaults and accepted ranges
+ * @param promptRewrite what the PE stream may do to prompts
+ * @param graphs the graphs by role: {@value #TEXT_ENCODER}, {@value #GLYPH_ENCODER},
+ *     {@value #TRANSFORMER}, {@value #VAE_DECODER}
+ */
+public record PackManifest(Path dir, String id, String version, String family, String description,
+    Precision precision, TokenizerSpec tokenizer, int glyphMaxLength, LatentSpec latent,
+    int baseResolution, List<Bucket> buckets, SchedulerSpec scheduler, RewritePolicy promptRewrite,
+    Map<String, GraphSpec> graphs) {
+
+  public static final String FAMILY = "mmdit-flow";
+  public static final String TEXT_ENCODER = "textEncoder";
+  public static final String GLYPH_ENCODER = "glyphEncoder";
+  public static final String TRANSFORMER = "transformer";
+  public static final String VAE_DECODER = "vaeDecoder";
+
+  public PackManifest {
+    buckets = List.copyOf(buckets);
+    graphs = Map.copyOf(graphs);
+  }
+
+  /**
+   * Reads and validates a pack's manifest.
+   *
+   * @param packDir the pack folder, or its {@code pack.json}
+   * @throws PackException when the manifest is missing, malformed or inconsistent
+   */
+  public static PackManifest read(Path packDir) {
+    ManifestJson json = ManifestJson.read(packDir, FAMILY);
+    Precision precision;
+    try {
+      precision = Precision.parse(json.text("precision"));
+    } catch (IllegalArgumentException e) {
+      throw json.error("precision", e.getMessage());
+    }
+    TokenizerSpec tokenizer = TokenizerSpec.read(json.object("tokenizer"));
+    ManifestJson glyph = json.object("glyph");
+    String glyphType = glyph.text("type");
+    if (!glyphType.equals("byt5")) {
+      throw glyph.error("type", "expected 'byt5', found '" + glyphType + "'");
+    }
+    ManifestJson l = json.object("latent");
+    LatentSpec latent = new LatentSpec(l.positiveInt("channels"), l.positiveInt("vaeScaleFactor"),
+        l.positiveInt("patchSize"), (float) l.number("scalingFactor"), (float) l.number("shiftFactor"));
+    if (latent.scalingFactor() == 0f) {
+      throw l.error("scalingFactor", "expected a non-zero number, found 0");
+    }
+    int base = json.positiveInt("baseResolution");
+    if (base % latent.pixelsPerPatch() != 0) {
+      throw json.error("baseResolution", "expected a multiple of " + latent.pixelsPerPatch()
+          + " (vaeScaleFactor * patchSize), found " + base);
+    }
+    Set<Bucket> buckets = new LinkedHashSet<>();
+    for (ManifestJson b : json.objects("buckets")) {
+      Bucket bucket = new Bucket(b.positiveInt("width"), b.positiveInt("height"));
+      if (bucket.width() % latent.pixelsPerPatch() != 0 || bucket.height() % latent.pixelsPerPatch() != 0) {
+        throw json.error("buckets", "expected sides that are multiples of " + latent.pixelsPerPatch()
+            + ", found " + bucket);
+      }
+      buckets.add(bucket);
+    }
+    if (buckets.isEmpty()) {
+      throw json.error("buckets", "expected at least one bucket, found none");
+    }
+    Map<String, GraphSpec> graphs = json.graphs();
+    for (String key : List.of(TEXT_ENCODER, GLYPH_ENCODER, TRANSFORMER, VAE_DECODER)) {
+      if (!graphs.containsKey(key)) {
+        throw json.error("graphs", "expected a graph '" + key + "', found " + graphs.keySet());
+      }
+    }
+    checkPrecision(json, precision, graphs);
+    return new PackManifest(json.dir(), json.text("id"), json.text("version"), FAMILY,
+        json.text("description", ""), precision, tokenizer, glyph.positiveInt("maxLength"), latent, base,
+        new ArrayList<>(buckets), SchedulerSpec.read(json.object("scheduler")),
+        RewritePolicy.read(json.object("promptRewrite")), graphs);
+  }
+
+  static void checkPrecision(ManifestJson json, Precision precision, Map<String, GraphSpec> graphs) {
+    for (GraphSpec g : graphs.values()) {
+      List<TensorSpec> all = new ArrayList<>(g.inputs());
+      all.addAll(g.outputs());
+      for (TensorSpec t : all) {
+        if (t.type().isFloat() && t.type() != precision.floatType()) {
+          throw json.error("graphs." + g.key(), "precision " + precision + " expects float tensors of type "
+              + precision.floatType() + ", found " + t);
+        }
+      }
+    }
+  }
+
+  /** The graph with this role. */
+  public GraphSpec graph(String key) {
+    GraphSpec g = graphs.get(key);
+    if (g == null) {
+      throw new PackException("pack " + id + ": expected a graph '" + key + "', found " + graphs.keySet());
+    }
+    return g;
+  }
+
+  /** A file of the pack, resolved against its folder. */
+  public Path resolve(String file) {
+    return dir.resolve(file);
+  }
+
+  /** The exact bucket for a size, if the pack has it. */
+  public Optional<Bucket> bucket(int width, int height) {
+    return buckets.stream().filter(b -> b.width() == width && b.height() == height).findFirst();
+  }
+
+  /**
+   * The bucket closest to a requested size: nearest aspect ratio first (compared on a log scale,
+   * so 2:3 and 3:2 are equally far from 1:1), then nearest area (also log scale), then the
+   * smaller bucket.
+   */
+  public Bucket nearestBucket(int width, int height) {
+    if (width <= 0 || height <= 0) {
+      throw new IllegalArgumentException("expected a positive size, found " + width + "x" + height);
+    }
+    double aspect = Math.log((double) width / height);
+    double area = Math.log((double) width * height);
+    Comparator<Bucket> byAspect = Comparator.comparingDouble(b -> round(Math.abs(Math.log(b.aspect()) - aspect)));
+    Comparator<Bucket> byArea = Comparator.comparingDouble(b -> round(Math.abs(Math.log((double) b.area()) - area)));
+    return buckets.stream()
+        .min(byAspect.thenComparing(byArea).thenComparingLong(Bucket::area))
+        .orElseThrow();
+  }
+
+  // Ratios such as 2:3 and 3:2 are equally far from 1:1 only up to rounding; compare at 1e-9.
+  private static double round(double distance) {
+    return Math.rint(distance * 1e9) / 1e9;
+  }
+
+  /** The largest side over all buckets. */
+  public int maxSide() {
+    return buckets.stream().mapToInt(b -> Math.max(b.width(), b.height())).max().orElseThrow();
+  }
+}

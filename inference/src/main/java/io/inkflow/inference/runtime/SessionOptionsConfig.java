@@ -1,0 +1,55 @@
+package io.inkflow.inference.runtime;
+
+/**
+ * How ONNX Runtime sessions are created for a pack.
+ *
+ * @param provider execution provider asked for; CUDA falls back to CPU when unavailable
+ * @param deviceId CUDA device ordinal (ignored on CPU)
+ * @param intraOpThreads threads per graph for one operator; 0 lets ONNX Runtime pick (one per
+ *     physical core)
+ * @param interOpThreads threads across independent operators; 0 lets ONNX Runtime pick (graphs
+ *     here run sequentially, so this rarely matters)
+ * @param optimizationLevel graph optimisation level
+ * @param spinWait whether idle intra-op threads spin before sleeping: lower latency per call, but
+ *     spinning threads steal CPU from work overlapped with inference (PNG encoding, uploads)
+ */
+public record SessionOptionsConfig(ExecutionProvider provider, int deviceId, int intraOpThreads,
+    int interOpThreads, OptimizationLevel optimizationLevel, boolean spinWait) {
+
+  public SessionOptionsConfig {
+    if (provider == null || optimizationLevel == null) {
+      throw new IllegalArgumentException("provider and optimizationLevel are required");
+    }
+    if (deviceId < 0) {
+      throw new IllegalArgumentException("expected deviceId >= 0, found " + deviceId);
+    }
+    if (intraOpThreads < 0 || intraOpThreads > 1024) {
+      throw new IllegalArgumentException("expected 0 <= intraOpThreads <= 1024, found " + intraOpThreads);
+    }
+    if (interOpThreads < 0 || interOpThreads > 1024) {
+      throw new IllegalArgumentException("expected 0 <= interOpThreads <= 1024, found " + interOpThreads);
+    }
+  }
+
+  /** CPU, ONNX Runtime's thread defaults, all optimisations. */
+  public static SessionOptionsConfig cpu() {
+    return new SessionOptionsConfig(ExecutionProvider.CPU, 0, 0, 0, OptimizationLevel.ALL, true);
+  }
+
+  /** CUDA on a device, with CPU fallback. */
+  public static SessionOptionsConfig cuda(int deviceId) {
+    return new SessionOptionsConfig(ExecutionProvider.CUDA, deviceId, 0, 0, OptimizationLevel.ALL, true);
+  }
+
+  public SessionOptionsConfig withIntraOpThreads(int threads) {
+    return new SessionOptionsConfig(provider, deviceId, threads, interOpThreads, optimizationLevel, spinWait);
+  }
+
+  public SessionOptionsConfig withSpinWait(boolean spin) {
+    return new SessionOptionsConfig(provider, deviceId, intraOpThreads, interOpThreads, optimizationLevel, spin);
+  }
+
+  public SessionOptionsConfig withOptimizationLevel(OptimizationLevel level) {
+    return new SessionOptionsConfig(provider, deviceId, intraOpThreads, interOpThreads, level, spinWait);
+  }
+}

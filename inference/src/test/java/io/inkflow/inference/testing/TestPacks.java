@@ -1,0 +1,57 @@
+package io.inkflow.inference.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/** Paths of the committed tiny packs ({@code infra/models}). */
+public final class TestPacks {
+  private TestPacks() {}
+
+  public static Path models() {
+    String configured = System.getProperty("inkflow.models");
+    Path dir = configured != null ? Path.of(configured) : Path.of("..", "infra", "models");
+    return dir.toAbsolutePath().normalize();
+  }
+
+  public static Path mmdit() {
+    return models().resolve("tiny-mmdit-flow");
+  }
+
+  public static Path mmditFp16() {
+    return models().resolve("tiny-mmdit-flow-fp16");
+  }
+
+  public static Path reward() {
+    return models().resolve("tiny-reward");
+  }
+
+  /** A writable copy of a pack (without its golden folder) for tests that break it. */
+  public static Path copy(Path pack, Path target) {
+    try {
+      Files.walkFileTree(pack, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+          if (dir.getFileName().toString().equals("golden")) {
+            return FileVisitResult.SKIP_SUBTREE;
+          }
+          Files.createDirectories(target.resolve(pack.relativize(dir).toString()));
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          Files.copy(file, target.resolve(pack.relativize(file).toString()));
+          return FileVisitResult.CONTINUE;
+        }
+      });
+      return target;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
