@@ -1,0 +1,48 @@
+package io.inkflow.streams.rewrite;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Finds the literal text a prompt asks to be drawn: quoted text (“…”, 「…」, 『…』, "…") and phrases
+ * such as 写出…字 or "with the words …". These strings go to the glyph encoder and are never rewritten.
+ */
+public final class GlyphTexts {
+  private static final Pattern QUOTED = Pattern.compile("“([^”]{1,64})”|「([^」]{1,64})」|『([^』]{1,64})』|\"([^\"]{1,64})\"");
+  /** 写出春字, 写着福字, 写有"中秋"字样 — the quoted forms are caught by QUOTED. */
+  private static final Pattern ZH_PHRASE = Pattern.compile("(?:写出|写着|写有|写上|书写|印有|印着)([\\p{IsHan}A-Za-z0-9%]{1,12}?)(?:字样|字|$|[，。,.\\s])");
+  /** with the word SALE, with the words 50% OFF, that says HELLO, reading OPEN: a run of upper-case words. */
+  private static final Pattern EN_PHRASE = Pattern.compile(
+      "(?i:\\b(?:with the words?|that says|which says|saying|reading|with the text|labell?ed))\\s+"
+          + "([\\p{Lu}0-9%!&'$€¥£-]+(?:\\s+[\\p{Lu}0-9%!&'$€¥£-]+)*)(?=$|[\\s,.;:)])");
+
+  private GlyphTexts() {}
+
+  /** Literal texts in order of appearance, without duplicates; at most {@code max}. */
+  public static List<String> extract(String prompt, int max) {
+    Set<String> found = new LinkedHashSet<>();
+    Matcher q = QUOTED.matcher(prompt);
+    while (q.find()) {
+      for (int g = 1; g <= q.groupCount(); g++) {
+        if (q.group(g) != null && !q.group(g).isBlank()) {
+          found.add(q.group(g).strip());
+        }
+      }
+    }
+    String unquoted = QUOTED.matcher(prompt).replaceAll(" ");
+    Matcher zh = ZH_PHRASE.matcher(unquoted);
+    while (zh.find()) {
+      found.add(zh.group(1));
+    }
+    Matcher en = EN_PHRASE.matcher(unquoted);
+    while (en.find()) {
+      found.add(en.group(1).strip());
+    }
+    List<String> out = new ArrayList<>(found);
+    return out.size() > max ? out.subList(0, max) : out;
+  }
+}

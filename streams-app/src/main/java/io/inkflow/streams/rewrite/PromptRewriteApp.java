@@ -1,0 +1,48 @@
+package io.inkflow.streams.rewrite;
+
+import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.text.PackTokenizer;
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs the PE-rewrite stage: config from the environment, exactly-once, clean shutdown on SIGTERM. */
+public final class PromptRewriteApp {
+  private static final Logger log = LoggerFactory.getLogger(PromptRewriteApp.class);
+
+  private PromptRewriteApp() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    PromptRewriteConfig config = PromptRewriteConfig.fromEnv(System.getenv());
+    log.info("starting PE rewrite: {}", config);
+    PackManifest pack = PackManifest.read(config.packDir());
+    RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
+    PackTokenizer tokenizer = PackTokenizer.open(pack.tokenizer(), pack.dir());
+    Topics topics = Topics.create(registry, config.streams().topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
+    RequestPlanner planner = new RequestPlanner(pack, tokenizer, config.limits(), new RuleBasedRewriter());
+    KafkaStreams streams = new KafkaStreams(
+        PromptRewriteTopology.build(topics, planner, config.idempotencyRetention()),
+        config.streams().streamsProperties(config.applicationId()));
+    // A failed task (e.g. the registry down past its retry deadline) restarts its thread; EOS replays.
+    streams.setUncaughtExceptionHandler(e -> {
+      log.error("stream thread failed; replacing it", e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("stopping PE rewrite");
+      streams.close(Duration.ofSeconds(30));
+      tokenizer.close();
+      registry.close();
+      stopped.countDown();
+    }, "pe-rewrite-shutdown"));
+    streams.start();
+    log.info("PE rewrite running with pack {} {}", pack.id(), pack.version());
+    stopped.await();
+  }
+}

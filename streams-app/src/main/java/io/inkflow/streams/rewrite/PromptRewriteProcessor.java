@@ -1,0 +1,200 @@
+package io.inkflow.streams.rewrite;
+
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.RequestResult;
+import io.inkflow.avro.RequestStatus;
+import io.inkflow.schemas.DeadLetterHeaders;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PE stage's one processor: reads raw prompt-request bytes, dedupes by requestId, plans the jobs
+ * and routes every input to exactly one of: jobs on generation-jobs; a dead letter (original bytes +
+ * error headers) plus a REJECTED result when the request id can be read; nothing for a duplicate.
+ *
+ * <p>Accepted request identities live in a changelogged store (so they survive restarts) and are
+ * purged after the configured retention by a wall-clock punctuation.
+ */
+final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, Object> {
+  private static final Logger log = LoggerFactory.getLogger(PromptRewriteProcessor.class);
+  static final String STAGE = "pe-rewrite";
+  /** Longest requestId a REJECTED result is keyed by; longer ones only get a dead letter. */
+  private static final int MAX_RESULT_KEY_CHARS = 1024;
+
+  private final RequestPlanner planner;
+  private final Deserializer<PromptRequest> deserializer;
+  private final String storeName;
+  private final Duration retention;
+  private ProcessorContext<Object, Object> context;
+  private KeyValueStore<String, String> identities;
+  private Sensor accepted;
+  private Sensor rejected;
+  private Sensor duplicates;
+  private Sensor jobsOut;
+
+  PromptRewriteProcessor(RequestPlanner planner, Deserializer<PromptRequest> deserializer, String storeName, Duration retention) {
+    this.planner = planner;
+    this.deserializer = deserializer;
+    this.storeName = storeName;
+    this.retention = retention;
+  }
+
+  @Override
+  public void init(ProcessorContext<Object, Object> context) {
+    this.context = context;
+    this.identities = context.getStateStore(storeName);
+    var metrics = context.metrics();
+    String entity = STAGE;
+    accepted = metrics.addRateTotalSensor(PromptRewriteTopology.METRICS_SCOPE, entity, "requests-accepted", Sensor.RecordingLevel.INFO);
+    rejected = metrics.addRateTotalSensor(PromptRewriteTopology.METRICS_SCOPE, entity, "requests-rejected", Sensor.RecordingLevel.INFO);
+    duplicates = metrics.addRateTotalSensor(PromptRewriteTopology.METRICS_SCOPE, entity, "requests-duplicate", Sensor.RecordingLevel.INFO);
+    jobsOut = metrics.addRateTotalSensor(PromptRewriteTopology.METRICS_SCOPE, entity, "jobs-emitted", Sensor.RecordingLevel.INFO);
+    Duration every = retention.dividedBy(20).compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1)
+        : retention.dividedBy(20).compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : retention.dividedBy(20);
+    context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::purgeExpired);
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    RecordMetadata source = context.recordMetadata().orElseThrow();
+    String key = utf8(record.key());
+    if (record.value() == null) {
+      reject(record, source, key, null, new Rejection(RejectReason.TOMBSTONE,
+          "null value (tombstone) under key " + describeKey(key) + "; expected a PromptRequest"));
+      return;
+    }
+    PromptRequest request;
+    try {
+      request = deserializer.deserialize(source.topic(), record.headers(), record.value());
+    } catch (SerializationException e) {
+      reject(record, source, key, null, new Rejection(RejectReason.DESERIALIZATION_FAILED, e.getMessage()));
+      return;
+    }
+    String requestId = request.getRequestId();
+    String identity = RequestIdentity.of(request);
+    String known = requestId == null || requestId.isEmpty() ? null : identities.get(requestId);
+    if (known != null) {
+      if (known.startsWith(identity + "|")) {
+        duplicates.record();
+        log.debug("duplicate request {} at {}-{}@{}: the first result stands", requestId, source.topic(), source.partition(), source.offset());
+      } else {
+        reject(record, source, key, request, new Rejection(RejectReason.CONFLICT, "requestId '" + requestId
+            + "' was already accepted with a different body (identity " + known.substring(0, 12) + "…, this one "
+            + identity.substring(0, 12) + "…); no second set of jobs"));
+      }
+      return;
+    }
+    List<GenerationJob> jobs;
+    try {
+      jobs = planner.plan(key, request, Instant.ofEpochMilli(record.timestamp()));
+    } catch (Rejection r) {
+      reject(record, source, key, request, r);
+      return;
+    } catch (RetriableException e) {
+      throw e; // an outage, not bad data: let the task retry
+    } catch (RuntimeException e) {
+      log.error("planning request {} from {}-{}@{} failed", requestId, source.topic(), source.partition(), source.offset(), e);
+      reject(record, source, key, request, new Rejection(RejectReason.PROCESSING_FAILED, e.toString()));
+      return;
+    }
+    identities.put(requestId, identity + "|" + context.currentSystemTimeMs());
+    for (GenerationJob job : jobs) {
+      context.forward(new Record<>(job.getJobId(), job, record.timestamp()), PromptRewriteTopology.JOBS_SINK);
+    }
+    accepted.record();
+    jobsOut.record(jobs.size());
+  }
+
+  /** Dead-letters the original bytes, and answers REJECTED when the request id is readable and not taken. */
+  private void reject(Record<byte[], byte[]> record, RecordMetadata source, String key, PromptRequest request, Rejection why) {
+    rejected.record();
+    log.warn("rejected {} at {}-{}@{} (request {}): {}", why.reason(), source.topic(), source.partition(), source.offset(),
+        request == null ? describeKey(key) : request.getRequestId(), why.getMessage());
+    RecordHeaders headers = new RecordHeaders();
+    for (Header h : record.headers()) {
+      headers.add(h);
+    }
+    DeadLetterHeaders.of(why.reason().name(), why.getMessage(), STAGE, 1, source.topic(), source.partition(), source.offset())
+        .forEach(headers::add);
+    context.forward(new Record<Object, Object>(record.key(), record.value(), record.timestamp(), headers), PromptRewriteTopology.DLQ_SINK);
+
+    String requestId = request != null ? request.getRequestId() : key;
+    boolean readable = requestId != null && !requestId.isEmpty() && requestId.length() <= MAX_RESULT_KEY_CHARS;
+    // A conflict, or any refusal of an id already accepted, must not overwrite the standing result.
+    if (!readable || why.reason() == RejectReason.CONFLICT || identities.get(requestId) != null) {
+      return;
+    }
+    RequestResult result = RequestResult.newBuilder()
+        .setRequestId(requestId)
+        .setBatchId(request == null ? null : request.getBatchId())
+        .setStatus(RequestStatus.REJECTED)
+        .setReasonCode(why.reason().name())
+        .setReasonMessage(why.getMessage())
+        .setNumVariants(0)
+        .setTags(request == null ? java.util.Map.of() : request.getTags())
+        .setCompletedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+        .build();
+    context.forward(new Record<Object, Object>(requestId, result, record.timestamp()), PromptRewriteTopology.RESULTS_SINK);
+  }
+
+  private void purgeExpired(long now) {
+    long cutoff = now - retention.toMillis();
+    List<String> expired = new ArrayList<>();
+    try (KeyValueIterator<String, String> it = identities.all()) {
+      while (it.hasNext()) {
+        KeyValue<String, String> kv = it.next();
+        long acceptedAt = Long.parseLong(kv.value.substring(kv.value.indexOf('|') + 1));
+        if (acceptedAt < cutoff) {
+          expired.add(kv.key);
+        }
+      }
+    }
+    expired.forEach(identities::delete);
+    if (!expired.isEmpty()) {
+      log.info("forgot {} request identities older than {}", expired.size(), retention);
+    }
+  }
+
+  /** The key as UTF-8 text, or null when absent or not valid UTF-8. */
+  static String utf8(byte[] key) {
+    if (key == null) {
+      return null;
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(key)).toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
+  }
+
+  private static String describeKey(String key) {
+    return key == null ? "<none or not UTF-8>" : "'" + (key.length() > 80 ? key.substring(0, 80) + "…" : key) + "'";
+  }
+
+}

@@ -1,0 +1,55 @@
+package io.inkflow.streams.rewrite;
+
+import io.inkflow.schemas.Topics;
+import java.time.Duration;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The PE-rewrite stage: {@code prompt-requests} → {@code generation-jobs}, with refusals to
+ * {@code prompt-requests.dlq} and REJECTED results to {@code request-results}.
+ *
+ * <p>The source reads raw bytes so that unreadable records reach the dead-letter topic with their
+ * original bytes, as the processor decides, rather than stopping the task.
+ */
+public final class PromptRewriteTopology {
+  public static final String METRICS_SCOPE = "inkflow-pe";
+  public static final String SOURCE = "prompt-requests-source";
+  public static final String PROCESSOR = "pe-rewrite";
+  public static final String IDENTITY_STORE = "pe-request-identities";
+  public static final String JOBS_SINK = "generation-jobs-sink";
+  public static final String RESULTS_SINK = "request-results-sink";
+  public static final String DLQ_SINK = "prompt-requests-dlq-sink";
+
+  private PromptRewriteTopology() {}
+
+  /**
+   * Builds the topology.
+   *
+   * @param topics the catalogue (names and serdes)
+   * @param planner the pure planning logic, bound to the deployed pack
+   * @param idempotencyRetention how long a requestId's identity is remembered
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static Topology build(Topics topics, RequestPlanner planner, Duration idempotencyRetention) {
+    Topology topology = new Topology();
+    topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.promptRequests.name());
+    topology.addProcessor(PROCESSOR,
+        () -> new PromptRewriteProcessor(planner, topics.promptRequests.valueSerde().deserializer(), IDENTITY_STORE, idempotencyRetention),
+        SOURCE);
+    topology.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(IDENTITY_STORE), Serdes.String(), Serdes.String()), PROCESSOR);
+    topology.addSink(JOBS_SINK, topics.generationJobs.name(),
+        (org.apache.kafka.common.serialization.Serializer) topics.generationJobs.keySerde().serializer(),
+        (org.apache.kafka.common.serialization.Serializer) topics.generationJobs.valueSerde().serializer(), PROCESSOR);
+    topology.addSink(RESULTS_SINK, topics.requestResults.name(),
+        (org.apache.kafka.common.serialization.Serializer) topics.requestResults.keySerde().serializer(),
+        (org.apache.kafka.common.serialization.Serializer) topics.requestResults.valueSerde().serializer(), PROCESSOR);
+    topology.addSink(DLQ_SINK, topics.promptRequestsDlq.name(),
+        (org.apache.kafka.common.serialization.Serializer) topics.promptRequestsDlq.keySerde().serializer(),
+        (org.apache.kafka.common.serialization.Serializer) topics.promptRequestsDlq.valueSerde().serializer(), PROCESSOR);
+    return topology;
+  }
+}
