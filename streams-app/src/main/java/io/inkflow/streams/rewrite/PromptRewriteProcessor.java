@@ -123,9 +123,9 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     identities.put(requestId, identity + "|" + context.currentSystemTimeMs());
     for (GenerationJob job : jobs) {
       context.forward(new Record<>(job.getJobId(), job, record.timestamp()), PromptRewriteTopology.JOBS_SINK);
+      jobsOut.record();
     }
     accepted.record();
-    jobsOut.record(jobs.size());
   }
 
   /** Dead-letters the original bytes, and answers REJECTED when the request id is readable and not taken. */

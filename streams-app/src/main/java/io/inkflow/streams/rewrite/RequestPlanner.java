@@ -192,13 +192,17 @@ public final class RequestPlanner {
   }
 
   private PromptText.Cleaned cleanLimited(String raw, String field, int max) {
+    return cleanLimited(raw, field, max, RejectReason.PROMPT_TOO_LONG);
+  }
+
+  private PromptText.Cleaned cleanLimited(String raw, String field, int max, RejectReason tooLong) {
     // Refuse absurd input before normalising it: NFKC can only grow text by a bounded factor.
     if (raw.length() > max * 4L) {
-      throw new Rejection(RejectReason.PROMPT_TOO_LONG, field + " has " + raw.length() + " characters; expected at most " + max);
+      throw new Rejection(tooLong, field + " has " + raw.length() + " characters; expected at most " + max);
     }
     PromptText.Cleaned cleaned = PromptText.clean(raw, field, limits.invisibleChars());
     if (cleaned.text().codePointCount(0, cleaned.text().length()) > max) {
-      throw new Rejection(RejectReason.PROMPT_TOO_LONG, field + " has "
+      throw new Rejection(tooLong, field + " has "
           + cleaned.text().codePointCount(0, cleaned.text().length()) + " characters; expected at most " + max);
     }
     return cleaned;
@@ -213,7 +217,7 @@ public final class RequestPlanner {
       }
       LinkedHashSet<String> out = new LinkedHashSet<>();
       for (String raw : given) {
-        String t = cleanLimited(raw, "renderText", limits.maxRenderTextChars()).text();
+        String t = cleanLimited(raw, "renderText", limits.maxRenderTextChars(), RejectReason.RENDER_TEXT_INVALID).text();
         if (t.isEmpty()) {
           throw new Rejection(RejectReason.RENDER_TEXT_INVALID, "a render text is empty; expected visible characters");
         }
