@@ -1,0 +1,67 @@
+package io.inkflow.inference.reward;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.inkflow.inference.testing.Golden;
+import io.inkflow.inference.testing.TestPacks;
+import io.inkflow.inference.text.GlyphTokenizer;
+import org.junit.jupiter.api.Test;
+
+class TextMetricsTest {
+
+  @Test
+  void editDistanceAndCommonSubsequenceByHand() {
+    assertThat(TextMetrics.levenshtein("kitten".codePoints().toArray(), "sitting".codePoints().toArray())).isEqualTo(3);
+    assertThat(TextMetrics.lcs("ABCBDAB".codePoints().toArray(), "BDCABA".codePoints().toArray())).isEqualTo(4);
+    // code points, not UTF-16 units or bytes: one substitution
+    assertThat(TextMetrics.levenshtein("中秋🎉".codePoints().toArray(), "中秋🎈".codePoints().toArray())).isEqualTo(1);
+  }
+
+  @Test
+  void seedreamMetricsMatchThePythonReference() {
+    JsonNode cases = Golden.of(TestPacks.reward()).index().get("textMetrics");
+    assertThat(cases.size()).isEqualTo(6);
+    for (JsonNode c : cases) {
+      TextRenderingScore s = TextMetrics.score(c.get("recognized").asText(), c.get("target").asText());
+      assertThat(s.accuracy()).as("R_a " + c).isCloseTo(c.get("accuracy").asDouble(), within(1e-12));
+      assertThat(s.hitRate()).as("R_h " + c).isCloseTo(c.get("hitRate").asDouble(), within(1e-12));
+    }
+    // by hand: "SA1E" vs "SALE": one substitution of four -> R_a = 0.75; 3 of 4 in order -> R_h = 0.75
+    assertThat(TextMetrics.score("SA1E", "SALE").accuracy()).isEqualTo(0.75);
+    // too long is penalised by R_a (floored at 0) but not by R_h
+    TextRenderingScore repeated = TextMetrics.score("SALESALESALE", "SALE");
+    assertThat(repeated.accuracy()).isZero();
+    assertThat(repeated.hitRate()).isEqualTo(1.0);
+  }
+
+  @Test
+  void lenientUtf8DropsBytesThatStartNoValidSequence() {
+    // 'A', C3 followed by '(' (not a continuation) is dropped, '(', then 中 (E4 B8 AD)
+    assertThat(TextMetrics.utf8Lenient(bytes(0x41, 0xC3, 0x28, 0xE4, 0xB8, 0xAD))).isEqualTo("A(中");
+    assertThat(TextMetrics.utf8Lenient(bytes(0xC0, 0x80))).isEmpty();              // overlong NUL
+    assertThat(TextMetrics.utf8Lenient(bytes(0xED, 0xA0, 0x80))).isEmpty();        // surrogate
+    assertThat(TextMetrics.utf8Lenient(bytes(0xE4, 0xB8))).isEmpty();              // truncated
+    assertThat(TextMetrics.utf8Lenient(bytes(0xF0, 0x9F, 0x8E, 0x89))).isEqualTo("🎉");
+  }
+
+  @Test
+  void greedyDecodingStopsAtEosAndSkipsPadding() {
+    int vocab = GlyphTokenizer.VOCAB;
+    int[] best = {'O' + 3, 0, 'K' + 3, GlyphTokenizer.EOS, 'X' + 3};
+    float[] logits = new float[best.length * vocab];
+    for (int p = 0; p < best.length; p++) {
+      logits[p * vocab + best[p]] = 5f;
+    }
+    assertThat(TextMetrics.decodeGreedy(logits, 0, best.length, vocab)).isEqualTo("OK");
+  }
+
+  private static byte[] bytes(int... values) {
+    byte[] out = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = (byte) values[i];
+    }
+    return out;
+  }
+}
