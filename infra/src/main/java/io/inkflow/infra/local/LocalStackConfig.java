@@ -70,6 +70,11 @@ public record LocalStackConfig(
         s3AccessKey, s3SecretKey, prefix, partitions, startTimeout);
   }
 
+  public LocalStackConfig withPartitions(int n) {
+    return new LocalStackConfig(dataDir, kafkaPort, controllerPort, registryPort, s3Port, s3Storage, bucket,
+        s3AccessKey, s3SecretKey, topicPrefix, n, startTimeout);
+  }
+
   /**
    * Reads {@code INKFLOW_LOCAL_DATA_DIR}, {@code INKFLOW_KAFKA_PORT}, {@code INKFLOW_CONTROLLER_PORT},
    * {@code INKFLOW_REGISTRY_PORT}, {@code INKFLOW_S3_PORT}, {@code INKFLOW_S3_STORAGE},
