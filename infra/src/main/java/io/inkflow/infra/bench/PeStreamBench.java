@@ -1,0 +1,265 @@
+package io.inkflow.infra.bench;
+
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.text.PackTokenizer;
+import io.inkflow.infra.local.LocalStack;
+import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.schemas.Topics;
+import io.inkflow.streams.common.StreamsSettings;
+import io.inkflow.streams.rewrite.PeLimits;
+import io.inkflow.streams.rewrite.PromptRewriteTopology;
+import io.inkflow.streams.rewrite.RequestPlanner;
+import io.inkflow.streams.rewrite.RuleBasedRewriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Benchmark (not a test) of the PE-rewrite stream on the real local broker: N requests with
+ * numImages=4 produced, the topology running under exactly-once, timed until the last of the 4N jobs
+ * is readable (read_committed). In the same run, the same records go through a plain transactional
+ * consume → deserialize → serialize → produce copy with the same serde, as the baseline; the figure
+ * that matters is the ratio of the two.
+ *
+ * <p>Usage: {@code PeStreamBench [requests=100000] [packDir=infra/models/tiny-mmdit-flow] [rounds=1]}
+ */
+public final class PeStreamBench {
+  private static final int PARTITIONS = 2;
+
+  private PeStreamBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    Path packDir = Path.of(args.length > 1 ? args[1] : "infra/models/tiny-mmdit-flow");
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    PackManifest pack = PackManifest.read(packDir);
+    System.out.printf("pe-stream bench: %d requests x numImages=4, %d partitions, exactly_once_v2, pack %s, %d round(s)%n",
+        n, PARTITIONS, pack.id(), rounds);
+    try (LocalStack stack = LocalStack.start(LocalStackConfig.ephemeral().withPartitions(PARTITIONS));
+         PackTokenizer tokenizer = PackTokenizer.open(pack.tokenizer(), pack.dir())) {
+      Topics topics = stack.topics();
+      String bootstrap = stack.connection().bootstrapServers();
+      List<double[]> results = new ArrayList<>();
+      for (int round = 1; round <= rounds; round++) {
+        String tag = "r" + round;
+        List<byte[][]> records = requests(topics, n, tag);
+        // Warm both paths (JIT, registry caches, transactions) on a small slice first.
+        String copyIn = "bench.copy-in." + tag;
+        String copyOut = "bench.copy-out." + tag;
+        createTopics(bootstrap, copyIn, copyOut);
+        double copyRate = runCopy(bootstrap, topics, records, copyIn, copyOut);
+        double peRate = runPe(stack, topics, pack, tokenizer, records, tag);
+        results.add(new double[] {peRate, copyRate});
+        System.out.printf("round %d: pe-stream %.0f requests/s (%.0f jobs/s), baseline copy %.0f records/s, ratio %.2f%n",
+            round, peRate, peRate * 4, copyRate, peRate / copyRate);
+      }
+      double pe = results.stream().mapToDouble(r -> r[0]).sorted().toArray()[results.size() / 2];
+      double copy = results.stream().mapToDouble(r -> r[1]).sorted().toArray()[results.size() / 2];
+      System.out.printf("pe-stream: %.0f input requests/s (target 20000: %s); copy baseline %.0f records/s; ratio %.2f (target 0.5: %s)%n",
+          pe, pe >= 20_000 ? "met" : "NOT met", copy, pe / copy, pe / copy >= 0.5 ? "met" : "NOT met");
+    }
+  }
+
+  /** Distinct requests as (key, Confluent-wire value) pairs, serialized once through the registry serde. */
+  private static List<byte[][]> requests(Topics topics, int n, String tag) {
+    String[] prompts = {
+        "青花瓷茶杯，白色背景，产品摄影", "a celadon tea set on a bamboo mat, morning light",
+        "用青花瓷风格写出“春”字，作为海报中心元素，背景为古风水墨", "white running shoe, side view, studio lighting, pure white background",
+        "a red circle on the left of a blue background, with the word \"SALE\"", "中秋节海报，写着“中秋快乐”，月亮和桂花"};
+    Serializer<PromptRequest> ser = topics.promptRequests.valueSerde().serializer();
+    List<byte[][]> out = new ArrayList<>(n);
+    Instant now = Instant.now();
+    for (int i = 0; i < n; i++) {
+      String id = tag + "-req-" + i;
+      PromptRequest r = PromptRequest.newBuilder().setRequestId(id).setBatchId("bench-" + tag)
+          .setPrompt(prompts[i % prompts.length] + " " + i).setNumImages(4).setWidth(512).setHeight(512)
+          .setTags(Map.of("sku", "SKU-" + i)).setSubmittedAt(now).build();
+      out.add(new byte[][] {id.getBytes(StandardCharsets.UTF_8), ser.serialize(topics.promptRequests.name(), r)});
+    }
+    return out;
+  }
+
+  private static void createTopics(String bootstrap, String... names) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      List<NewTopic> topics = new ArrayList<>();
+      for (String name : names) {
+        topics.add(new NewTopic(name, PARTITIONS, (short) 1));
+      }
+      admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(String bootstrap, String transactionalId) {
+    Map<String, Object> cfg = new HashMap<>();
+    cfg.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cfg.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    cfg.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    cfg.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    if (transactionalId != null) {
+      cfg.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    }
+    return new KafkaProducer<>(cfg, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private static void produce(String bootstrap, String topic, List<byte[][]> records) {
+    try (KafkaProducer<byte[], byte[]> p = producer(bootstrap, null)) {
+      for (byte[][] kv : records) {
+        p.send(new ProducerRecord<>(topic, kv[0], kv[1]));
+      }
+      p.flush();
+    }
+  }
+
+  /** Counts committed records on {@code topic} until {@code expected} arrived; returns the nanoTime of the last. */
+  private static long awaitCount(String bootstrap, String topic, long expected, Duration timeout) {
+    Map<String, Object> cfg = new HashMap<>();
+    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cfg.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-count-" + topic);
+    cfg.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    cfg.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+    long seen = 0;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cfg, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      c.subscribe(List.of(topic));
+      while (seen < expected) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(topic + ": only " + seen + " of " + expected + " records within " + timeout);
+        }
+        seen += c.poll(Duration.ofMillis(100)).count();
+      }
+    }
+    return System.nanoTime();
+  }
+
+  private static double runPe(LocalStack stack, Topics topics, PackManifest pack, PackTokenizer tokenizer,
+      List<byte[][]> records, String tag) throws Exception {
+    String bootstrap = stack.connection().bootstrapServers();
+    Path state = Files.createTempDirectory("pe-bench-state");
+    StreamsSettings settings = new StreamsSettings(bootstrap, stack.connection().registryUrl(), state, "", 1, 100, Map.of(), Map.of());
+    Properties props = settings.streamsProperties("pe-bench-" + tag);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "latest");
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    RequestPlanner planner = new RequestPlanner(pack, tokenizer, PeLimits.defaults(), new RuleBasedRewriter());
+    KafkaStreams streams = new KafkaStreams(PromptRewriteTopology.build(topics, planner, Duration.ofDays(7)), props);
+    long jobsBefore = countAll(bootstrap, topics.generationJobs.name());
+    streams.start();
+    awaitRunning(streams);
+    try {
+      long t0 = System.nanoTime();
+      produce(bootstrap, topics.promptRequests.name(), records);
+      long t1 = awaitCount(bootstrap, topics.generationJobs.name(), jobsBefore + 4L * records.size(), Duration.ofMinutes(10));
+      return records.size() / ((t1 - t0) / 1e9);
+    } finally {
+      streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+      streams.cleanUp();
+    }
+  }
+
+  private static long countAll(String bootstrap, String topic) {
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      return c.endOffsets(parts).values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  private static void awaitRunning(KafkaStreams streams) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (streams.state() != KafkaStreams.State.RUNNING || streams.metadataForLocalThreads().stream().allMatch(t -> t.activeTasks().isEmpty())) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("streams not running with tasks within 60 s: " + streams.state());
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  /** The baseline: one transactional consume → deserialize → serialize → produce loop, one record out per record in. */
+  private static double runCopy(String bootstrap, Topics topics, List<byte[][]> records, String in, String out) throws Exception {
+    Deserializer<PromptRequest> de = topics.promptRequests.valueSerde().deserializer();
+    Serializer<PromptRequest> ser = topics.promptRequests.valueSerde().serializer();
+    AtomicBoolean running = new AtomicBoolean(true);
+    Map<String, Object> cc = new HashMap<>();
+    cc.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cc.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-copy-" + in);
+    cc.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    cc.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    cc.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    cc.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    Thread loop = new Thread(() -> {
+      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cc, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+           KafkaProducer<byte[], byte[]> producer = producer(bootstrap, "bench-copy-" + in)) {
+        producer.initTransactions();
+        consumer.subscribe(List.of(in));
+        long lastCommit = System.nanoTime();
+        boolean open = false;
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        while (running.get()) {
+          ConsumerRecords<byte[], byte[]> batch = consumer.poll(Duration.ofMillis(50));
+          for (ConsumerRecord<byte[], byte[]> r : batch) {
+            if (!open) {
+              producer.beginTransaction();
+              open = true;
+            }
+            PromptRequest req = de.deserialize(in, r.value());
+            producer.send(new ProducerRecord<>(out, r.key(), ser.serialize(out, req)));
+            offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+          }
+          // Commit on the same 100 ms cadence as the Streams app's commit.interval.ms.
+          if (open && System.nanoTime() - lastCommit > 100_000_000L) {
+            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            producer.commitTransaction();
+            offsets.clear();
+            open = false;
+            lastCommit = System.nanoTime();
+          }
+        }
+        if (open) {
+          producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+          producer.commitTransaction();
+        }
+      }
+    }, "bench-copy");
+    loop.start();
+    try {
+      long t0 = System.nanoTime();
+      produce(bootstrap, in, records);
+      long t1 = awaitCount(bootstrap, out, records.size(), Duration.ofMinutes(10));
+      return records.size() / ((t1 - t0) / 1e9);
+    } finally {
+      running.set(false);
+      loop.join(30_000);
+    }
+  }
+}
