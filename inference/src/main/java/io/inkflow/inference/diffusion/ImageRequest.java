@@ -3,7 +3,6 @@ package io.inkflow.inference.diffusion;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -21,10 +20,11 @@ import java.util.TreeMap;
  * @param guidanceScale classifier-free guidance scale; 1 or less disables guidance
  * @param seed the image's noise seed: its pixels depend only on the seed, prompts and settings
  * @param metadata extra PNG text entries (e.g. job id), written after the generation parameters in
- *     key order; keys must be PNG keywords and may not reuse a generation parameter's key
+ *     key order (stored as an unmodifiable sorted map); keys must be PNG keywords and may not reuse a
+ *     generation parameter's key
  */
 public record ImageRequest(String prompt, String negativePrompt, List<String> glyphTexts, int width,
-    int height, int steps, double guidanceScale, long seed, SortedMap<String, String> metadata) {
+    int height, int steps, double guidanceScale, long seed, Map<String, String> metadata) {
 
   public ImageRequest {
     if (prompt == null) {
@@ -43,7 +43,7 @@ public record ImageRequest(String prompt, String negativePrompt, List<String> gl
 
   /** A request without negative prompt, glyph texts or metadata. */
   public static ImageRequest of(String prompt, int width, int height, int steps, double guidanceScale, long seed) {
-    return new ImageRequest(prompt, "", List.of(), width, height, steps, guidanceScale, seed, new TreeMap<>());
+    return new ImageRequest(prompt, "", List.of(), width, height, steps, guidanceScale, seed, Map.of());
   }
 
   public ImageRequest withNegativePrompt(String negative) {
@@ -59,7 +59,6 @@ public record ImageRequest(String prompt, String negativePrompt, List<String> gl
   }
 
   public ImageRequest withMetadata(Map<String, String> entries) {
-    return new ImageRequest(prompt, negativePrompt, glyphTexts, width, height, steps, guidanceScale, seed,
-        new TreeMap<>(entries));
+    return new ImageRequest(prompt, negativePrompt, glyphTexts, width, height, steps, guidanceScale, seed, entries);
   }
 }

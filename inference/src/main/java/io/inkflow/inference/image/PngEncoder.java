@@ -110,41 +110,84 @@ public final class PngEncoder {
     return out;
   }
 
-  /** The filter with the smallest sum of absolute (signed) residuals for a row. */
+  /**
+   * The filter with the smallest sum of absolute residuals (as signed bytes) for a row: libpng's
+   * heuristic, computed for all five filters in one pass.
+   */
   private static Filter choose(byte[] rgb, int row, int prev, int stride) {
-    long best = Long.MAX_VALUE;
-    Filter chosen = Filter.NONE;
-    for (Filter f : new Filter[] {Filter.NONE, Filter.SUB, Filter.UP, Filter.AVERAGE, Filter.PAETH}) {
-      long sum = 0;
-      for (int i = 0; i < stride && sum < best; i++) {
-        sum += Math.abs((byte) residual(f, rgb, row, prev, i));
-      }
-      if (sum < best) {
-        best = sum;
-        chosen = f;
-      }
+    long none = 0;
+    long sub = 0;
+    long up = 0;
+    long average = 0;
+    long paeth = 0;
+    for (int i = 0; i < stride; i++) {
+      int x = rgb[row + i] & 0xFF;
+      int a = i >= 3 ? rgb[row + i - 3] & 0xFF : 0;
+      int b = prev >= 0 ? rgb[prev + i] & 0xFF : 0;
+      int c = prev >= 0 && i >= 3 ? rgb[prev + i - 3] & 0xFF : 0;
+      none += Math.abs((byte) x);
+      sub += Math.abs((byte) (x - a));
+      up += Math.abs((byte) (x - b));
+      average += Math.abs((byte) (x - ((a + b) >>> 1)));
+      paeth += Math.abs((byte) (x - paeth(a, b, c)));
     }
-    return chosen;
+    Filter best = Filter.NONE;
+    long min = none;
+    if (sub < min) {
+      min = sub;
+      best = Filter.SUB;
+    }
+    if (up < min) {
+      min = up;
+      best = Filter.UP;
+    }
+    if (average < min) {
+      min = average;
+      best = Filter.AVERAGE;
+    }
+    if (paeth < min) {
+      best = Filter.PAETH;
+    }
+    return best;
   }
 
   private static void apply(Filter f, byte[] rgb, int row, int prev, int stride, byte[] out, int dst) {
-    for (int i = 0; i < stride; i++) {
-      out[dst + i] = (byte) residual(f, rgb, row, prev, i);
-    }
-  }
-
-  private static int residual(Filter f, byte[] rgb, int row, int prev, int i) {
-    int x = rgb[row + i] & 0xFF;
-    int a = i >= 3 ? rgb[row + i - 3] & 0xFF : 0;
-    int b = prev >= 0 ? rgb[prev + i] & 0xFF : 0;
-    int c = prev >= 0 && i >= 3 ? rgb[prev + i - 3] & 0xFF : 0;
     switch (f) {
-      case NONE: return x;
-      case SUB: return x - a;
-      case UP: return x - b;
-      case AVERAGE: return x - ((a + b) >>> 1);
-      case PAETH: return x - paeth(a, b, c);
-      default: throw new IllegalStateException(f.name());
+      case NONE:
+        System.arraycopy(rgb, row, out, dst, stride);
+        break;
+      case SUB:
+        System.arraycopy(rgb, row, out, dst, Math.min(3, stride));
+        for (int i = 3; i < stride; i++) {
+          out[dst + i] = (byte) (rgb[row + i] - rgb[row + i - 3]);
+        }
+        break;
+      case UP:
+        if (prev < 0) {
+          System.arraycopy(rgb, row, out, dst, stride);
+        } else {
+          for (int i = 0; i < stride; i++) {
+            out[dst + i] = (byte) (rgb[row + i] - rgb[prev + i]);
+          }
+        }
+        break;
+      case AVERAGE:
+        for (int i = 0; i < stride; i++) {
+          int a = i >= 3 ? rgb[row + i - 3] & 0xFF : 0;
+          int b = prev >= 0 ? rgb[prev + i] & 0xFF : 0;
+          out[dst + i] = (byte) (rgb[row + i] - ((a + b) >>> 1));
+        }
+        break;
+      case PAETH:
+        for (int i = 0; i < stride; i++) {
+          int a = i >= 3 ? rgb[row + i - 3] & 0xFF : 0;
+          int b = prev >= 0 ? rgb[prev + i] & 0xFF : 0;
+          int c = prev >= 0 && i >= 3 ? rgb[prev + i - 3] & 0xFF : 0;
+          out[dst + i] = (byte) (rgb[row + i] - paeth(a, b, c));
+        }
+        break;
+      default:
+        throw new IllegalStateException(f.name());
     }
   }
 

@@ -1,0 +1,354 @@
+package io.inkflow.inference.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inkflow.inference.diffusion.Denoiser;
+import io.inkflow.inference.diffusion.GeneratedPng;
+import io.inkflow.inference.diffusion.ImagePositions;
+import io.inkflow.inference.diffusion.ImageRequest;
+import io.inkflow.inference.diffusion.LatentNoise;
+import io.inkflow.inference.diffusion.MmditTransformer;
+import io.inkflow.inference.diffusion.RenderedImage;
+import io.inkflow.inference.diffusion.TextToImagePipeline;
+import io.inkflow.inference.image.PngEncoder;
+import io.inkflow.inference.pack.Bucket;
+import io.inkflow.inference.pack.GraphSpec;
+import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.pack.TensorType;
+import io.inkflow.inference.runtime.SessionFactory;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.inference.runtime.Tensors;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The bare-model benchmark (not a test): images/s and time per stage of {@link TextToImagePipeline}
+ * on one thread of control, for several batch sizes, plus ONNX Runtime's call overhead per step.
+ *
+ * <p>Per configuration it warms up, then runs whole batches (encode, sample, decode, PNG) until a
+ * minimum time has passed, and reports medians. Each step's time is split into the transformer
+ * call (timed around {@code Denoiser.Batch.velocity}) and the Java sampler work around it
+ * (guidance, Euler update, copies). The call overhead is measured on a near-empty graph with the
+ * transformer's exact inputs and outputs whose only operator is {@code Identity(latents)}: the same
+ * Java path (latents copied into a direct buffer, tensors created, JNI, session run, pinned output
+ * copied back) with no model compute.
+ *
+ * <pre>
+ *   java -cp ... io.inkflow.inference.bench.InferenceBench [--pack DIR] [--sizes 256x256,512x512]
+ *       [--batches 1,4,8] [--steps N] [--seconds S] [--threads N] [--spin true|false]
+ * </pre>
+ */
+public final class InferenceBench {
+  private InferenceBench() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = parse(args);
+    Path pack = Path.of(opts.getOrDefault("pack", "infra/models/tiny-mmdit-flow"));
+    List<Bucket> sizes = new ArrayList<>();
+    for (String s : opts.getOrDefault("sizes", "256x256,512x512").split(",")) {
+      String[] wh = s.trim().split("x");
+      sizes.add(new Bucket(Integer.parseInt(wh[0]), Integer.parseInt(wh[1])));
+    }
+    int[] batches = Arrays.stream(opts.getOrDefault("batches", "1,4,8").split(",")).map(String::trim)
+        .mapToInt(Integer::parseInt).toArray();
+    double seconds = Double.parseDouble(opts.getOrDefault("seconds", "8"));
+    int threads = Integer.parseInt(opts.getOrDefault("threads", "0"));
+    boolean spin = Boolean.parseBoolean(opts.getOrDefault("spin", "false"));
+    SessionOptionsConfig config = SessionOptionsConfig.cpu().withIntraOpThreads(threads).withSpinWait(spin);
+
+    PackManifest manifest = PackManifest.read(pack);
+    int steps = Integer.parseInt(opts.getOrDefault("steps", Integer.toString(manifest.scheduler().defaultSteps())));
+    System.out.printf(Locale.ROOT, "pack %s %s (%s), %d steps, guidance %.1f, CPU, intra-op threads %s, "
+        + "spin-wait %s, %d cores%n", manifest.id(), manifest.version(), manifest.precision(), steps,
+        manifest.scheduler().defaultGuidance(), threads == 0 ? "default" : threads, spin,
+        Runtime.getRuntime().availableProcessors());
+    System.out.println();
+    System.out.println("| size | batch | images/s | batch ms | encode ms | step ms | transformer call ms "
+        + "| sampler (Java) ms | null-graph call ms | ORT kernels / framework / Java+JNI (profiled call) "
+        + "| decode ms | PNG ms/image (std) | PNG ms/image (fast) |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+
+    CallTimer timer = new CallTimer();
+    for (Bucket size : sizes) {
+      try (TextToImagePipeline pipeline = TextToImagePipeline.open(pack, config, timer::wrap)) {
+        for (int b : batches) {
+          List<ImageRequest> batch = new ArrayList<>();
+          for (int i = 0; i < b; i++) {
+            batch.add(ImageRequest.of(PROMPTS[i % PROMPTS.length], size.width(), size.height(), steps,
+                manifest.scheduler().defaultGuidance(), 1000 + i).withGlyphTexts(i % 2 == 0 ? List.of("SALE") : List.of()));
+          }
+          Row row = measure(pipeline, batch, seconds, timer);
+          double nullCall = nullGraphCallMs(manifest, config, size, 2 * b);
+          Profile p = profileTransformer(manifest, config, size, 2 * b);
+          System.out.printf(Locale.ROOT,
+              "| %s | %d | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.3f | %.0f%% / %.0f%% / %.1f%% | %.1f | %.1f | %.1f |%n",
+              size, b, row.imagesPerSecond, row.batchMs, row.encodeMs, row.stepMs, row.callMs, row.stepMs - row.callMs,
+              nullCall, 100 * p.kernelMs / p.callMs, 100 * (p.modelRunMs - p.kernelMs) / p.callMs,
+              100 * (p.callMs - p.modelRunMs) / p.callMs, row.decodeMs, row.pngMs, row.pngFastMs);
+        }
+      }
+    }
+  }
+
+  private static final String[] PROMPTS = {
+      "a red circle on the left of a blue background, with the word SALE",
+      "蓝色背景左侧有一个红色圆形，写着“福”",
+      "premium coffee mug on a wooden table, studio lighting, 50% off",
+      "中秋快乐 月饼礼盒 product photo",
+  };
+
+  private record Row(double imagesPerSecond, double batchMs, double encodeMs, double stepMs, double callMs,
+      double decodeMs, double pngMs, double pngFastMs) {}
+
+  private static Row measure(TextToImagePipeline pipeline, List<ImageRequest> batch, double seconds, CallTimer timer) {
+    // Warm-up: JIT compilation and ONNX Runtime's arena growth, for at least 2 batches and 2 s.
+    long warm = System.nanoTime();
+    for (int i = 0; i < 2 || System.nanoTime() - warm < 2_000_000_000L; i++) {
+      pipeline.generate(batch);
+    }
+    List<Double> batchMs = new ArrayList<>();
+    List<Double> encode = new ArrayList<>();
+    List<Double> step = new ArrayList<>();
+    List<Double> decode = new ArrayList<>();
+    List<Double> png = new ArrayList<>();
+    List<Double> pngFast = new ArrayList<>();
+    List<Double> calls = new ArrayList<>();
+    long images = 0;
+    long start = System.nanoTime();
+    long wall = 0;
+    while (batchMs.size() < 3 || (System.nanoTime() - start) / 1e9 < seconds) {
+      timer.reset();
+      long t0 = System.nanoTime();
+      List<RenderedImage> rendered = pipeline.render(batch);
+      List<GeneratedPng> pngs = new ArrayList<>();
+      for (RenderedImage r : rendered) {
+        pngs.add(pipeline.encodePng(r));
+      }
+      long t1 = System.nanoTime();
+      wall += t1 - t0;
+      images += batch.size();
+      batchMs.add((t1 - t0) / 1e6);
+      var timings = pngs.get(0).timings();
+      encode.add(ms(timings.encode()));
+      timings.steps().forEach(d -> step.add(ms(d)));
+      decode.add(ms(timings.decode()));
+      pngs.forEach(p -> png.add(ms(p.timings().png())));
+      calls.addAll(timer.callsMs());
+      for (RenderedImage r : rendered) {
+        long p0 = System.nanoTime();
+        PngEncoder.fast().encode(r.image(), Map.of());
+        pngFast.add((System.nanoTime() - p0) / 1e6);
+      }
+    }
+    return new Row(images / (wall / 1e9), median(batchMs), median(encode), median(step), median(calls),
+        median(decode), median(png), median(pngFast));
+  }
+
+  /** Median time of one step-shaped call to a graph that only copies its latents. */
+  private static double nullGraphCallMs(PackManifest manifest, SessionOptionsConfig config, Bucket size, int rows)
+      throws OrtException, IOException {
+    Path dir = Files.createTempDirectory("inkflow-null-graph");
+    Path file = dir.resolve("null-transformer.onnx");
+    try (InputStream in = InferenceBench.class.getResourceAsStream("null-transformer.onnx")) {
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    GraphSpec real = manifest.graph(PackManifest.TRANSFORMER);
+    Map<String, GraphSpec> graphs = new HashMap<>(manifest.graphs());
+    graphs.put(PackManifest.TRANSFORMER, new GraphSpec(real.key(), file.getFileName().toString(), null,
+        real.inputs(), real.outputs()));
+    PackManifest nullPack = new PackManifest(dir, manifest.id() + "-null", manifest.version(), manifest.family(),
+        manifest.description(), manifest.precision(), manifest.tokenizer(), manifest.glyphMaxLength(),
+        manifest.latent(), manifest.baseResolution(), manifest.buckets(), manifest.scheduler(),
+        manifest.promptRewrite(), graphs);
+    int unit = manifest.latent().vaeScaleFactor();
+    int h = size.height() / unit;
+    int w = size.width() / unit;
+    int contextLength = manifest.tokenizer().maxLength() + manifest.glyphMaxLength();
+    int dim = Math.toIntExact(real.input("context").orElseThrow().shape().get(2).size());
+    float[] context = new float[rows * contextLength * dim];
+    float[] mask = new float[rows * contextLength];
+    Arrays.fill(mask, 1f);
+    float[] positions = ImagePositions.compute(size.width(), size.height(), manifest.latent(), manifest.baseResolution());
+    float[] latents = new float[rows * manifest.latent().channels() * h * w];
+    float[] velocity = new float[latents.length];
+    float[] timesteps = new float[rows];
+    List<Double> times = new ArrayList<>();
+    try (MmditTransformer transformer = MmditTransformer.open(new SessionFactory(config), nullPack);
+        Denoiser.Batch batch = transformer.bind(rows, context, mask, contextLength, positions, h, w)) {
+      for (int i = 0; i < 400; i++) {
+        long t0 = System.nanoTime();
+        batch.velocity(latents, timesteps, velocity);
+        if (i >= 100) {
+          times.add((System.nanoTime() - t0) / 1e6);
+        }
+      }
+    } finally {
+      Files.deleteIfExists(file);
+      Files.deleteIfExists(dir);
+    }
+    return median(times);
+  }
+
+  private record Profile(double callMs, double modelRunMs, double kernelMs) {}
+
+  /**
+   * Splits a transformer call with ONNX Runtime's profiler: per run, the Java wall time of
+   * {@code run()}, ORT's {@code model_run} span, and the sum of its kernels' times. model_run minus
+   * kernels is ORT's own framework time (scheduling, thread-pool hand-offs, allocation); wall minus
+   * model_run is the Java and JNI side (tensor wrapping, output copies). Profiling slows runs a
+   * little, so only the shares are reported.
+   */
+  private static Profile profileTransformer(PackManifest manifest, SessionOptionsConfig config, Bucket size, int rows)
+      throws OrtException, IOException {
+    GraphSpec graph = manifest.graph(PackManifest.TRANSFORMER);
+    Path dir = Files.createTempDirectory("inkflow-profile");
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    int unit = manifest.latent().vaeScaleFactor();
+    int h = size.height() / unit;
+    int w = size.width() / unit;
+    int contextLength = manifest.tokenizer().maxLength() + manifest.glyphMaxLength();
+    int dim = Math.toIntExact(graph.input("context").orElseThrow().shape().get(2).size());
+    TensorType type = manifest.precision().floatType();
+    float[] mask = new float[rows * contextLength];
+    Arrays.fill(mask, 1f);
+    float[] timesteps = new float[rows];
+    Arrays.fill(timesteps, 500f);
+    float[] positions = ImagePositions.compute(size.width(), size.height(), manifest.latent(), manifest.baseResolution());
+    int warm = 20;
+    int runs = 60;
+    List<Double> walls = new ArrayList<>();
+    String profile;
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      if (config.intraOpThreads() > 0) {
+        options.setIntraOpNumThreads(config.intraOpThreads());
+      }
+      options.addConfigEntry("session.intra_op.allow_spinning", config.spinWait() ? "1" : "0");
+      options.enableProfiling(dir.resolve("transformer").toString());
+      try (OrtSession session = env.createSession(manifest.resolve(graph.file()).toString(), options);
+          OnnxTensor latents = Tensors.floats(env, LatentNoise.gaussian(1, rows * manifest.latent().channels() * h * w),
+              new long[] {rows, manifest.latent().channels(), h, w}, type);
+          OnnxTensor t = Tensors.floats(env, timesteps, new long[] {rows}, type);
+          OnnxTensor context = Tensors.floats(env, LatentNoise.gaussian(2, rows * contextLength * dim),
+              new long[] {rows, contextLength, dim}, type);
+          OnnxTensor m = Tensors.floats(env, mask, new long[] {rows, contextLength}, type);
+          OnnxTensor pos = Tensors.floats(env, positions, new long[] {positions.length / 2, 2}, type)) {
+        Map<String, OnnxTensor> inputs = Map.of("latents", latents, "timestep", t, "context", context,
+            "context_mask", m, "image_positions", pos);
+        for (int i = 0; i < warm + runs; i++) {
+          long t0 = System.nanoTime();
+          try (OrtSession.Result r = session.run(inputs)) {
+            Tensors.toFloats(r.get(0));
+          }
+          if (i >= warm) {
+            walls.add((System.nanoTime() - t0) / 1e6);
+          }
+        }
+        profile = session.endProfiling();
+      }
+    }
+    try {
+      JsonNode events = new ObjectMapper().readTree(Path.of(profile).toFile());
+      List<long[]> modelRuns = new ArrayList<>();
+      for (JsonNode e : events) {
+        if ("model_run".equals(e.path("name").asText())) {
+          modelRuns.add(new long[] {e.get("ts").asLong(), e.get("dur").asLong()});
+        }
+      }
+      List<long[]> measured = modelRuns.subList(modelRuns.size() - runs, modelRuns.size());
+      long from = measured.get(0)[0];
+      double modelRunUs = measured.stream().mapToLong(r -> r[1]).sum();
+      double kernelUs = 0;
+      for (JsonNode e : events) {
+        if ("Node".equals(e.path("cat").asText()) && e.path("name").asText().endsWith("_kernel_time")
+            && e.get("ts").asLong() >= from) {
+          kernelUs += e.get("dur").asLong();
+        }
+      }
+      double wallMs = walls.stream().mapToDouble(Double::doubleValue).sum() / runs;
+      return new Profile(wallMs, modelRunUs / runs / 1000, kernelUs / runs / 1000);
+    } finally {
+      Files.deleteIfExists(Path.of(profile));
+      Files.deleteIfExists(dir);
+    }
+  }
+
+  /** Wraps the transformer to time each call. */
+  static final class CallTimer {
+    private final List<Long> nanos = new CopyOnWriteArrayList<>();
+
+    Denoiser wrap(Denoiser delegate) {
+      return (rows, context, mask, length, positions, h, w) -> {
+        Denoiser.Batch batch = delegate.bind(rows, context, mask, length, positions, h, w);
+        return new Denoiser.Batch() {
+          @Override
+          public int rows() {
+            return batch.rows();
+          }
+
+          @Override
+          public void velocity(float[] latents, float[] timesteps, float[] out) throws OrtException {
+            long t0 = System.nanoTime();
+            batch.velocity(latents, timesteps, out);
+            nanos.add(System.nanoTime() - t0);
+          }
+
+          @Override
+          public void close() {
+            batch.close();
+          }
+        };
+      };
+    }
+
+    void reset() {
+      nanos.clear();
+    }
+
+    List<Double> callsMs() {
+      List<Double> out = new ArrayList<>();
+      nanos.forEach(n -> out.add(n / 1e6));
+      return out;
+    }
+  }
+
+  private static double ms(Duration d) {
+    return d.toNanos() / 1e6;
+  }
+
+  static double median(List<Double> values) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private static Map<String, String> parse(String[] args) {
+    Map<String, String> out = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (!args[i].startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("usage: --pack DIR --sizes WxH,.. --batches 1,4,8 --steps N "
+            + "--seconds S --threads N --spin true|false; found '" + args[i] + "'");
+      }
+      out.put(args[i].substring(2), args[++i]);
+    }
+    return out;
+  }
+
+}
