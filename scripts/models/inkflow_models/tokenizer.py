@@ -7,7 +7,7 @@ module also mirrors the same rules in plain Python so golden token ids can be co
 
 * normalise: drop control characters, map whitespace to spaces, put spaces around CJK ideographs,
   lowercase, strip accents (NFD, drop combining marks);
-* split on whitespace, isolate every punctuation character and every ASCII digit;
+* split on whitespace, isolate every punctuation character and every numeric character (Nd, Nl, No);
 * look each piece up in the vocabulary (unknown pieces become ``[UNK]``);
 * prepend ``[BOS]``, as a decoder-only LLM tokenizer does.
 """
@@ -145,6 +145,11 @@ def _is_punctuation(ch):
         or unicodedata.category(ch).startswith("P")
 
 
+def _is_numeric(ch):
+    """Rust's char::is_numeric, which the Digits pre-tokenizer splits on: categories Nd, Nl, No."""
+    return unicodedata.category(ch) in ("Nd", "Nl", "No")
+
+
 def normalize(text):
     out = []
     for ch in text:
@@ -167,7 +172,7 @@ def pre_tokenize(text):
     for word in normalize(text).split():
         current = ""
         for ch in word:
-            if _is_punctuation(ch) or ch.isascii() and ch.isdigit():
+            if _is_punctuation(ch) or _is_numeric(ch):
                 if current:
                     pieces.append(current)
                     current = ""

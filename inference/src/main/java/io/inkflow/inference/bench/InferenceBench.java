@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,7 +42,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * on one thread of control, for several batch sizes, plus ONNX Runtime's call overhead per step.
  *
  * <p>Per configuration it warms up, then runs whole batches (encode, sample, decode, PNG) until a
- * minimum time has passed, and reports medians. Each step's time is split into the transformer
+ * minimum time has passed, and takes medians; with {@code --rounds R} every configuration (each
+ * spin-wait setting in turn) is measured R times, alternating, and each cell reports the median
+ * over rounds, with the most CPU other processes and the hypervisor took in any round. Each step's time is split into the transformer
  * call (timed around {@code Denoiser.Batch.velocity}) and the Java sampler work around it
  * (guidance, Euler update, copies). The call overhead is measured on a near-empty graph with the
  * transformer's exact inputs and outputs whose only operator is {@code Identity(latents)}: the same
@@ -50,7 +53,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <pre>
  *   java -cp ... io.inkflow.inference.bench.InferenceBench [--pack DIR] [--sizes 256x256,512x512]
- *       [--batches 1,4,8] [--steps N] [--seconds S] [--threads N] [--spin true|false]
+ *       [--batches 1,4,8] [--steps N] [--seconds S] [--threads N] [--spin false,true] [--rounds R]
  * </pre>
  */
 public final class InferenceBench {
@@ -68,39 +71,74 @@ public final class InferenceBench {
         .mapToInt(Integer::parseInt).toArray();
     double seconds = Double.parseDouble(opts.getOrDefault("seconds", "8"));
     int threads = Integer.parseInt(opts.getOrDefault("threads", "0"));
-    boolean spin = Boolean.parseBoolean(opts.getOrDefault("spin", "false"));
-    SessionOptionsConfig config = SessionOptionsConfig.cpu().withIntraOpThreads(threads).withSpinWait(spin);
+    int rounds = Integer.parseInt(opts.getOrDefault("rounds", "1"));
+    List<Boolean> spins = new ArrayList<>();
+    for (String v : opts.getOrDefault("spin", "false").split(",")) {
+      spins.add(Boolean.parseBoolean(v.trim()));
+    }
 
     PackManifest manifest = PackManifest.read(pack);
     int steps = Integer.parseInt(opts.getOrDefault("steps", Integer.toString(manifest.scheduler().defaultSteps())));
-    System.out.printf(Locale.ROOT, "pack %s %s (%s), %d steps, guidance %.1f, CPU, intra-op threads %s, "
-        + "spin-wait %s, %d cores%n", manifest.id(), manifest.version(), manifest.precision(), steps,
-        manifest.scheduler().defaultGuidance(), threads == 0 ? "default" : threads, spin,
-        Runtime.getRuntime().availableProcessors());
-    System.out.println();
-    System.out.println("| size | batch | images/s | batch ms | encode ms | step ms | transformer call ms "
-        + "| sampler (Java) ms | null-graph call ms | ORT kernels / framework / Java+JNI (profiled call) "
-        + "| decode ms | PNG ms/image (std) | PNG ms/image (fast) |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-
+    Map<String, List<double[]>> cells = new LinkedHashMap<>();
     CallTimer timer = new CallTimer();
-    for (Bucket size : sizes) {
-      try (TextToImagePipeline pipeline = TextToImagePipeline.open(pack, config, timer::wrap)) {
-        for (int b : batches) {
-          List<ImageRequest> batch = new ArrayList<>();
-          for (int i = 0; i < b; i++) {
-            batch.add(ImageRequest.of(PROMPTS[i % PROMPTS.length], size.width(), size.height(), steps,
-                manifest.scheduler().defaultGuidance(), 1000 + i).withGlyphTexts(i % 2 == 0 ? List.of("SALE") : List.of()));
+    for (int round = 1; round <= rounds; round++) {
+      for (boolean spin : spins) {
+        SessionOptionsConfig config = SessionOptionsConfig.cpu().withIntraOpThreads(threads).withSpinWait(spin);
+        for (Bucket size : sizes) {
+          try (TextToImagePipeline pipeline = TextToImagePipeline.open(pack, config, timer::wrap)) {
+            for (int b : batches) {
+              List<ImageRequest> batch = new ArrayList<>();
+              for (int i = 0; i < b; i++) {
+                batch.add(ImageRequest.of(PROMPTS[i % PROMPTS.length], size.width(), size.height(), steps,
+                    manifest.scheduler().defaultGuidance(), 1000 + i)
+                    .withGlyphTexts(i % 2 == 0 ? List.of("SALE") : List.of()));
+              }
+              CpuSample cpu0 = CpuSample.now();
+              Row row = measure(pipeline, batch, seconds, timer);
+              double[] others = CpuSample.now().since(cpu0);
+              double nullCall = nullGraphCallMs(manifest, config, size, 2 * b);
+              Profile p = profileTransformer(manifest, config, size, 2 * b);
+              double[] values = {row.imagesPerSecond, row.batchMs, row.encodeMs, row.stepMs, row.callMs,
+                  row.stepMs - row.callMs, nullCall, 100 * p.kernelMs / p.callMs,
+                  100 * (p.modelRunMs - p.kernelMs) / p.callMs, 100 * (p.callMs - p.modelRunMs) / p.callMs,
+                  row.decodeMs, row.pngMs, row.pngFastMs, others[0], others[1]};
+              cells.computeIfAbsent(spin + "|" + size + "|" + b, k -> new ArrayList<>()).add(values);
+              System.err.printf(Locale.ROOT, "round %d, spin-wait %s, %s, batch %d: %.2f images/s "
+                  + "(other processes %.2f cores, steal %.2f)%n", round, spin, size, b, row.imagesPerSecond,
+                  others[0], others[1]);
+            }
           }
-          Row row = measure(pipeline, batch, seconds, timer);
-          double nullCall = nullGraphCallMs(manifest, config, size, 2 * b);
-          Profile p = profileTransformer(manifest, config, size, 2 * b);
-          System.out.printf(Locale.ROOT,
-              "| %s | %d | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.3f | %.0f%% / %.0f%% / %.1f%% | %.1f | %.1f | %.1f |%n",
-              size, b, row.imagesPerSecond, row.batchMs, row.encodeMs, row.stepMs, row.callMs, row.stepMs - row.callMs,
-              nullCall, 100 * p.kernelMs / p.callMs, 100 * (p.modelRunMs - p.kernelMs) / p.callMs,
-              100 * (p.callMs - p.modelRunMs) / p.callMs, row.decodeMs, row.pngMs, row.pngFastMs);
         }
+      }
+    }
+
+    for (boolean spin : spins) {
+      System.out.printf(Locale.ROOT, "%npack %s %s (%s), %d steps, guidance %.1f, CPU, intra-op threads %s, "
+          + "spin-wait %s, %d cores; median of %d round(s)%n%n", manifest.id(), manifest.version(),
+          manifest.precision(), steps, manifest.scheduler().defaultGuidance(), threads == 0 ? "default" : threads,
+          spin, Runtime.getRuntime().availableProcessors(), rounds);
+      System.out.println("| size | batch | images/s | batch ms | encode ms | step ms | transformer call ms "
+          + "| sampler (Java) ms | null-graph call ms | ORT kernels / framework / Java+JNI (profiled call) "
+          + "| decode ms | PNG ms/image (std) | PNG ms/image (fast) | max others / steal (cores) |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+      for (Map.Entry<String, List<double[]>> e : cells.entrySet()) {
+        String[] key = e.getKey().split("\\|");
+        if (Boolean.parseBoolean(key[0]) != spin) {
+          continue;
+        }
+        double[] m = new double[e.getValue().get(0).length];
+        for (int c = 0; c < m.length; c++) {
+          List<Double> column = new ArrayList<>();
+          for (double[] v : e.getValue()) {
+            column.add(v[c]);
+          }
+          m[c] = c >= 13 ? column.stream().mapToDouble(Double::doubleValue).max().orElse(0) : median(column);
+        }
+        System.out.printf(Locale.ROOT,
+            "| %s | %s | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f | %.3f | %.0f%% / %.0f%% / %.1f%% | %.1f | %.1f "
+                + "| %.1f | %.2f / %.2f |%n",
+            key[1], key[2], m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12],
+            m[13], m[14]);
       }
     }
   }
@@ -205,6 +243,44 @@ public final class InferenceBench {
   }
 
   private record Profile(double callMs, double modelRunMs, double kernelMs) {}
+
+  /**
+   * Busy and stolen CPU time of the whole machine ({@code /proc/stat}) and of this process
+   * ({@code /proc/self/stat}), to report how much CPU other processes and the hypervisor took
+   * during a measurement: a shared machine makes figures noisy, and the table says so.
+   */
+  private record CpuSample(long nanos, long machineTicks, long stealTicks, long selfTicks) {
+    static CpuSample now() {
+      try {
+        String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i = 1; i <= 3; i++) {  // user, nice, system
+          busy += Long.parseLong(cpu[i]);
+        }
+        for (int i = 6; i <= 7; i++) {  // irq, softirq
+          busy += Long.parseLong(cpu[i]);
+        }
+        long steal = cpu.length > 8 ? Long.parseLong(cpu[8]) : 0;
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long self = Long.parseLong(f[11]) + Long.parseLong(f[12]);  // utime, stime
+        return new CpuSample(System.nanoTime(), busy, steal, self);
+      } catch (IOException | RuntimeException e) {
+        return new CpuSample(System.nanoTime(), -1, -1, -1);
+      }
+    }
+
+    /** Average cores busy with other processes, and stolen by the hypervisor, since {@code start}. */
+    double[] since(CpuSample start) {
+      if (machineTicks < 0 || start.machineTicks < 0) {
+        return new double[] {Double.NaN, Double.NaN};
+      }
+      double seconds = (nanos - start.nanos) / 1e9;
+      double others = ((machineTicks - start.machineTicks) - (selfTicks - start.selfTicks)) / 100.0 / seconds;
+      double steal = (stealTicks - start.stealTicks) / 100.0 / seconds;
+      return new double[] {Math.max(0, others), steal};
+    }
+  }
 
   /**
    * Splits a transformer call with ONNX Runtime's profiler: per run, the Java wall time of
@@ -344,7 +420,7 @@ public final class InferenceBench {
     for (int i = 0; i < args.length; i++) {
       if (!args[i].startsWith("--") || i + 1 >= args.length) {
         throw new IllegalArgumentException("usage: --pack DIR --sizes WxH,.. --batches 1,4,8 --steps N "
-            + "--seconds S --threads N --spin true|false; found '" + args[i] + "'");
+            + "--seconds S --threads N --spin false,true --rounds R; found '" + args[i] + "'");
       }
       out.put(args[i].substring(2), args[++i]);
     }

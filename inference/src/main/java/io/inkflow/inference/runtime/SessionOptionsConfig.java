@@ -10,8 +10,11 @@ package io.inkflow.inference.runtime;
  * @param interOpThreads threads across independent operators; 0 lets ONNX Runtime pick (graphs
  *     here run sequentially, so this rarely matters)
  * @param optimizationLevel graph optimisation level
- * @param spinWait whether idle intra-op threads spin before sleeping: lower latency per call, but
- *     spinning threads steal CPU from work overlapped with inference (PNG encoding, uploads)
+ * @param spinWait whether idle intra-op threads spin before sleeping (ONNX Runtime's own default).
+ *     Off here by default: a pipeline runs several sessions in turn, each with its own thread pool,
+ *     and pools left spinning take the cores from the next stage and from work overlapped with
+ *     inference (PNG encoding, uploads); on 2 cores spinning made generation up to 2.3x slower
+ *     (docs/benchmarks.md)
  */
 public record SessionOptionsConfig(ExecutionProvider provider, int deviceId, int intraOpThreads,
     int interOpThreads, OptimizationLevel optimizationLevel, boolean spinWait) {
@@ -31,14 +34,14 @@ public record SessionOptionsConfig(ExecutionProvider provider, int deviceId, int
     }
   }
 
-  /** CPU, ONNX Runtime's thread defaults, all optimisations. */
+  /** CPU, ONNX Runtime's thread counts, all optimisations, no spin-waiting. */
   public static SessionOptionsConfig cpu() {
-    return new SessionOptionsConfig(ExecutionProvider.CPU, 0, 0, 0, OptimizationLevel.ALL, true);
+    return new SessionOptionsConfig(ExecutionProvider.CPU, 0, 0, 0, OptimizationLevel.ALL, false);
   }
 
-  /** CUDA on a device, with CPU fallback. */
+  /** CUDA on a device, with CPU fallback; otherwise as {@link #cpu()}. */
   public static SessionOptionsConfig cuda(int deviceId) {
-    return new SessionOptionsConfig(ExecutionProvider.CUDA, deviceId, 0, 0, OptimizationLevel.ALL, true);
+    return new SessionOptionsConfig(ExecutionProvider.CUDA, deviceId, 0, 0, OptimizationLevel.ALL, false);
   }
 
   public SessionOptionsConfig withIntraOpThreads(int threads) {
