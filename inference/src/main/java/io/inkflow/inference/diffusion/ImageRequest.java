@@ -36,8 +36,11 @@ public record ImageRequest(String prompt, String negativePrompt, List<String> gl
       throw new IllegalArgumentException("expected a finite guidance scale, found " + guidanceScale);
     }
     metadata = Collections.unmodifiableSortedMap(new TreeMap<>(metadata == null ? Map.of() : metadata));
-    for (String key : metadata.keySet()) {
-      GenerationParameters.checkMetadataKey(key);
+    for (Map.Entry<String, String> entry : metadata.entrySet()) {
+      GenerationParameters.checkMetadataKey(entry.getKey());
+      if (entry.getValue() == null) {
+        throw new IllegalArgumentException("expected a value for metadata key '" + entry.getKey() + "', found null");
+      }
     }
   }
 

@@ -93,6 +93,10 @@ class BucketsTest {
         .hasMessageContaining("metadata key 'seed' is reserved");
     assertThatThrownBy(() -> ImageRequest.of("x", 256, 256, 2, 4.5, 1).withMetadata(Map.of("bad\nkey", "1")))
         .hasMessageContaining("expected a PNG keyword");
+    java.util.Map<String, String> nullValue = new java.util.HashMap<>();
+    nullValue.put("job_id", null);
+    assertThatThrownBy(() -> ImageRequest.of("x", 256, 256, 2, 4.5, 1).withMetadata(nullValue))
+        .hasMessage("expected a value for metadata key 'job_id', found null");
   }
 
   private static long distinctLevels(RgbImage image) {
