@@ -3,11 +3,8 @@ package io.inkflow.infra.local;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.regions.Region;
+import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3Settings;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -31,16 +28,14 @@ public record ConnectionSettings(
     return env;
   }
 
-  /** An S3 client for the local server: path-style, static credentials, checksums only where required. */
+  /** The S3 settings of the local server: path-style, explicit credentials. */
+  public S3Settings s3Settings() {
+    return S3Settings.local(s3Endpoint, bucket, s3AccessKey, s3SecretKey);
+  }
+
+  /** An S3 client for the local server. */
   public S3Client s3Client() {
-    return S3Client.builder()
-        .endpointOverride(s3Endpoint)
-        .region(Region.US_EAST_1)
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(s3AccessKey, s3SecretKey)))
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .build();
+    return S3Clients.create(s3Settings());
   }
 
   /** Never prints the secret key. */

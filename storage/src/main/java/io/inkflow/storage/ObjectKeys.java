@@ -1,0 +1,65 @@
+package io.inkflow.storage;
+
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Object names in the images bucket. Keys are deterministic, so a redelivered job overwrites its own
+ * object and nothing else, and every user-controlled segment is sanitised: only [A-Za-z0-9._-] survive,
+ * no segment is empty, "." or "..", and each is capped in length.
+ */
+public final class ObjectKeys {
+  private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9._-]");
+  static final int MAX_SEGMENT = 128;
+
+  private ObjectKeys() {}
+
+  /** {@code images/{batchId}/{requestId}/{variant}-{seed}.png}; a request without a batch goes under {@code _single}. */
+  public static String image(String batchId, String requestId, int variant, long seed) {
+    return "images/" + (batchId == null ? "_single" : segment(batchId)) + "/" + segment(requestId) + "/" + variant + "-" + seed + ".png";
+  }
+
+  /** {@code manifests/{batchId}/manifest.jsonl}. */
+  public static String manifest(String batchId) {
+    return "manifests/" + segment(batchId) + "/manifest.jsonl";
+  }
+
+  /** A user-controlled string made safe as one path segment. */
+  public static String segment(String raw) {
+    if (raw == null || raw.isEmpty()) {
+      return "_";
+    }
+    String s = UNSAFE.matcher(raw).replaceAll("_");
+    if (s.chars().allMatch(c -> c == '.')) {
+      s = s.replace('.', '_');
+    }
+    if (s.startsWith(".")) {
+      s = "_" + s.substring(1);
+    }
+    s = s.replace("..", "__");
+    if (s.length() > MAX_SEGMENT) {
+      // Keep keys distinct when long ids share a prefix.
+      s = s.substring(0, MAX_SEGMENT - 9) + "-" + String.format(Locale.ROOT, "%08x", raw.hashCode());
+    }
+    return s;
+  }
+
+  /** {@code s3://bucket/key}. */
+  public static String uri(String bucket, String key) {
+    return "s3://" + bucket + "/" + key;
+  }
+
+  /** The bucket and key of an {@code s3://bucket/key} URI. */
+  public record Location(String bucket, String key) {}
+
+  public static Location parse(String uri) {
+    if (uri == null || !uri.startsWith("s3://")) {
+      throw new IllegalArgumentException("expected s3://bucket/key, found '" + uri + "'");
+    }
+    int slash = uri.indexOf('/', 5);
+    if (slash < 6 || slash == uri.length() - 1) {
+      throw new IllegalArgumentException("expected s3://bucket/key, found '" + uri + "'");
+    }
+    return new Location(uri.substring(5, slash), uri.substring(slash + 1));
+  }
+}

@@ -1,0 +1,36 @@
+package io.inkflow.storage;
+
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+
+/** Builds S3 clients from {@link S3Settings}; the one place the AWS SDK is configured. */
+public final class S3Clients {
+  private S3Clients() {}
+
+  /**
+   * A synchronous client. Checksums are computed and validated only where S3 requires them, which
+   * keeps S3-compatible servers (s3proxy, MinIO, Ceph) that predate the SDK's default happy.
+   */
+  public static S3Client create(S3Settings settings) {
+    S3ClientBuilder b = S3Client.builder()
+        .region(Region.of(settings.region()))
+        .forcePathStyle(settings.pathStyle())
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+    if (settings.endpoint() != null) {
+      b.endpointOverride(settings.endpoint());
+    }
+    if (settings.accessKey() != null) {
+      b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())));
+    } else {
+      b.credentialsProvider(DefaultCredentialsProvider.builder().build());
+    }
+    return b.build();
+  }
+}

@@ -1,0 +1,54 @@
+package io.inkflow.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ObjectKeysTest {
+
+  @Test
+  void keysAreDeterministicAndSafe() {
+    assertThat(ObjectKeys.image("catalog-1", "TEA-001", 2, 44)).isEqualTo("images/catalog-1/TEA-001/2-44.png");
+    assertThat(ObjectKeys.image(null, "r1", 0, 1)).isEqualTo("images/_single/r1/0-1.png");
+    assertThat(ObjectKeys.manifest("b1")).isEqualTo("manifests/b1/manifest.jsonl");
+    for (String hostile : List.of("../../etc/passwd", "..", ".", "a/b", "a\\b", "", "x\u0000y", "%2e%2e", "春")) {
+      String key = ObjectKeys.image(hostile, hostile, 0, 0);
+      assertThat(key.split("/")).as(hostile).hasSize(4).allSatisfy(seg -> assertThat(seg).isNotEmpty().isNotIn(".", ".."));
+      assertThat(key).as(hostile).matches("[A-Za-z0-9._/-]+").doesNotContain("..");
+    }
+    String longA = "a".repeat(300) + "1";
+    String longB = "a".repeat(300) + "2";
+    assertThat(ObjectKeys.segment(longA)).hasSize(ObjectKeys.MAX_SEGMENT).isNotEqualTo(ObjectKeys.segment(longB));
+  }
+
+  @Test
+  void urisRoundTrip() {
+    String uri = ObjectKeys.uri("inkflow-images", "images/b/r/0-1.png");
+    assertThat(uri).isEqualTo("s3://inkflow-images/images/b/r/0-1.png");
+    assertThat(ObjectKeys.parse(uri)).isEqualTo(new ObjectKeys.Location("inkflow-images", "images/b/r/0-1.png"));
+    assertThatThrownBy(() -> ObjectKeys.parse("http://x/y")).hasMessageContaining("expected s3://bucket/key");
+    assertThatThrownBy(() -> ObjectKeys.parse("s3://bucket/")).hasMessageContaining("expected s3://bucket/key");
+  }
+
+  @Test
+  void settingsComeFromTheEnvironmentAndHideTheSecret() {
+    S3Settings s = S3Settings.fromEnv(Map.of("INKFLOW_S3_ENDPOINT", "http://127.0.0.1:9000", "INKFLOW_S3_BUCKET", "imgs",
+        "INKFLOW_S3_ACCESS_KEY", "ak", "INKFLOW_S3_SECRET_KEY", "sk-secret"));
+    assertThat(s.endpoint()).isEqualTo(URI.create("http://127.0.0.1:9000"));
+    assertThat(s.pathStyle()).isTrue();
+    assertThat(s.toString()).contains("ak:****").doesNotContain("sk-secret");
+    S3Settings aws = S3Settings.fromEnv(Map.of());
+    assertThat(aws.endpoint()).isNull();
+    assertThat(aws.pathStyle()).isFalse();
+    assertThat(aws.bucket()).isEqualTo(S3Settings.DEFAULT_BUCKET);
+    assertThat(aws.toString()).contains("default chain");
+    assertThatThrownBy(() -> S3Settings.fromEnv(Map.of("INKFLOW_S3_ACCESS_KEY", "only")))
+        .hasMessageContaining("together");
+    assertThatThrownBy(() -> S3Settings.fromEnv(Map.of("INKFLOW_S3_BUCKET", "Bad_Bucket")))
+        .hasMessageContaining("valid S3 bucket name");
+  }
+}
