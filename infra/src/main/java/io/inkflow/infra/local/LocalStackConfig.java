@@ -1,5 +1,7 @@
 package io.inkflow.infra.local;
 
+import static io.inkflow.streams.common.StreamsSettings.Env.intValue;
+
 import io.inkflow.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,10 +94,10 @@ public record LocalStackConfig(
     }
     return new LocalStackConfig(
         dataDir,
-        port(env, "INKFLOW_KAFKA_PORT", 9092),
-        port(env, "INKFLOW_CONTROLLER_PORT", 9093),
-        port(env, "INKFLOW_REGISTRY_PORT", 8081),
-        port(env, "INKFLOW_S3_PORT", 9000),
+        intValue(env, "INKFLOW_KAFKA_PORT", 9092),
+        intValue(env, "INKFLOW_CONTROLLER_PORT", 9093),
+        intValue(env, "INKFLOW_REGISTRY_PORT", 8081),
+        intValue(env, "INKFLOW_S3_PORT", 9000),
         s3Storage,
         env.getOrDefault("INKFLOW_S3_BUCKET", DEFAULT_BUCKET),
         "inkflow-local",
@@ -103,21 +105,5 @@ public record LocalStackConfig(
         "",
         intValue(env, "INKFLOW_PARTITIONS", Topics.DEFAULT_PARTITIONS),
         Duration.ofSeconds(60));
-  }
-
-  private static int port(Map<String, String> env, String key, int dflt) {
-    return intValue(env, key, dflt);
-  }
-
-  private static int intValue(Map<String, String> env, String key, int dflt) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + ": expected an integer, found '" + v + "'", e);
-    }
   }
 }
