@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -41,6 +42,7 @@ public final class RequestPlanner {
   private final RewriteStrategy rewriter;
   private final double minAspect;
   private final double maxAspect;
+  private final List<Predicate<String>> blocked;
 
   public RequestPlanner(PackManifest pack, PackTokenizer tokenizer, PeLimits limits, RewriteStrategy rewriter) {
     this.pack = Objects.requireNonNull(pack, "pack");
@@ -49,6 +51,7 @@ public final class RequestPlanner {
     this.rewriter = Objects.requireNonNull(rewriter, "rewriter");
     this.minAspect = pack.buckets().stream().mapToDouble(Bucket::aspect).min().orElseThrow() / limits.aspectSlack();
     this.maxAspect = pack.buckets().stream().mapToDouble(Bucket::aspect).max().orElseThrow() * limits.aspectSlack();
+    this.blocked = limits.blocklist().stream().map(RequestPlanner::matcher).toList();
   }
 
   /**
@@ -243,24 +246,24 @@ public final class RequestPlanner {
   }
 
   private void checkBlocklist(String prompt, List<String> glyphs) {
-    if (limits.blocklist().isEmpty()) {
+    if (blocked.isEmpty()) {
       return;
     }
     String text = (prompt + " " + String.join(" ", glyphs)).toLowerCase(Locale.ROOT);
-    for (String term : limits.blocklist()) {
-      if (matches(text, term)) {
+    for (Predicate<String> term : blocked) {
+      if (term.test(text)) {
         throw new Rejection(RejectReason.BLOCKED_CONTENT, "prompt contains a blocked term");
       }
     }
   }
 
   /** Latin terms match whole words; terms in other scripts match anywhere. */
-  static boolean matches(String text, String term) {
-    boolean latin = term.chars().allMatch(c -> c < 0x250);
-    if (!latin) {
-      return text.contains(term);
+  static Predicate<String> matcher(String term) {
+    if (!term.chars().allMatch(c -> c < 0x250)) {
+      return text -> text.contains(term);
     }
-    return Pattern.compile("(?<![\\p{L}\\p{N}])" + Pattern.quote(term) + "(?![\\p{L}\\p{N}])").matcher(text).find();
+    Pattern word = Pattern.compile("(?<![\\p{L}\\p{N}])" + Pattern.quote(term) + "(?![\\p{L}\\p{N}])");
+    return text -> word.matcher(text).find();
   }
 
   private Size requestedSize(PromptRequest r) {
