@@ -1,0 +1,265 @@
+package io.inkflow.streams.scoring;
+
+import io.inkflow.avro.GeneratedImage;
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.ImageStatus;
+import io.inkflow.avro.ScoredImage;
+import io.inkflow.avro.Verdict;
+import io.inkflow.inference.image.InvalidImageException;
+import io.inkflow.inference.image.PngDecoder;
+import io.inkflow.inference.image.PngHeader;
+import io.inkflow.inference.image.PngInfo;
+import io.inkflow.inference.image.RgbImage;
+import io.inkflow.inference.reward.RewardInput;
+import io.inkflow.inference.reward.RewardScores;
+import io.inkflow.schemas.DeadLetterHeaders;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads raw {@code images-generated} records, dedupes them by jobId, buffers GENERATED images in a
+ * changelogged store and scores them in micro-batches, flushed when the buffer holds
+ * {@link ScoringSettings#batchSize()} images or by a wall-clock punctuation. Every jobId ends as one
+ * {@link ScoredImage}, forwarded to {@code images-scored} and to the request aggregator; what cannot
+ * be read goes to {@code images-generated.dlq} with its original bytes.
+ *
+ * <p>All work, fetching and scoring included, runs on the stream thread inside the task, so the
+ * exactly-once commit covers it: a crash before the commit replays the buffer from the changelog.
+ */
+final class ScoringProcessor implements Processor<byte[], byte[], Object, Object> {
+  private static final Logger log = LoggerFactory.getLogger(ScoringProcessor.class);
+  static final String STAGE = "reward-scoring";
+  static final String GENERATION_FAILED = "GENERATION_FAILED";
+  static final String IMAGE_MISSING = "IMAGE_MISSING";
+  static final String IMAGE_UNREADABLE = "IMAGE_UNREADABLE";
+
+  private final ScoringSettings settings;
+  private final Deserializer<GeneratedImage> deserializer;
+  private final ImageStore images;
+  private final ImageScorer scorer;
+  private final RewardPolicy policy;
+  private ProcessorContext<Object, Object> context;
+  private KeyValueStore<String, Long> seen;
+  private KeyValueStore<String, byte[]> pending;
+  private int pendingCount;
+  private Sensor scored;
+  private Sensor failed;
+  private Sensor duplicates;
+  private Sensor deadLetters;
+  private Sensor batches;
+
+  ScoringProcessor(ScoringSettings settings, Deserializer<GeneratedImage> deserializer, ImageStore images,
+      ImageScorer scorer, RewardPolicy policy) {
+    this.settings = settings;
+    this.deserializer = deserializer;
+    this.images = images;
+    this.scorer = scorer;
+    this.policy = policy;
+  }
+
+  @Override
+  public void init(ProcessorContext<Object, Object> context) {
+    this.context = context;
+    this.seen = context.getStateStore(ScoringTopology.SEEN_JOBS_STORE);
+    this.pending = context.getStateStore(ScoringTopology.PENDING_STORE);
+    pendingCount = 0;
+    try (KeyValueIterator<String, byte[]> it = pending.all()) {
+      while (it.hasNext()) {
+        it.next();
+        pendingCount++;
+      }
+    }
+    var metrics = context.metrics();
+    scored = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "images-scored", Sensor.RecordingLevel.INFO);
+    failed = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "images-failed", Sensor.RecordingLevel.INFO);
+    duplicates = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "images-duplicate", Sensor.RecordingLevel.INFO);
+    deadLetters = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "dead-letters", Sensor.RecordingLevel.INFO);
+    batches = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "batches-scored", Sensor.RecordingLevel.INFO);
+    context.schedule(settings.flushInterval(), PunctuationType.WALL_CLOCK_TIME, now -> flush());
+    context.schedule(ScoringTopology.purgeEvery(settings.retention()), PunctuationType.WALL_CLOCK_TIME, this::purgeSeen);
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    RecordMetadata source = context.recordMetadata().orElseThrow();
+    PendingImage raw = new PendingImage(record.key(), record.value(), headerList(record), record.timestamp(),
+        source.topic(), source.partition(), source.offset());
+    if (record.value() == null) {
+      deadLetter(raw, "TOMBSTONE", "null value; expected a GeneratedImage");
+      return;
+    }
+    GeneratedImage image;
+    try {
+      image = deserializer.deserialize(source.topic(), record.headers(), record.value());
+    } catch (SerializationException e) {
+      deadLetter(raw, "DESERIALIZATION_FAILED", e.getMessage());
+      return;
+    }
+    String jobId = image.getJob() == null ? null : image.getJob().getJobId();
+    if (jobId == null || jobId.isEmpty()) {
+      deadLetter(raw, "INVALID_EVENT", "expected a GeneratedImage with a jobId, found none");
+      return;
+    }
+    if (seen.get(jobId) != null) {
+      duplicates.record();
+      log.debug("duplicate image {} at {}-{}@{}: already scored or buffered", jobId, source.topic(), source.partition(), source.offset());
+      return;
+    }
+    seen.put(jobId, context.currentSystemTimeMs());
+    if (image.getStatus() != ImageStatus.GENERATED) {
+      String code = image.getErrorCode() == null ? GENERATION_FAILED : image.getErrorCode();
+      emit(failedImage(image, List.of(GENERATION_FAILED, code).stream().distinct().toList()), record.timestamp());
+      return;
+    }
+    if (image.getImageUri() == null) {
+      deadLetter(raw, IMAGE_MISSING, "GENERATED image " + jobId + " has no imageUri");
+      emit(failedImage(image, List.of(IMAGE_MISSING)), record.timestamp());
+      return;
+    }
+    pending.put(jobId, raw.encode());
+    if (++pendingCount >= settings.batchSize()) {
+      flush();
+    }
+  }
+
+  /** Scores everything buffered: fetch, check the header, decode, one reward-pack call, emit. */
+  void flush() {
+    if (pendingCount == 0) {
+      return;
+    }
+    List<KeyValue<String, byte[]>> entries = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it = pending.all()) {
+      it.forEachRemaining(entries::add);
+    }
+    List<GeneratedImage> ready = new ArrayList<>();
+    List<RewardInput> inputs = new ArrayList<>();
+    List<Long> timestamps = new ArrayList<>();
+    for (KeyValue<String, byte[]> entry : entries) {
+      PendingImage raw = PendingImage.decode(entry.value);
+      GeneratedImage image = deserializer.deserialize(raw.topic(), new RecordHeaders(), raw.value());
+      RgbImage rgb;
+      try {
+        rgb = load(image.getImageUri());
+      } catch (ImageStore.ImageMissingException e) {
+        deadLetter(raw, IMAGE_MISSING, e.getMessage());
+        emit(failedImage(image, List.of(IMAGE_MISSING)), raw.timestamp());
+        continue;
+      } catch (ImageStore.ImageTooLargeException e) {
+        deadLetter(raw, InvalidImageException.Reason.TOO_LARGE.name(), e.getMessage());
+        emit(failedImage(image, List.of(IMAGE_UNREADABLE, InvalidImageException.Reason.TOO_LARGE.name())), raw.timestamp());
+        continue;
+      } catch (InvalidImageException e) {
+        deadLetter(raw, e.reason().name(), e.getMessage());
+        emit(failedImage(image, List.of(IMAGE_UNREADABLE, e.reason().name())), raw.timestamp());
+        continue;
+      }
+      GenerationJob job = image.getJob();
+      String original = job.getRequest().getPrompt();
+      inputs.add(new RewardInput(rgb, job.getRewrittenPrompt(),
+          original == null || original.equals(job.getRewrittenPrompt()) ? null : original, job.getGlyphTexts()));
+      ready.add(image);
+      timestamps.add(raw.timestamp());
+    }
+    if (!inputs.isEmpty()) {
+      List<RewardScores> results = scorer.score(inputs);
+      Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
+      for (int i = 0; i < ready.size(); i++) {
+        RewardPolicy.Judgement j = policy.judge(results.get(i));
+        emit(ScoredImage.newBuilder()
+            .setImage(ready.get(i))
+            .setScores(j.scores())
+            .setRewardPackId(scorer.packId())
+            .setRewardPackVersion(scorer.packVersion())
+            .setOverallScore(j.overall())
+            .setVerdict(j.verdict())
+            .setReasonCodes(j.reasons())
+            .setScoredAt(now)
+            .build(), timestamps.get(i));
+      }
+      batches.record();
+      log.info("scored {} images with {} {} ({} buffered)", inputs.size(), scorer.packId(), scorer.packVersion(), entries.size());
+    }
+    entries.forEach(e -> pending.delete(e.key));
+    pendingCount = 0;
+  }
+
+  /** Fetches and decodes an image, refusing non-PNGs and oversized ones on the header alone. */
+  private RgbImage load(String uri) {
+    byte[] bytes = images.fetch(uri, settings.maxImageBytes());
+    PngInfo info = PngHeader.inspect(bytes);
+    if (info.pixels() > settings.maxPixels()) {
+      throw new InvalidImageException(InvalidImageException.Reason.TOO_LARGE,
+          "expected at most " + settings.maxPixels() + " pixels, found " + info.width() + "x" + info.height() + " at " + uri);
+    }
+    return PngDecoder.decode(bytes, settings.maxPixels());
+  }
+
+  private ScoredImage failedImage(GeneratedImage image, List<String> reasons) {
+    return ScoredImage.newBuilder()
+        .setImage(image)
+        .setScores(List.of())
+        .setRewardPackId(scorer.packId())
+        .setRewardPackVersion(scorer.packVersion())
+        .setOverallScore(null)
+        .setVerdict(Verdict.FAILED)
+        .setReasonCodes(reasons)
+        .setScoredAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+        .build();
+  }
+
+  private void emit(ScoredImage s, long timestamp) {
+    (s.getVerdict() == Verdict.FAILED ? failed : scored).record();
+    Record<Object, Object> out = new Record<>(s.getImage().getJob().getRequest().getRequestId(), s, timestamp);
+    context.forward(out, ScoringTopology.SCORED_SINK);
+    context.forward(out, ScoringTopology.AGGREGATOR);
+  }
+
+  private void deadLetter(PendingImage raw, String code, String message) {
+    deadLetters.record();
+    log.warn("dead-lettering {}-{}@{}: {} {}", raw.topic(), raw.partition(), raw.offset(), code, message);
+    RecordHeaders headers = new RecordHeaders();
+    for (Map.Entry<String, byte[]> h : raw.headers()) {
+      headers.add(h.getKey(), h.getValue());
+    }
+    DeadLetterHeaders.of(code, message, STAGE, 1, raw.topic(), raw.partition(), raw.offset()).forEach(headers::add);
+    context.forward(new Record<Object, Object>(raw.key(), raw.value(), raw.timestamp(), headers), ScoringTopology.DLQ_SINK);
+  }
+
+  private void purgeSeen(long now) {
+    long cutoff = now - settings.retention().toMillis();
+    List<String> expired = new ArrayList<>();
+    try (KeyValueIterator<String, Long> it = seen.all()) {
+      it.forEachRemaining(kv -> {
+        if (kv.value < cutoff) {
+          expired.add(kv.key);
+        }
+      });
+    }
+    expired.forEach(seen::delete);
+  }
+
+  private static List<Map.Entry<String, byte[]>> headerList(Record<byte[], byte[]> record) {
+    List<Map.Entry<String, byte[]>> out = new ArrayList<>();
+    for (Header h : record.headers()) {
+      out.add(new java.util.AbstractMap.SimpleImmutableEntry<>(h.key(), h.value()));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,108 @@
+package io.inkflow.streams.scoring;
+
+import io.inkflow.avro.BatchSubmitted;
+import io.inkflow.avro.RequestResult;
+import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.Topics;
+import java.time.Duration;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The reward-scoring stage. Two sub-topologies:
+ * <ol>
+ *   <li>{@code images-generated} (raw bytes) → {@link ScoringProcessor} (dedupe by jobId, buffer,
+ *       micro-batch scoring) → {@code images-scored} and {@code images-generated.dlq}; → 
+ *       {@link RequestAggregator} (best-of-N per requestId) → {@code request-results},
+ *       {@code preference-pairs}, {@code bad-cases}.</li>
+ *   <li>{@code batches} + {@code request-results} (the PE stage's REJECTED ones included), re-keyed by
+ *       batchId → {@link BatchTracker} → manifest in S3 and {@code batch-results}.</li>
+ * </ol>
+ * Every operator and store is named, so state stays attached to its node when the topology changes.
+ */
+public final class ScoringTopology {
+  public static final String METRICS_SCOPE = "inkflow-scoring";
+  public static final String SOURCE = "images-generated-source";
+  public static final String SCORER = "reward-scoring";
+  public static final String AGGREGATOR = "request-aggregator";
+  public static final String SEEN_JOBS_STORE = "scoring-seen-jobs";
+  public static final String PENDING_STORE = "scoring-pending-images";
+  public static final String REQUESTS_STORE = "scoring-requests";
+  public static final String DEADLINES_STORE = "scoring-request-deadlines";
+  public static final String BATCHES_STORE = "scoring-batches";
+  public static final String BATCH_ROWS_STORE = "scoring-batch-rows";
+  public static final String SCORED_SINK = "images-scored-sink";
+  public static final String DLQ_SINK = "images-generated-dlq-sink";
+  public static final String RESULTS_SINK = "request-results-sink";
+  public static final String PAIRS_SINK = "preference-pairs-sink";
+  public static final String BAD_CASES_SINK = "bad-cases-sink";
+  public static final String BATCH_EVENTS = "batch-events";
+  public static final String BATCH_TRACKER = "batch-tracker";
+
+  private ScoringTopology() {}
+
+  /**
+   * Builds the topology.
+   *
+   * @param topics the catalogue (names and serdes)
+   * @param settings batching, limits, timeouts
+   * @param images where images are read and manifests written
+   * @param scorer the reward pack
+   * @param policy weights and thresholds that turn scores into verdicts
+   */
+  public static Topology build(Topics topics, ScoringSettings settings, ImageStore images, ImageScorer scorer, RewardPolicy policy) {
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<String, BatchEvent> announced = builder
+        .stream(topics.batches.name(), Consumed.with(topics.batches.keySerde(), topics.batches.valueSerde()).withName("batches-source"))
+        .filter((k, v) -> k != null && v != null, Named.as("batches-not-tombstones"))
+        .mapValues((BatchSubmitted v) -> BatchEvent.of(v), Named.as("batches-as-events"));
+    KStream<String, BatchEvent> finished = builder
+        .stream(topics.requestResults.name(), Consumed.with(topics.requestResults.keySerde(), topics.requestResults.valueSerde())
+            .withName("request-results-source"))
+        .filter((k, v) -> v != null && v.getBatchId() != null, Named.as("results-in-a-batch"))
+        .map((k, v) -> KeyValue.pair(v.getBatchId(), BatchEvent.of((RequestResult) v)), Named.as("results-by-batch"));
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCHES_STORE), Serdes.String(), Serdes.ByteArray()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCH_ROWS_STORE), Serdes.String(), Serdes.String()));
+    announced.merge(finished, Named.as("batch-events-merged"))
+        .repartition(Repartitioned.<String, BatchEvent>as(BATCH_EVENTS).withKeySerde(Serdes.String()).withValueSerde(BatchEvent.serde(topics)))
+        .process(() -> new BatchTracker(images, settings), Named.as(BATCH_TRACKER), BATCHES_STORE, BATCH_ROWS_STORE)
+        .to(topics.batchResults.name(), Produced.with(topics.batchResults.keySerde(), topics.batchResults.valueSerde()).withName("batch-results-sink"));
+
+    Topology topology = builder.build();
+    topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.imagesGenerated.name());
+    topology.addProcessor(SCORER,
+        () -> new ScoringProcessor(settings, topics.imagesGenerated.valueSerde().deserializer(), images, scorer, policy), SOURCE);
+    topology.addProcessor(AGGREGATOR, () -> new RequestAggregator(settings, policy), SCORER);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SEEN_JOBS_STORE), Serdes.String(), Serdes.Long()), SCORER);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE), Serdes.String(), Serdes.ByteArray()), SCORER);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REQUESTS_STORE), Serdes.String(), Serdes.ByteArray()), AGGREGATOR);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINES_STORE), Serdes.String(), Serdes.String()), AGGREGATOR);
+    sink(topology, SCORED_SINK, topics.imagesScored, SCORER);
+    sink(topology, DLQ_SINK, topics.imagesGeneratedDlq, SCORER);
+    sink(topology, RESULTS_SINK, topics.requestResults, AGGREGATOR);
+    sink(topology, PAIRS_SINK, topics.preferencePairs, AGGREGATOR);
+    sink(topology, BAD_CASES_SINK, topics.badCases, AGGREGATOR);
+    return topology;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static void sink(Topology topology, String name, Topic<?, ?> topic, String parent) {
+    topology.addSink(name, topic.name(), (Serializer) topic.keySerde().serializer(), (Serializer) topic.valueSerde().serializer(), parent);
+  }
+
+  /** How often a store with this retention is swept: a twentieth of it, between 1 s and 1 h. */
+  static Duration purgeEvery(Duration retention) {
+    Duration d = retention.dividedBy(20);
+    return d.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : d.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : d;
+  }
+}

@@ -1,0 +1,338 @@
+package io.inkflow.streams.scoring;
+
+import static io.inkflow.streams.scoring.ScoringFixtures.T0;
+import static io.inkflow.streams.scoring.ScoringFixtures.failed;
+import static io.inkflow.streams.scoring.ScoringFixtures.generated;
+import static io.inkflow.streams.scoring.ScoringFixtures.png;
+import static io.inkflow.streams.scoring.ScoringFixtures.uri;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.inkflow.avro.BadCase;
+import io.inkflow.avro.BatchResult;
+import io.inkflow.avro.BatchSubmitted;
+import io.inkflow.avro.GeneratedImage;
+import io.inkflow.avro.PreferencePair;
+import io.inkflow.avro.RankedVariant;
+import io.inkflow.avro.RequestResult;
+import io.inkflow.avro.RequestStatus;
+import io.inkflow.avro.ScoredImage;
+import io.inkflow.avro.Verdict;
+import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ScoringTopologyTest {
+  private static final Duration FLUSH = Duration.ofMillis(100);
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  private static EmbeddedSchemaRegistry registry;
+  private static RestSchemaRegistryClient client;
+  private static Topics topics;
+
+  @TempDir Path stateDir;
+  private final ScoringFixtures.MemoryImageStore store = new ScoringFixtures.MemoryImageStore();
+  private final ScoringFixtures.PromptScorer scorer = new ScoringFixtures.PromptScorer();
+  private TopologyTestDriver driver;
+  private TestInputTopic<byte[], byte[]> images;
+  private TestInputTopic<String, BatchSubmitted> batches;
+  private TestInputTopic<String, RequestResult> peResults;
+  private TestOutputTopic<String, ScoredImage> scored;
+  private TestOutputTopic<String, BadCase> badCases;
+  private TestOutputTopic<String, RequestResult> results;
+  private TestOutputTopic<String, PreferencePair> pairs;
+  private TestOutputTopic<String, BatchResult> batchResults;
+  private TestOutputTopic<byte[], byte[]> dlq;
+
+  @BeforeAll
+  static void startRegistry() throws Exception {
+    registry = EmbeddedSchemaRegistry.start();
+    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    topics = Topics.create(client, "", 1, true);
+  }
+
+  @AfterAll
+  static void stopRegistry() {
+    client.close();
+    registry.close();
+  }
+
+  @BeforeEach
+  void start() {
+    ScoringSettings settings = ScoringSettings.defaults().withBatchSize(4).withFlushInterval(FLUSH)
+        .withRequestTimeout(TIMEOUT).withMaxPixels(32 * 32);
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "scoring-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    driver = new TopologyTestDriver(ScoringTopology.build(topics, settings, store, scorer, RewardPolicyTest.POLICY), props, T0);
+    images = driver.createInputTopic(topics.imagesGenerated.name(), new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ofMillis(1));
+    batches = driver.createInputTopic(topics.batches.name(), new StringSerializer(), topics.batches.valueSerde().serializer());
+    peResults = driver.createInputTopic(topics.requestResults.name(), new StringSerializer(), topics.requestResults.valueSerde().serializer());
+    scored = driver.createOutputTopic(topics.imagesScored.name(), new StringDeserializer(), topics.imagesScored.valueSerde().deserializer());
+    badCases = driver.createOutputTopic(topics.badCases.name(), new StringDeserializer(), topics.badCases.valueSerde().deserializer());
+    results = driver.createOutputTopic(topics.requestResults.name(), new StringDeserializer(), topics.requestResults.valueSerde().deserializer());
+    pairs = driver.createOutputTopic(topics.preferencePairs.name(), new StringDeserializer(), topics.preferencePairs.valueSerde().deserializer());
+    batchResults = driver.createOutputTopic(topics.batchResults.name(), new StringDeserializer(), topics.batchResults.valueSerde().deserializer());
+    dlq = driver.createOutputTopic(topics.imagesGeneratedDlq.name(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private void send(GeneratedImage image) {
+    images.pipeInput(utf8(image.getJob().getRequest().getRequestId()),
+        topics.imagesGenerated.valueSerde().serializer().serialize(topics.imagesGenerated.name(), image));
+  }
+
+  /** Stores a readable PNG for the image, then sends it. */
+  private void sendWithPng(GeneratedImage image) {
+    store.objects.put(image.getImageUri(), png(16, 16));
+    send(image);
+  }
+
+  private void flush() {
+    driver.advanceWallClockTime(FLUSH);
+  }
+
+  private double metric(String name) {
+    return driver.metrics().entrySet().stream()
+        .filter(e -> e.getKey().group().equals("stream-" + ScoringTopology.METRICS_SCOPE + "-metrics") && e.getKey().name().equals(name))
+        .map(e -> ((Number) e.getValue().metricValue()).doubleValue())
+        .findFirst().orElseThrow(() -> new AssertionError("no metric " + name));
+  }
+
+  @Test
+  void aJobIdThatArrivesTwiceIsScoredAndCountedOnce() {
+    GeneratedImage image = generated("b1", "r1", 0, 1, 0.9);
+    sendWithPng(image);
+    send(image);
+    flush();
+    send(image);
+    flush();
+    assertThat(scored.readValuesToList()).hasSize(1);
+    assertThat(results.readValuesToList()).hasSize(1);
+    assertThat(scorer.calls).containsExactly(1);
+    assertThat(store.fetched).hasSize(1);
+    assertThat(metric("images-duplicate-total")).isEqualTo(2.0);
+  }
+
+  @Test
+  void verdictsRouteBadCasesAndEveryImageIsScored() {
+    sendWithPng(generated("b1", "r1", 0, 2, 0.9));
+    sendWithPng(generated("b1", "r1", 1, 2, 0.2));
+    assertThat(scored.isEmpty()).isTrue(); // buffered until the flush
+    flush();
+    List<ScoredImage> out = scored.readValuesToList();
+    assertThat(out).extracting(ScoredImage::getVerdict).containsExactlyInAnyOrder(Verdict.ACCEPTED, Verdict.BAD_CASE);
+    ScoredImage bad = out.stream().filter(s -> s.getVerdict() == Verdict.BAD_CASE).findFirst().orElseThrow();
+    assertThat(bad.getReasonCodes()).containsExactly(RewardPolicy.LOW_AESTHETIC, RewardPolicy.MISALIGNED, RewardPolicy.LOW_OVERALL);
+    assertThat(bad.getRewardPackId()).isEqualTo("reward-test");
+    assertThat(bad.getOverallScore()).isCloseTo(0.2, org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(scorer.calls).containsExactly(2);
+
+    BadCase badCase = badCases.readValue();
+    assertThat(badCase.getScored().getImage().getJob().getJobId()).isEqualTo("r1-1");
+    assertThat(badCase.getSiblingJobIds()).containsExactly("r1-0");
+    assertThat(badCase.getThresholds()).containsEntry("overall", 0.45);
+    assertThat(badCase.getLabels()).isNotEmpty();
+    assertThat(badCases.isEmpty()).isTrue();
+
+    RequestResult result = results.readValue();
+    assertThat(result.getStatus()).isEqualTo(RequestStatus.COMPLETED);
+    assertThat(result.getBestVariant().getJobId()).isEqualTo("r1-0");
+    assertThat(result.getVariants()).extracting(RankedVariant::getJobId).containsExactly("r1-0", "r1-1");
+    assertThat(results.isEmpty()).isTrue();
+
+    PreferencePair pair = pairs.readValue();
+    assertThat(pair.getPairId()).isEqualTo("r1-0>r1-1");
+    assertThat(pair.getMargin()).isCloseTo(0.7, org.assertj.core.api.Assertions.within(1e-9));
+  }
+
+  @Test
+  void aFullBufferIsScoredAtOnceInOneCall() {
+    for (int i = 0; i < 4; i++) {
+      sendWithPng(generated("b1", "r" + i, 0, 1, 0.8));
+    }
+    assertThat(scored.readValuesToList()).hasSize(4);
+    assertThat(scorer.calls).containsExactly(4);
+    flush();
+    assertThat(scorer.calls).containsExactly(4);
+  }
+
+  @Test
+  void unreadableOversizedAndMissingImagesAreDeadLetteredAndCountAsFailed() {
+    GeneratedImage notPng = generated("b1", "r1", 0, 3, 0.9);
+    store.objects.put(notPng.getImageUri(), utf8("<html>not an image</html>"));
+    send(notPng);
+    GeneratedImage bomb = generated("b1", "r1", 1, 3, 0.9);
+    store.objects.put(bomb.getImageUri(), png(64, 64)); // 4096 px over the 1024 px limit
+    send(bomb);
+    GeneratedImage missing = generated("b1", "r1", 2, 3, 0.9);
+    send(missing);
+    flush();
+
+    List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+    assertThat(dead).extracting(r -> DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.ERROR_CODE))
+        .containsExactlyInAnyOrder("NOT_PNG", "TOO_LARGE", ScoringProcessor.IMAGE_MISSING);
+    assertThat(dead).allSatisfy(r -> {
+      assertThat(DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.ERROR_STAGE)).isEqualTo(ScoringProcessor.STAGE);
+      assertThat(DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.SOURCE_TOPIC)).isEqualTo(topics.imagesGenerated.name());
+      assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("r1");
+    });
+    // the original bytes, unchanged
+    assertThat(topics.imagesGenerated.valueSerde().deserializer().deserialize(topics.imagesGenerated.name(), dead.get(0).value())
+        .getJob().getRequest().getRequestId()).isEqualTo("r1");
+
+    assertThat(scored.readValuesToList()).extracting(ScoredImage::getVerdict).containsOnly(Verdict.FAILED).hasSize(3);
+    assertThat(scorer.calls).isEmpty();
+    RequestResult result = results.readValue();
+    assertThat(result.getStatus()).isEqualTo(RequestStatus.FAILED);
+    assertThat(result.getReasonCode()).isEqualTo(BestOfN.ALL_VARIANTS_FAILED);
+  }
+
+  @Test
+  void anUndeserializableRecordIsDeadLetteredWithItsBytes() {
+    images.pipeInput(utf8("r9"), new byte[] {0, 0, 0, 0, 42, 1, 2});
+    images.pipeInput(utf8("r9"), (byte[]) null);
+    flush();
+    List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+    assertThat(dead).extracting(r -> DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.ERROR_CODE))
+        .containsExactly("DESERIALIZATION_FAILED", "TOMBSTONE");
+    assertThat(dead.get(0).value()).containsExactly(0, 0, 0, 0, 42, 1, 2);
+    assertThat(scored.isEmpty()).isTrue();
+    assertThat(results.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aFailedImagePassesThroughAsFailedWithoutAFetch() {
+    send(failed("b1", "r1", 0, 2));
+    sendWithPng(generated("b1", "r1", 1, 2, 0.8));
+    flush();
+    List<ScoredImage> out = scored.readValuesToList();
+    assertThat(out.get(0).getVerdict()).isEqualTo(Verdict.FAILED);
+    assertThat(out.get(0).getReasonCodes()).containsExactly(ScoringProcessor.GENERATION_FAILED, "MAX_ATTEMPTS");
+    assertThat(out.get(0).getOverallScore()).isNull();
+    assertThat(store.fetched).containsExactly(uri("r1", 1));
+    assertThat(dlq.isEmpty()).isTrue();
+    RequestResult result = results.readValue();
+    assertThat(result.getStatus()).isEqualTo(RequestStatus.PARTIAL);
+    assertThat(result.getReasonCode()).isEqualTo(BestOfN.VARIANTS_FAILED);
+    assertThat(result.getVariants()).extracting(RankedVariant::getVerdict).containsExactly(Verdict.ACCEPTED, Verdict.FAILED);
+    assertThat(pairs.isEmpty()).isTrue();
+  }
+
+  @Test
+  void aRequestTimesOutAsPartialAndALateVariantNeverMakesASecondResult() {
+    sendWithPng(generated("b1", "r1", 0, 3, 0.9));
+    flush();
+    assertThat(results.isEmpty()).isTrue();
+    driver.advanceWallClockTime(TIMEOUT.minusSeconds(2));
+    assertThat(results.isEmpty()).isTrue();
+    driver.advanceWallClockTime(Duration.ofSeconds(3));
+    RequestResult result = results.readValue();
+    assertThat(result.getStatus()).isEqualTo(RequestStatus.PARTIAL);
+    assertThat(result.getReasonCode()).isEqualTo(BestOfN.TIMED_OUT);
+    assertThat(result.getVariants()).hasSize(1);
+    assertThat(metric("request-timeouts-total")).isEqualTo(1.0);
+
+    sendWithPng(generated("b1", "r1", 1, 3, 0.2));
+    send(failed("b1", "r1", 2, 3));
+    flush();
+    driver.advanceWallClockTime(TIMEOUT.multipliedBy(2));
+    assertThat(scored.readValuesToList()).hasSize(3); // every jobId still ends as one ScoredImage
+    assertThat(results.isEmpty()).isTrue();
+    assertThat(metric("late-variants-total")).isEqualTo(2.0);
+    assertThat(badCases.readValue().getSiblingJobIds()).isEmpty(); // the late bad case is still recorded
+  }
+
+  @Test
+  void aRequestWhoseVariantsNeverArriveTimesOutAsFailedWhenNoneScored() {
+    send(failed("b1", "r1", 0, 2));
+    driver.advanceWallClockTime(TIMEOUT.plusSeconds(1));
+    RequestResult result = results.readValue();
+    assertThat(result.getStatus()).isEqualTo(RequestStatus.FAILED);
+    assertThat(result.getReasonCode()).isEqualTo(BestOfN.TIMED_OUT);
+  }
+
+  @Test
+  void aBatchCompletesOnceAllItsRequestsAreTerminalRejectedOnesIncluded() {
+    batches.pipeInput("b1", BatchSubmitted.newBuilder().setBatchId("b1").setExpectedCount(3).setSubmitter("test").setSubmittedAt(T0).build());
+    sendWithPng(generated("b1", "ok", 0, 2, 0.9));
+    sendWithPng(generated("b1", "ok", 1, 2, 0.3));
+    send(failed("b1", "broken", 0, 1));
+    flush();
+    assertThat(batchResults.isEmpty()).isTrue();
+    peResults.pipeInput("refused", RequestResult.newBuilder().setRequestId("refused").setBatchId("b1")
+        .setStatus(RequestStatus.REJECTED).setReasonCode("BLOCKED_CONTENT").setNumVariants(0).setCompletedAt(T0).build());
+    List<BatchResult> done = batchResults.readValuesToList();
+    assertThat(done).singleElement().satisfies(b -> {
+      assertThat(b.getExpectedCount()).isEqualTo(3);
+      assertThat(b.getCompleted()).isEqualTo(1);
+      assertThat(b.getFailed()).isEqualTo(1);
+      assertThat(b.getRejected()).isEqualTo(1);
+      assertThat(b.getPartial()).isZero();
+      assertThat(b.getImagesGenerated()).isEqualTo(2);
+      assertThat(b.getBadCases()).isEqualTo(1);
+      assertThat(b.getManifestUri()).isEqualTo("s3://bucket/manifests/b1/manifest.jsonl");
+    });
+    String[] rows = store.manifests.get("b1").split("\n");
+    assertThat(rows).hasSize(3);
+    assertThat(rows[0]).contains("\"requestId\":\"broken\"", "\"status\":\"FAILED\"");
+    assertThat(rows[1]).contains("\"requestId\":\"ok\"", "\"status\":\"COMPLETED\"", "\"bestImageUri\":\"" + uri("ok", 0) + "\"");
+    assertThat(rows[2]).contains("\"requestId\":\"refused\"", "\"status\":\"REJECTED\"", "\"reasonCode\":\"BLOCKED_CONTENT\"");
+
+    // a re-delivered result and a late one change nothing
+    peResults.pipeInput("refused", RequestResult.newBuilder().setRequestId("refused").setBatchId("b1")
+        .setStatus(RequestStatus.REJECTED).setNumVariants(0).setCompletedAt(T0).build());
+    assertThat(batchResults.isEmpty()).isTrue();
+  }
+
+  @Test
+  void resultsThatArriveBeforeTheBatchAnnouncementAreCounted() {
+    send(failed("b2", "x", 0, 1));
+    assertThat(batchResults.isEmpty()).isTrue();
+    batches.pipeInput("b2", BatchSubmitted.newBuilder().setBatchId("b2").setExpectedCount(1).setSubmitter("test").setSubmittedAt(T0).build());
+    assertThat(batchResults.readValue().getFailed()).isEqualTo(1);
+    assertThat(store.manifests).containsKey("b2");
+  }
+
+  @Test
+  void requestsOutsideABatchGetAResultButNoBatchResult() {
+    GeneratedImage single = GeneratedImage.newBuilder(generated(null, "solo", 0, 1, 0.9)).build();
+    single.getJob().getRequest().setBatchId(null);
+    sendWithPng(single);
+    flush();
+    assertThat(results.readValue().getBatchId()).isNull();
+    assertThat(batchResults.isEmpty()).isTrue();
+    assertThat(Map.copyOf(store.manifests)).isEmpty();
+  }
+}
