@@ -1,0 +1,97 @@
+package io.inkflow.workers.generate;
+
+import io.inkflow.inference.runtime.ExecutionProvider;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.S3Clients;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Runs one generation worker (one per GPU; scale out by starting more in the same consumer group).
+ * Configured from the environment ({@link WorkerConfig}); SIGTERM drains: held jobs are left for the
+ * next owner, started ones finish and are committed, then the process exits.
+ */
+public final class GenerationWorkerMain {
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationWorkerMain.class);
+
+  private GenerationWorkerMain() {}
+
+  public static void main(String[] args) throws Exception {
+    WorkerConfig config = WorkerConfig.fromEnv(System.getenv());
+    LOG.info("starting generation worker: {}", config);
+    SessionOptionsConfig options = config.provider() == ExecutionProvider.CUDA
+        ? SessionOptionsConfig.cuda(config.deviceId()) : SessionOptionsConfig.cpu();
+    CountDownLatch stopped = new CountDownLatch(1);
+    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(config.registryUrl()));
+         PipelineGenerator generator = PipelineGenerator.open(config.packDir(), options);
+         S3Client s3 = S3Clients.create(config.s3());
+         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(config), new ByteArraySerializer(), new ByteArraySerializer());
+         PrometheusEndpoint metrics = PrometheusEndpoint.start(config.metricsPort(), config.workerId())) {
+      LOG.info("pack {}@{} loaded on {}", generator.packId(), generator.packVersion(), generator.pipeline().executionProvider());
+      Topics topics = Topics.create(registry, config.topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
+      KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      ClaimStore claims = config.claimDir() == null ? ClaimStore.none() : new FileClaimStore(config.claimDir());
+      GenerationWorker worker = new GenerationWorker(config, consumer, producer, topics, generator,
+          new S3ImageStore(s3, config.s3().bucket()), claims, metrics.workerMetrics());
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        LOG.info("shutdown requested: draining");
+        worker.shutdown();
+        try {
+          if (!stopped.await(90, TimeUnit.SECONDS)) {
+            LOG.warn("drain did not finish in 90 s; exiting anyway");
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "worker-shutdown"));
+      try {
+        worker.run();
+      } finally {
+        LOG.info("generation worker {} stopped", config.workerId());
+      }
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  static Map<String, Object> consumerProps(WorkerConfig config) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // The worker holds at most maxInFlightJobs; a poll never needs more than a batch's worth.
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(config.maxBatchSize(), 16));
+    // Cooperative: a rebalance revokes only the partitions that move, so the others keep rendering.
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    return p;
+  }
+
+  static Map<String, Object> producerProps(WorkerConfig config) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, config.workerId() + "-producer");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+    // One send waits at most this long before the worker's own retry takes over.
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+    return p;
+  }
+}

@@ -1,0 +1,52 @@
+package io.inkflow.workers.generate;
+
+import io.inkflow.inference.diffusion.GeneratedPng;
+import io.inkflow.inference.diffusion.ImageRequest;
+import io.inkflow.inference.diffusion.RenderedImage;
+import io.inkflow.inference.diffusion.TextToImagePipeline;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
+import java.nio.file.Path;
+import java.util.List;
+
+/** An {@link ImageGenerator} over a loaded {@code mmdit-flow} pack; owns the pipeline. */
+public final class PipelineGenerator implements ImageGenerator {
+  private final TextToImagePipeline pipeline;
+
+  public PipelineGenerator(TextToImagePipeline pipeline) {
+    this.pipeline = pipeline;
+  }
+
+  /** Loads the pack at {@code packDir} with the given sessions' options. */
+  public static PipelineGenerator open(Path packDir, SessionOptionsConfig options) {
+    return new PipelineGenerator(TextToImagePipeline.open(packDir, options));
+  }
+
+  public TextToImagePipeline pipeline() {
+    return pipeline;
+  }
+
+  @Override
+  public String packId() {
+    return pipeline.manifest().id();
+  }
+
+  @Override
+  public String packVersion() {
+    return pipeline.manifest().version();
+  }
+
+  @Override
+  public List<RenderedImage> render(List<ImageRequest> batch) {
+    return pipeline.render(batch);
+  }
+
+  @Override
+  public GeneratedPng encodePng(RenderedImage image) {
+    return pipeline.encodePng(image);
+  }
+
+  @Override
+  public void close() {
+    pipeline.close();
+  }
+}

@@ -1,0 +1,124 @@
+package io.inkflow.workers.generate;
+
+import io.inkflow.inference.runtime.ExecutionProvider;
+import io.inkflow.storage.S3Settings;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * The generation worker's configuration, read once from the environment and range-checked.
+ *
+ * @param bootstrapServers Kafka bootstrap servers ({@code INKFLOW_BOOTSTRAP_SERVERS})
+ * @param registryUrl schema registry URL ({@code INKFLOW_REGISTRY_URL})
+ * @param topicPrefix prefix of every topic name ({@code INKFLOW_TOPIC_PREFIX}, default "")
+ * @param groupId consumer group ({@code INKFLOW_WORKER_GROUP_ID}, default {@code inkflow-generation-workers})
+ * @param workerId this worker's id in result events ({@code INKFLOW_WORKER_ID}, default host name + random suffix)
+ * @param s3 bucket, endpoint and credentials ({@code INKFLOW_S3_*}, see {@link S3Settings#fromEnv})
+ * @param packDir the model pack folder ({@code INKFLOW_PACK_DIR})
+ * @param provider execution provider ({@code INKFLOW_EXECUTION_PROVIDER}: cpu or cuda, default cpu)
+ * @param deviceId CUDA device ({@code INKFLOW_DEVICE_ID}, default 0); run one process per GPU
+ * @param maxBatchSize most jobs per inference call ({@code INKFLOW_WORKER_BATCH_SIZE}, default 4)
+ * @param maxWait longest a partial batch waits for company ({@code INKFLOW_WORKER_MAX_WAIT_MS}, default 200)
+ * @param maxAttempts attempts per job before it is dead-lettered ({@code INKFLOW_WORKER_MAX_ATTEMPTS}, default 3)
+ * @param outputThreads threads that PNG-encode, upload and produce ({@code INKFLOW_WORKER_OUTPUT_THREADS}, default 2)
+ * @param queuedBatches batches waiting for the accelerator before polling pauses ({@code INKFLOW_WORKER_QUEUED_BATCHES}, default 2)
+ * @param ioAttempts attempts of one S3 upload or produce ({@code INKFLOW_WORKER_IO_ATTEMPTS}, default 8)
+ * @param ioBackoff first retry delay, doubled up to {@code ioBackoffMax} ({@code INKFLOW_WORKER_IO_BACKOFF_MS}, default 200)
+ * @param ioBackoffMax longest retry delay ({@code INKFLOW_WORKER_IO_BACKOFF_MAX_MS}, default 5000)
+ * @param claimDir folder of the crash claims, or null for none ({@code INKFLOW_WORKER_CLAIM_DIR})
+ * @param metricsPort Prometheus endpoint port on 127.0.0.1, 0 for none ({@code INKFLOW_WORKER_METRICS_PORT}, default 0)
+ */
+public record WorkerConfig(String bootstrapServers, String registryUrl, String topicPrefix, String groupId, String workerId,
+    S3Settings s3, Path packDir, ExecutionProvider provider, int deviceId, int maxBatchSize, Duration maxWait,
+    int maxAttempts, int outputThreads, int queuedBatches, int ioAttempts, Duration ioBackoff, Duration ioBackoffMax,
+    Path claimDir, int metricsPort) {
+
+  public WorkerConfig {
+    require(bootstrapServers != null && !bootstrapServers.isBlank(), "INKFLOW_BOOTSTRAP_SERVERS", "host:port[,host:port]", bootstrapServers);
+    require(registryUrl != null && !registryUrl.isBlank(), "INKFLOW_REGISTRY_URL", "a URL such as http://127.0.0.1:8081", registryUrl);
+    Objects.requireNonNull(topicPrefix, "topicPrefix");
+    require(groupId != null && !groupId.isBlank(), "INKFLOW_WORKER_GROUP_ID", "a group id", groupId);
+    require(workerId != null && !workerId.isBlank(), "INKFLOW_WORKER_ID", "an id", workerId);
+    Objects.requireNonNull(s3, "s3");
+    require(packDir != null, "INKFLOW_PACK_DIR", "a model pack folder", packDir);
+    Objects.requireNonNull(provider, "provider");
+    require(deviceId >= 0, "INKFLOW_DEVICE_ID", ">= 0", deviceId);
+    require(maxBatchSize >= 1 && maxBatchSize <= 256, "INKFLOW_WORKER_BATCH_SIZE", "1..256", maxBatchSize);
+    require(maxWait != null && !maxWait.isNegative(), "INKFLOW_WORKER_MAX_WAIT_MS", ">= 0", maxWait);
+    require(maxAttempts >= 1 && maxAttempts <= 100, "INKFLOW_WORKER_MAX_ATTEMPTS", "1..100", maxAttempts);
+    require(outputThreads >= 1 && outputThreads <= 64, "INKFLOW_WORKER_OUTPUT_THREADS", "1..64", outputThreads);
+    require(queuedBatches >= 1 && queuedBatches <= 64, "INKFLOW_WORKER_QUEUED_BATCHES", "1..64", queuedBatches);
+    require(ioAttempts >= 1 && ioAttempts <= 100, "INKFLOW_WORKER_IO_ATTEMPTS", "1..100", ioAttempts);
+    require(ioBackoff != null && !ioBackoff.isNegative(), "INKFLOW_WORKER_IO_BACKOFF_MS", ">= 0", ioBackoff);
+    require(ioBackoffMax != null && ioBackoffMax.compareTo(ioBackoff) >= 0, "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", ">= the first backoff", ioBackoffMax);
+    require(metricsPort >= 0 && metricsPort <= 65535, "INKFLOW_WORKER_METRICS_PORT", "0..65535", metricsPort);
+  }
+
+  /** Reads the configuration from environment variables (see the record's parameters). */
+  public static WorkerConfig fromEnv(Map<String, String> env) {
+    String pack = env.get("INKFLOW_PACK_DIR");
+    String claims = env.get("INKFLOW_WORKER_CLAIM_DIR");
+    return new WorkerConfig(
+        env.get("INKFLOW_BOOTSTRAP_SERVERS"),
+        env.get("INKFLOW_REGISTRY_URL"),
+        env.getOrDefault("INKFLOW_TOPIC_PREFIX", ""),
+        env.getOrDefault("INKFLOW_WORKER_GROUP_ID", "inkflow-generation-workers"),
+        env.getOrDefault("INKFLOW_WORKER_ID", defaultWorkerId()),
+        S3Settings.fromEnv(env),
+        pack == null || pack.isBlank() ? null : Path.of(pack),
+        ExecutionProvider.parse(env.getOrDefault("INKFLOW_EXECUTION_PROVIDER", "cpu")),
+        intValue(env, "INKFLOW_DEVICE_ID", 0),
+        intValue(env, "INKFLOW_WORKER_BATCH_SIZE", 4),
+        Duration.ofMillis(intValue(env, "INKFLOW_WORKER_MAX_WAIT_MS", 200)),
+        intValue(env, "INKFLOW_WORKER_MAX_ATTEMPTS", 3),
+        intValue(env, "INKFLOW_WORKER_OUTPUT_THREADS", 2),
+        intValue(env, "INKFLOW_WORKER_QUEUED_BATCHES", 2),
+        intValue(env, "INKFLOW_WORKER_IO_ATTEMPTS", 8),
+        Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_BACKOFF_MS", 200)),
+        Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", 5000)),
+        claims == null || claims.isBlank() ? null : Path.of(claims),
+        intValue(env, "INKFLOW_WORKER_METRICS_PORT", 0));
+  }
+
+  /** The most jobs held between poll and commit; polling pauses at this many. */
+  public int maxInFlightJobs() {
+    return maxBatchSize * (queuedBatches + 2) + outputThreads;
+  }
+
+  private static String defaultWorkerId() {
+    String host = System.getenv().getOrDefault("HOSTNAME", "worker");
+    return host + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  static int intValue(Map<String, String> env, String name, int fallback) {
+    String v = env.get(name);
+    if (v == null || v.isBlank()) {
+      return fallback;
+    }
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + ": expected an integer, found '" + v + "'");
+    }
+  }
+
+  private static void require(boolean ok, String name, String expected, Object found) {
+    if (!ok) {
+      throw new IllegalArgumentException(name + ": expected " + expected + ", found " + found);
+    }
+  }
+
+  /** Secrets masked (the S3 secret key is never printed; registry credentials in the URL are hidden). */
+  @Override
+  public String toString() {
+    return "WorkerConfig[bootstrap=" + bootstrapServers + ", registry=" + registryUrl.replaceAll("//[^/@]*@", "//****@")
+        + ", topicPrefix='" + topicPrefix + "', group=" + groupId + ", workerId=" + workerId + ", s3=" + s3
+        + ", pack=" + packDir + ", provider=" + provider + ", device=" + deviceId + ", batch=" + maxBatchSize
+        + ", maxWait=" + maxWait.toMillis() + "ms, maxAttempts=" + maxAttempts + ", outputThreads=" + outputThreads
+        + ", queuedBatches=" + queuedBatches + ", ioAttempts=" + ioAttempts + ", ioBackoff=" + ioBackoff.toMillis()
+        + ".." + ioBackoffMax.toMillis() + "ms, claims=" + claimDir + ", metricsPort=" + metricsPort + "]";
+  }
+}

@@ -1,0 +1,238 @@
+package io.inkflow.workers.generate;
+
+import static org.awaitility.Awaitility.await;
+
+import io.inkflow.avro.GeneratedImage;
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.Size;
+import io.inkflow.inference.diffusion.ImageRequest;
+import io.inkflow.inference.diffusion.RenderedImage;
+import io.inkflow.inference.runtime.ExecutionProvider;
+import io.inkflow.schemas.ExampleEvents;
+import io.inkflow.schemas.Topics;
+import io.inkflow.storage.S3Settings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** A worker on MockConsumer/MockProducer with a synthetic generator and an in-memory store. */
+final class WorkerHarness implements AutoCloseable {
+  static final String PACK = "mmdit-tiny";
+  static final String VERSION = "1.0.0";
+
+  final Topics topics = Topics.create(new MemoryRegistry(), "", 2, true);
+  final TopicPartition p0 = new TopicPartition(topics.generationJobs.name(), 0);
+  final TopicPartition p1 = new TopicPartition(topics.generationJobs.name(), 1);
+  final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  final FlakyProducer producer = new FlakyProducer();
+  final FakeGenerator generator = new FakeGenerator();
+  final MemoryStore store = new MemoryStore();
+  final RecordingMetrics metrics = new RecordingMetrics();
+  final Map<TopicPartition, AtomicInteger> nextOffset = new ConcurrentHashMap<>();
+  WorkerConfig config;
+  ClaimStore claims = ClaimStore.none();
+  GenerationWorker worker;
+  Thread thread;
+  volatile Throwable died;
+
+  WorkerHarness() {
+    config = config(4, Duration.ofMillis(50), 3);
+  }
+
+  static WorkerConfig config(int batch, Duration maxWait, int maxAttempts) {
+    return new WorkerConfig("127.0.0.1:9", "http://127.0.0.1:9", "", "g", "worker-test",
+        S3Settings.local(java.net.URI.create("http://127.0.0.1:9"), "test-bucket", "k", "s"), Path.of("pack"),
+        ExecutionProvider.CPU, 0, batch, maxWait, maxAttempts, 2, 2, 3, Duration.ofMillis(1), Duration.ofMillis(5), null, 0);
+  }
+
+  WorkerHarness start() {
+    worker = new GenerationWorker(config, consumer, producer, topics, generator, store, claims, metrics);
+    consumer.schedulePollTask(() -> {
+      consumer.rebalance(List.of(p0, p1));
+      consumer.updateBeginningOffsets(Map.of(p0, 0L, p1, 0L));
+    });
+    thread = new Thread(() -> {
+      try {
+        worker.run();
+      } catch (Throwable e) {
+        died = e;
+      }
+    }, "worker-under-test");
+    thread.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> consumer.assignment().size() == 2);
+    return this;
+  }
+
+  static GenerationJob job(String requestId, int variant, int size, int steps) {
+    GenerationJob example = ExampleEvents.job();
+    return GenerationJob.newBuilder(example)
+        .setRequest(io.inkflow.avro.PromptRequest.newBuilder(example.getRequest()).setRequestId(requestId).setBatchId("b1").build())
+        .setJobId(requestId + "-" + variant)
+        .setVariant(variant)
+        .setRewrittenPrompt("a red circle " + requestId)
+        .setSize(new Size(size, size))
+        .setSteps(steps)
+        .setSeed(100 + variant)
+        .build();
+  }
+
+  void send(TopicPartition tp, GenerationJob job) {
+    send(tp, job.getJobId().toString().getBytes(StandardCharsets.UTF_8),
+        topics.generationJobs.valueSerde().serializer().serialize(tp.topic(), job));
+  }
+
+  void send(TopicPartition tp, byte[] key, byte[] value) {
+    long offset = nextOffset.computeIfAbsent(tp, k -> new AtomicInteger()).getAndIncrement();
+    consumer.addRecord(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, key, value));
+  }
+
+  List<GeneratedImage> results() {
+    List<GeneratedImage> out = new ArrayList<>();
+    for (ProducerRecord<byte[], byte[]> r : producer.history()) {
+      if (r.topic().equals(topics.imagesGenerated.name())) {
+        out.add(topics.imagesGenerated.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+      }
+    }
+    return out;
+  }
+
+  List<GenerationJob> requeued() {
+    List<GenerationJob> out = new ArrayList<>();
+    for (ProducerRecord<byte[], byte[]> r : producer.history()) {
+      if (r.topic().equals(topics.generationJobs.name())) {
+        out.add(topics.generationJobs.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+      }
+    }
+    return out;
+  }
+
+  List<ProducerRecord<byte[], byte[]>> deadLetters() {
+    return producer.history().stream().filter(r -> r.topic().equals(topics.generationJobsDlq.name())).toList();
+  }
+
+  long committed(TopicPartition tp) {
+    var c = consumer.committed(Set.of(tp)).get(tp);
+    return c == null ? -1 : c.offset();
+  }
+
+  void awaitCommitted(TopicPartition tp, long offset) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> died != null || committed(tp) >= offset);
+    if (died != null) {
+      throw new AssertionError("worker died", died);
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (worker != null) {
+      worker.shutdown();
+      thread.join(TimeUnit.SECONDS.toMillis(30));
+    }
+  }
+
+  /** Renders synthetic images; fails any batch holding a prompt it is told to fail on; can be held shut. */
+  static final class FakeGenerator extends SyntheticGenerator {
+    final List<List<String>> batches = new CopyOnWriteArrayList<>();
+    final Set<String> failOn = ConcurrentHashMap.newKeySet();
+    volatile CountDownLatch gate = new CountDownLatch(0);
+
+    FakeGenerator() {
+      super(PACK, VERSION);
+    }
+
+    @Override
+    public List<RenderedImage> render(List<ImageRequest> batch) {
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      batches.add(batch.stream().map(r -> r.metadata().get("job_id")).toList());
+      for (ImageRequest r : batch) {
+        if (failOn.contains(r.metadata().get("job_id"))) {
+          throw new RuntimeException("ORT failed: bad input for " + r.metadata().get("job_id"));
+        }
+      }
+      return super.render(batch);
+    }
+  }
+
+  /** An in-memory store that fails the first {@code failures} puts. */
+  static final class MemoryStore implements ImageStore {
+    final Map<String, byte[]> objects = new ConcurrentHashMap<>();
+    final Map<String, Map<String, String>> metadata = new ConcurrentHashMap<>();
+    final AtomicInteger failures = new AtomicInteger();
+
+    @Override
+    public void put(String key, byte[] png, Map<String, String> meta) {
+      if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new IllegalStateException("store unavailable");
+      }
+      objects.put(key, png);
+      metadata.put(key, new HashMap<>(meta));
+    }
+
+    @Override
+    public String uri(String key) {
+      return "s3://test-bucket/" + key;
+    }
+  }
+
+  /** A MockProducer (sends complete at once) whose next {@code failures} sends fail with a retriable error. */
+  static final class FlakyProducer extends MockProducer<byte[], byte[]> {
+    final AtomicInteger failures = new AtomicInteger();
+
+    FlakyProducer() {
+      super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    @Override
+    public synchronized Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
+      if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        return java.util.concurrent.CompletableFuture.failedFuture(new NotEnoughReplicasException("broker says not enough replicas"));
+      }
+      return super.send(record);
+    }
+
+    long count(Predicate<ProducerRecord<byte[], byte[]>> which) {
+      return history().stream().filter(which).count();
+    }
+  }
+
+  static final class RecordingMetrics implements WorkerMetrics {
+    final AtomicInteger retries = new AtomicInteger();
+    final AtomicInteger maxInFlight = new AtomicInteger();
+    volatile java.util.function.Supplier<Number> inFlight;
+
+    @Override
+    public void gauges(java.util.function.Supplier<Number> inFlightJobs, java.util.function.Supplier<Number> queuedBatches) {
+      inFlight = inFlightJobs;
+    }
+
+    @Override
+    public void retry(String what) {
+      retries.incrementAndGet();
+    }
+  }
+}
