@@ -55,7 +55,11 @@ final class WorkerHarness implements AutoCloseable {
   Thread thread;
   volatile Throwable died;
 
+  /** What one poll returns at most, as max.poll.records does for a real consumer. */
+  static final int MAX_POLL_RECORDS = 8;
+
   WorkerHarness() {
+    consumer.setMaxPollRecords(MAX_POLL_RECORDS);
     config = config(4, Duration.ofMillis(50), 3);
   }
 
