@@ -1,0 +1,114 @@
+package io.inkflow.streams.scoring;
+
+import io.inkflow.avro.BadCase;
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.PreferencePair;
+import io.inkflow.avro.RewardScore;
+import io.inkflow.avro.ScoredImage;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Rows of the exported training datasets, as ordered maps ready for JSON: preference pairs in the
+ * Pick-a-Pic column layout, bad cases with everything needed to learn from them. Pure functions.
+ */
+public final class DatasetRows {
+  public static final String TRAIN = "train";
+  public static final String VALIDATION = "validation";
+
+  private DatasetRows() {}
+
+  /**
+   * A Pick-a-Pic-compatible row: {@code caption}, {@code image_0_uri}, {@code image_1_uri},
+   * {@code label_0}, {@code label_1} (1 for the preferred image, 0 for the other), plus scores, ids and
+   * the split. Which image is image_0 is decided by a hash of the pair id, so a model cannot learn
+   * "the first one wins" and a re-export puts them in the same order.
+   */
+  public static Map<String, Object> preference(PreferencePair p, int validationPercent) {
+    boolean swap = (hash(p.getPairId()) & 1L) == 1L;
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("caption", p.getOriginalPrompt());
+    row.put("image_0_uri", swap ? p.getRejectedImageUri() : p.getChosenImageUri());
+    row.put("image_1_uri", swap ? p.getChosenImageUri() : p.getRejectedImageUri());
+    row.put("label_0", swap ? 0.0 : 1.0);
+    row.put("label_1", swap ? 1.0 : 0.0);
+    row.put("score_0", swap ? p.getRejectedScore() : p.getChosenScore());
+    row.put("score_1", swap ? p.getChosenScore() : p.getRejectedScore());
+    row.put("margin", p.getMargin());
+    row.put("rewritten_caption", p.getRewrittenPrompt());
+    row.put("image_0_job_id", swap ? p.getRejectedJobId() : p.getChosenJobId());
+    row.put("image_1_job_id", swap ? p.getChosenJobId() : p.getRejectedJobId());
+    row.put("pair_id", p.getPairId());
+    row.put("request_id", p.getRequestId());
+    row.put("batch_id", p.getBatchId());
+    row.put("source", p.getSource().name());
+    row.put("reward_model_id", p.getRewardPackId());
+    row.put("reward_model_version", p.getRewardPackVersion());
+    row.put("created_at", p.getCreatedAt().toString());
+    row.put("split", split(p.getOriginalPrompt(), validationPercent));
+    return row;
+  }
+
+  /** A bad case: the image, its prompts, scores, reasons, thresholds, siblings and the models involved. */
+  public static Map<String, Object> badCase(BadCase b, int validationPercent) {
+    ScoredImage s = b.getScored();
+    GenerationJob job = s.getImage().getJob();
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("caption", job.getRequest().getPrompt());
+    row.put("image_uri", s.getImage().getImageUri());
+    row.put("rewritten_caption", job.getRewrittenPrompt());
+    row.put("glyph_texts", job.getGlyphTexts());
+    row.put("overall_score", s.getOverallScore());
+    Map<String, Double> scores = new TreeMap<>();
+    for (RewardScore r : s.getScores()) {
+      scores.put(r.getReward(), r.getScore());
+    }
+    row.put("scores", scores);
+    row.put("reason_codes", s.getReasonCodes());
+    row.put("thresholds", new TreeMap<>(b.getThresholds()));
+    row.put("job_id", job.getJobId());
+    row.put("request_id", job.getRequest().getRequestId());
+    row.put("batch_id", job.getRequest().getBatchId());
+    row.put("sibling_job_ids", b.getSiblingJobIds());
+    row.put("seed", job.getSeed());
+    row.put("model_id", job.getPackId());
+    row.put("model_version", job.getPackVersion());
+    row.put("reward_model_id", s.getRewardPackId());
+    row.put("reward_model_version", s.getRewardPackVersion());
+    row.put("created_at", b.getCreatedAt().toString());
+    row.put("split", split(job.getRequest().getPrompt(), validationPercent));
+    return row;
+  }
+
+  /**
+   * {@value #VALIDATION} for about {@code validationPercent}% of prompts, {@value #TRAIN} for the rest,
+   * by a SHA-256 of the prompt: every image of one prompt lands in the same split, on every export.
+   */
+  public static String split(String prompt, int validationPercent) {
+    if (validationPercent < 0 || validationPercent > 100) {
+      throw new IllegalArgumentException("validation percent must be 0..100, found " + validationPercent);
+    }
+    return Long.remainderUnsigned(hash(prompt == null ? "" : prompt), 100) < validationPercent ? VALIDATION : TRAIN;
+  }
+
+  /** {@code date=YYYY-MM-DD} of a record timestamp, in UTC. */
+  public static String datePartition(long timestampMs) {
+    return "date=" + Instant.ofEpochMilli(timestampMs).atZone(ZoneOffset.UTC).toLocalDate();
+  }
+
+  static long hash(String s) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return ByteBuffer.wrap(d, 0, 8).getLong();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,191 @@
+package io.inkflow.streams.scoring;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inkflow.avro.BadCase;
+import io.inkflow.avro.PreferencePair;
+import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3Settings;
+import io.inkflow.streams.common.StreamsSettings;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BiFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * {@code scripts/export-preferences}: writes {@code preference-pairs} and {@code bad-cases} to S3 as
+ * JSON Lines datasets, {@code datasets/preferences/date=YYYY-MM-DD/…} and
+ * {@code datasets/bad-cases/date=…/…}, partitioned by each record's own timestamp.
+ *
+ * <p>Each run reads, per topic partition, from where the last completed run stopped up to the
+ * current end (committed records only) and names its files by that offset range
+ * ({@code preferences-p0-o00000000000000000000-00000000000000000041.jsonl}). A run is completed by a
+ * marker under {@code datasets/_exports/}; files of a run that died before its marker are deleted and
+ * rewritten by the next run. So a re-run writes no duplicate rows, and no consumer group is needed.
+ */
+public final class PreferenceExporter {
+  private static final Logger log = LoggerFactory.getLogger(PreferenceExporter.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern RANGE = Pattern.compile("-p(\\d+)-o(\\d{20})-(\\d{20})\\.(jsonl|done)$");
+  public static final String PREFERENCES = "preferences";
+  public static final String BAD_CASES = "bad-cases";
+
+  private final Map<String, Object> consumerConfig;
+  private final S3Client s3;
+  private final String bucket;
+  private final int validationPercent;
+
+  /**
+   * @param consumerConfig Kafka consumer settings (bootstrap servers, security); no group is used
+   * @param s3 the client (its owner closes it)
+   * @param bucket the datasets bucket
+   * @param validationPercent share of prompts assigned to the validation split
+   */
+  public PreferenceExporter(Map<String, Object> consumerConfig, S3Client s3, String bucket, int validationPercent) {
+    this.consumerConfig = Map.copyOf(consumerConfig);
+    this.s3 = s3;
+    this.bucket = bucket;
+    DatasetRows.split("", validationPercent);
+    this.validationPercent = validationPercent;
+  }
+
+  /** What one run wrote: rows and files per dataset. */
+  public record Summary(Map<String, Integer> rows, List<String> files) {}
+
+  /** Exports both datasets. */
+  public Summary run(Topics topics) {
+    Map<String, Integer> rows = new TreeMap<>();
+    List<String> files = new ArrayList<>();
+    rows.put(PREFERENCES, export(PREFERENCES, topics.preferencePairs, (PreferencePair p, Integer v) -> DatasetRows.preference(p, v), files));
+    rows.put(BAD_CASES, export(BAD_CASES, topics.badCases, (BadCase b, Integer v) -> DatasetRows.badCase(b, v), files));
+    return new Summary(rows, files);
+  }
+
+  private <V> int export(String dataset, Topic<String, V> topic, BiFunction<V, Integer, Map<String, Object>> toRow, List<String> written) {
+    String dataPrefix = "datasets/" + dataset + "/";
+    String markerPrefix = "datasets/_exports/" + dataset + "/";
+    Map<String, Object> cfg = new HashMap<>(consumerConfig);
+    cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    cfg.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    int total = 0;
+    try (KafkaConsumer<String, V> consumer = new KafkaConsumer<>(cfg, new StringDeserializer(), topic.valueSerde().deserializer())) {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic.name(), Duration.ofSeconds(30)).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      Map<Integer, Long> next = new HashMap<>();
+      for (S3Object o : list(markerPrefix)) {
+        Matcher m = RANGE.matcher(o.key());
+        if (m.find()) {
+          next.merge(Integer.parseInt(m.group(1)), Long.parseLong(m.group(3)) + 1, Math::max);
+        }
+      }
+      // Files of a run that stopped before its marker: rewritten below, so remove them first.
+      for (S3Object o : list(dataPrefix)) {
+        Matcher m = RANGE.matcher(o.key());
+        if (m.find() && Long.parseLong(m.group(2)) >= next.getOrDefault(Integer.parseInt(m.group(1)), 0L)) {
+          log.info("removing {} left by an export that did not finish", o.key());
+          s3.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(o.key()).build());
+        }
+      }
+      for (TopicPartition tp : partitions) {
+        long from = Math.max(next.getOrDefault(tp.partition(), 0L), begin.get(tp));
+        long to = end.get(tp) - 1;
+        if (from > to) {
+          continue;
+        }
+        consumer.assign(List.of(tp));
+        consumer.seek(tp, from);
+        Map<String, StringBuilder> byDate = new TreeMap<>();
+        int rows = 0;
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        while (consumer.position(tp) <= to) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("reading " + tp + " from " + from + " to " + to + " stalled at " + consumer.position(tp));
+          }
+          for (ConsumerRecord<String, V> r : consumer.poll(Duration.ofMillis(500))) {
+            if (r.offset() > to || r.value() == null) {
+              continue;
+            }
+            byDate.computeIfAbsent(DatasetRows.datePartition(r.timestamp()), d -> new StringBuilder())
+                .append(json(toRow.apply(r.value(), validationPercent))).append('\n');
+            rows++;
+          }
+        }
+        String range = String.format(Locale.ROOT, "-p%d-o%020d-%020d", tp.partition(), from, to);
+        for (Map.Entry<String, StringBuilder> e : byDate.entrySet()) {
+          String key = dataPrefix + e.getKey() + "/" + dataset + range + ".jsonl";
+          put(key, e.getValue().toString().getBytes(StandardCharsets.UTF_8), "application/x-ndjson");
+          written.add(key);
+        }
+        put(markerPrefix + dataset + range + ".done", ("{\"rows\":" + rows + "}").getBytes(StandardCharsets.UTF_8), "application/json");
+        total += rows;
+        log.info("exported {} rows of {} offsets {}..{} to {} date partitions", rows, tp, from, to, byDate.size());
+      }
+    }
+    return total;
+  }
+
+  private List<S3Object> list(String prefix) {
+    List<S3Object> out = new ArrayList<>();
+    s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build()).contents().forEach(out::add);
+    return out;
+  }
+
+  private void put(String key, byte[] body, String type) {
+    s3.putObject(PutObjectRequest.builder().bucket(bucket).key(key).contentType(type).build(), RequestBody.fromBytes(body));
+  }
+
+  private static String json(Map<String, Object> row) {
+    try {
+      return JSON.writeValueAsString(row);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Reads {@code INKFLOW_BOOTSTRAP_SERVERS}, {@code INKFLOW_REGISTRY_URL}, {@code INKFLOW_TOPIC_PREFIX},
+   * {@code INKFLOW_KAFKA_CLIENT_*}, {@code INKFLOW_S3_*} and {@code INKFLOW_EXPORT_VALIDATION_PERCENT} (default 5).
+   */
+  public static void main(String[] args) {
+    Map<String, String> env = System.getenv();
+    StreamsSettings streams = StreamsSettings.fromEnv(env);
+    S3Settings s3Settings = S3Settings.fromEnv(env);
+    int validation = StreamsSettings.Env.intValue(env, "INKFLOW_EXPORT_VALIDATION_PERCENT", 5);
+    Map<String, Object> consumer = new HashMap<>(streams.clientOverrides());
+    consumer.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
+    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(streams.registry());
+         S3Client s3 = S3Clients.create(s3Settings)) {
+      Topics topics = Topics.create(registry, streams.topicPrefix(), Topics.DEFAULT_PARTITIONS, false);
+      Summary summary = new PreferenceExporter(consumer, s3, s3Settings.bucket(), validation).run(topics);
+      System.out.printf("exported %d preference rows and %d bad-case rows in %d files to s3://%s/datasets/%n",
+          summary.rows().get(PREFERENCES), summary.rows().get(BAD_CASES), summary.files().size(), s3Settings.bucket());
+    }
+  }
+}
