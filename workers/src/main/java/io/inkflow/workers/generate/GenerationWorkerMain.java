@@ -69,7 +69,8 @@ public final class GenerationWorkerMain {
     }
   }
 
-  static Map<String, Object> consumerProps(WorkerConfig config) {
+  /** Consumer settings: manual commits, cooperative assignment, small polls. */
+  public static Map<String, Object> consumerProps(WorkerConfig config) {
     Map<String, Object> p = new HashMap<>();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
@@ -83,7 +84,8 @@ public final class GenerationWorkerMain {
     return p;
   }
 
-  static Map<String, Object> producerProps(WorkerConfig config) {
+  /** Producer settings: acks=all, idempotent. */
+  public static Map<String, Object> producerProps(WorkerConfig config) {
     Map<String, Object> p = new HashMap<>();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(ProducerConfig.CLIENT_ID_CONFIG, config.workerId() + "-producer");
@@ -91,6 +93,7 @@ public final class GenerationWorkerMain {
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 2);
     // One send waits at most this long before the worker's own retry takes over.
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
     return p;
   }
