@@ -1,0 +1,229 @@
+package io.inkflow.streams.scoring;
+
+import io.inkflow.avro.GeneratedImage;
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.ImageStatus;
+import io.inkflow.avro.Language;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.ScoredImage;
+import io.inkflow.avro.Size;
+import io.inkflow.avro.StageTimings;
+import io.inkflow.inference.image.PngDecoder;
+import io.inkflow.inference.image.PngEncoder;
+import io.inkflow.inference.image.PngHeader;
+import io.inkflow.inference.image.PngInfo;
+import io.inkflow.inference.image.RgbImage;
+import io.inkflow.inference.reward.RewardInput;
+import io.inkflow.inference.reward.RewardModel;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.ObjectKeys;
+import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3Settings;
+import io.inkflow.streams.common.StreamsSettings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+
+/**
+ * Benchmark (not a test), run by {@code scripts/bench/scoring} against a running stack (broker,
+ * registry, S3 from the environment, as {@code scripts/local-up} prints them): images scored per
+ * second through the scoring topology under exactly-once, from producing N GeneratedImage events to
+ * reading the N-th ScoredImage (read_committed), divided by the rate of a bare loop over the same
+ * images in the same run (S3 GET, PNG header check and decode, reward pack in batches of the same
+ * size, nothing else). Rounds alternate which side goes first; round 0 warms both and is not reported.
+ *
+ * <p>Usage: {@code ScoringBench [images=384] [rounds=3] [batch=16] [side=256] [rewardPack=infra/models/tiny-reward]}
+ */
+public final class ScoringBench {
+  private ScoringBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 384;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+    int batch = args.length > 2 ? Integer.parseInt(args[2]) : 16;
+    int side = args.length > 3 ? Integer.parseInt(args[3]) : 256;
+    Path pack = Path.of(args.length > 4 ? args[4] : "infra/models/tiny-reward");
+    Map<String, String> env = System.getenv();
+    StreamsSettings streams = StreamsSettings.fromEnv(env);
+    S3Settings s3Settings = S3Settings.fromEnv(env);
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    try (RewardModel model = RewardModel.open(pack, SessionOptionsConfig.cpu());
+         S3Client s3 = S3Clients.create(s3Settings);
+         RestSchemaRegistryClient registry = new RestSchemaRegistryClient(streams.registry())) {
+      System.out.printf("scoring bench: %d images of %dx%d (noise PNG, %d KiB each), micro-batches of %d, reward pack %s on %s, "
+          + "exactly_once_v2, 1 partition, 1 stream thread, %d round(s)%n", n, side, side, png(side, 0).length / 1024, batch,
+          model.manifest().id(), model.executionProvider(), rounds);
+      List<String> uris = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String key = "bench/" + run + "/" + i + ".png";
+        s3.putObject(PutObjectRequest.builder().bucket(s3Settings.bucket()).key(key).build(), RequestBody.fromBytes(png(side, i)));
+        uris.add(ObjectKeys.uri(s3Settings.bucket(), key));
+      }
+      S3ImageStore store = new S3ImageStore(s3, s3Settings.bucket());
+      ScoringSettings settings = ScoringSettings.defaults().withBatchSize(batch).withRequestTimeout(Duration.ofHours(1));
+      RewardPolicy policy = RewardPolicy.of(model.manifest());
+      List<double[]> results = new ArrayList<>();
+      for (int round = 0; round <= rounds; round++) {
+        double bare;
+        double stream;
+        if (round % 2 == 0) {
+          bare = bareLoop(model, store, settings, uris);
+          stream = throughStream(streams, registry, model, store, settings, policy, uris, run + "-" + round);
+        } else {
+          stream = throughStream(streams, registry, model, store, settings, policy, uris, run + "-" + round);
+          bare = bareLoop(model, store, settings, uris);
+        }
+        if (round == 0) {
+          System.out.printf("warm-up: bare %.1f images/s, stream %.1f images/s (not reported)%n", bare, stream);
+          continue;
+        }
+        results.add(new double[] {bare, stream});
+        System.out.printf("round %d (%s first): bare loop %.1f images/s, stream %.1f images/s, ratio %.3f%n",
+            round, round % 2 == 0 ? "bare" : "stream", bare, stream, stream / bare);
+      }
+      double[] ratios = results.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
+      double[] bares = results.stream().mapToDouble(r -> r[0]).sorted().toArray();
+      double[] streamsRates = results.stream().mapToDouble(r -> r[1]).sorted().toArray();
+      System.out.printf("median: bare loop %.1f images/s, stream %.1f images/s, ratio %.3f (target >= 0.9)%n",
+          bares[bares.length / 2], streamsRates[streamsRates.length / 2], ratios[ratios.length / 2]);
+    }
+  }
+
+  /** S3 GET, header check, decode, then the reward pack per batch: images per second. */
+  static double bareLoop(RewardModel model, ImageStore store, ScoringSettings settings, List<String> uris) {
+    long t0 = System.nanoTime();
+    List<RewardInput> inputs = new ArrayList<>();
+    int scored = 0;
+    for (String uri : uris) {
+      byte[] bytes = store.fetch(uri, settings.maxImageBytes());
+      PngInfo info = PngHeader.inspect(bytes);
+      if (info.pixels() > settings.maxPixels()) {
+        throw new IllegalStateException("bench image over the pixel limit");
+      }
+      RgbImage image = PngDecoder.decode(bytes, settings.maxPixels());
+      inputs.add(new RewardInput(image, "a blue and white porcelain teapot, soft light", "a teapot", List.of("春")));
+      if (inputs.size() == settings.batchSize()) {
+        scored += model.score(inputs).size();
+        inputs.clear();
+      }
+    }
+    scored += model.score(inputs).size();
+    return scored / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  /** The same images as events through the topology: produce them all, time until the last ScoredImage is readable. */
+  static double throughStream(StreamsSettings streams, RestSchemaRegistryClient registry, RewardModel model, ImageStore store,
+      ScoringSettings settings, RewardPolicy policy, List<String> uris, String tag) throws Exception {
+    Topics topics = Topics.create(registry, "bench-" + tag + ".", 1, true);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers()))) {
+      admin.createTopics(topics.all().stream().map(t -> t.newTopic((short) 1)).toList()).all().get();
+    }
+    Path state = Files.createTempDirectory("scoring-bench-");
+    StreamsSettings s = new StreamsSettings(streams.bootstrapServers(), streams.registryUrl(), state, topics.imagesGenerated.name()
+        .substring(0, topics.imagesGenerated.name().length() - Topics.IMAGES_GENERATED.length()), 1, 100, streams.clientOverrides(),
+        streams.registryOverrides());
+    Properties props = s.streamsProperties("scoring-bench-" + tag);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    KafkaStreams app = new KafkaStreams(ScoringTopology.build(topics, settings, store, ImageScorer.of(model), policy), props);
+    Map<String, Object> pc = new HashMap<>();
+    pc.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
+    pc.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    Map<String, Object> cc = new HashMap<>();
+    cc.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
+    cc.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    app.start();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pc, new ByteArraySerializer(), new ByteArraySerializer());
+         KafkaConsumer<String, ScoredImage> consumer = new KafkaConsumer<>(cc, new StringDeserializer(),
+             topics.imagesScored.valueSerde().deserializer())) {
+      TopicPartition out = new TopicPartition(topics.imagesScored.name(), 0);
+      consumer.assign(List.of(out));
+      consumer.seekToBeginning(List.of(out));
+      // Warm the app (group join, transactions, first flushes) on a few images before timing.
+      int warm = Math.min(uris.size(), 2 * settings.batchSize());
+      produce(producer, topics.imagesGenerated, uris.subList(0, warm), "warm");
+      await(consumer, warm, Duration.ofMinutes(2));
+      long t0 = System.nanoTime();
+      produce(producer, topics.imagesGenerated, uris, "timed");
+      await(consumer, uris.size(), Duration.ofMinutes(10));
+      return uris.size() / ((System.nanoTime() - t0) / 1e9);
+    } finally {
+      app.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+      app.cleanUp();
+    }
+  }
+
+  private static void produce(KafkaProducer<byte[], byte[]> producer, Topic<String, GeneratedImage> topic, List<String> uris, String tag) {
+    for (int i = 0; i < uris.size(); i++) {
+      GeneratedImage image = event(tag + "-" + (i / 4), i % 4, uris.get(i));
+      producer.send(new ProducerRecord<>(topic.name(), image.getJob().getRequest().getRequestId().getBytes(StandardCharsets.UTF_8),
+          topic.valueSerde().serializer().serialize(topic.name(), image)));
+    }
+    producer.flush();
+  }
+
+  private static void await(KafkaConsumer<String, ScoredImage> consumer, int count, Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    int seen = 0;
+    while (seen < count) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("expected " + count + " scored images within " + limit + ", found " + seen);
+      }
+      for (ConsumerRecord<String, ScoredImage> r : consumer.poll(Duration.ofMillis(20))) {
+        seen++;
+      }
+    }
+  }
+
+  static GeneratedImage event(String requestId, int variant, String uri) {
+    Instant now = Instant.now();
+    PromptRequest request = PromptRequest.newBuilder().setRequestId(requestId).setBatchId("bench").setPrompt("a teapot")
+        .setLanguage(Language.EN).setNumImages(4).setSubmittedAt(now).build();
+    GenerationJob job = GenerationJob.newBuilder().setRequest(request).setVariant(variant).setNumVariants(4)
+        .setJobId(requestId + "-" + variant).setNormalizedPrompt("a teapot")
+        .setRewrittenPrompt("a blue and white porcelain teapot, soft light").setRewriteStrategy("bench").setRewriteVersion("1")
+        .setGlyphTexts(List.of("春")).setSize(new Size(256, 256)).setSteps(6).setGuidanceScale(4.5f).setSeed(variant)
+        .setPackId("bench").setPackVersion("1").setCreatedAt(now).build();
+    return GeneratedImage.newBuilder().setJob(job).setStatus(ImageStatus.GENERATED).setImageUri(uri)
+        .setDeliveredSize(new Size(256, 256)).setTimings(StageTimings.newBuilder().build()).setWorkerId("bench")
+        .setGeneratedAt(now).build();
+  }
+
+  /** A noise-textured PNG (compresses like a photo, not like a flat fill), distinct per index. */
+  static byte[] png(int side, int index) {
+    SplittableRandom random = new SplittableRandom(index);
+    byte[] rgb = new byte[side * side * 3];
+    for (int i = 0; i < rgb.length; i++) {
+      rgb[i] = (byte) ((i / 3 % side) + random.nextInt(48));
+    }
+    return PngEncoder.standard().encode(new RgbImage(side, side, rgb), Map.of("bench", Integer.toString(index)));
+  }
+}
