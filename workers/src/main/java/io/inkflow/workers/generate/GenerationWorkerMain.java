@@ -81,6 +81,7 @@ public final class GenerationWorkerMain {
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(config.maxBatchSize(), 16));
     // Cooperative: a rebalance revokes only the partitions that move, so the others keep rendering.
     p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    p.putAll(config.clientOverrides());
     return p;
   }
 
@@ -95,6 +96,7 @@ public final class GenerationWorkerMain {
     // One send waits at most this long before the worker's own retry takes over.
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+    p.putAll(config.clientOverrides());
     return p;
   }
 }

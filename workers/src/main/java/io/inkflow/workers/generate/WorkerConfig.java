@@ -4,7 +4,9 @@ import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.storage.S3Settings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -30,11 +32,13 @@ import java.util.UUID;
  * @param ioBackoffMax longest retry delay ({@code INKFLOW_WORKER_IO_BACKOFF_MAX_MS}, default 5000)
  * @param claimDir folder of the crash claims, or null for none ({@code INKFLOW_WORKER_CLAIM_DIR})
  * @param metricsPort Prometheus endpoint port on 127.0.0.1, 0 for none ({@code INKFLOW_WORKER_METRICS_PORT}, default 0)
+ * @param clientOverrides extra Kafka client properties for the consumer and producer: every
+ *     {@code INKFLOW_KAFKA_CLIENT_X_Y=v} becomes {@code x.y=v} (e.g. {@code INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL=SASL_SSL})
  */
 public record WorkerConfig(String bootstrapServers, String registryUrl, String topicPrefix, String groupId, String workerId,
     S3Settings s3, Path packDir, ExecutionProvider provider, int deviceId, int maxBatchSize, Duration maxWait,
     int maxAttempts, int outputThreads, int queuedBatches, int ioAttempts, Duration ioBackoff, Duration ioBackoffMax,
-    Path claimDir, int metricsPort) {
+    Path claimDir, int metricsPort, Map<String, String> clientOverrides) {
 
   public WorkerConfig {
     require(bootstrapServers != null && !bootstrapServers.isBlank(), "INKFLOW_BOOTSTRAP_SERVERS", "host:port[,host:port]", bootstrapServers);
@@ -55,6 +59,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
     require(ioBackoff != null && !ioBackoff.isNegative(), "INKFLOW_WORKER_IO_BACKOFF_MS", ">= 0", ioBackoff);
     require(ioBackoffMax != null && ioBackoffMax.compareTo(ioBackoff) >= 0, "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", ">= the first backoff", ioBackoffMax);
     require(metricsPort >= 0 && metricsPort <= 65535, "INKFLOW_WORKER_METRICS_PORT", "0..65535", metricsPort);
+    clientOverrides = Map.copyOf(clientOverrides);
   }
 
   /** Reads the configuration from environment variables (see the record's parameters). */
@@ -80,7 +85,19 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_BACKOFF_MS", 200)),
         Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", 5000)),
         claims == null || claims.isBlank() ? null : Path.of(claims),
-        intValue(env, "INKFLOW_WORKER_METRICS_PORT", 0));
+        intValue(env, "INKFLOW_WORKER_METRICS_PORT", 0),
+        prefixed(env, "INKFLOW_KAFKA_CLIENT_"));
+  }
+
+  /** {@code PREFIX_A_B=v} → {@code a.b=v}. */
+  static Map<String, String> prefixed(Map<String, String> env, String prefix) {
+    Map<String, String> out = new TreeMap<>();
+    env.forEach((k, v) -> {
+      if (k.startsWith(prefix) && k.length() > prefix.length()) {
+        out.put(k.substring(prefix.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+      }
+    });
+    return out;
   }
 
   /** The most jobs held between poll and commit; polling pauses at this many. */
@@ -119,6 +136,17 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         + ", pack=" + packDir + ", provider=" + provider + ", device=" + deviceId + ", batch=" + maxBatchSize
         + ", maxWait=" + maxWait.toMillis() + "ms, maxAttempts=" + maxAttempts + ", outputThreads=" + outputThreads
         + ", queuedBatches=" + queuedBatches + ", ioAttempts=" + ioAttempts + ", ioBackoff=" + ioBackoff.toMillis()
-        + ".." + ioBackoffMax.toMillis() + "ms, claims=" + claimDir + ", metricsPort=" + metricsPort + "]";
+        + ".." + ioBackoffMax.toMillis() + "ms, claims=" + claimDir + ", metricsPort=" + metricsPort
+        + ", kafkaClient=" + masked(clientOverrides) + "]";
+  }
+
+  private static Map<String, String> masked(Map<String, String> props) {
+    Map<String, String> out = new TreeMap<>();
+    props.forEach((k, v) -> {
+      String key = k.toLowerCase(Locale.ROOT);
+      boolean secret = key.contains("password") || key.contains("secret") || key.contains("jaas") || key.endsWith(".key");
+      out.put(k, secret ? "****" : v);
+    });
+    return out;
   }
 }

@@ -1,0 +1,53 @@
+package io.inkflow.workers.generate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.inkflow.inference.runtime.ExecutionProvider;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class WorkerConfigTest {
+  private static Map<String, String> env() {
+    Map<String, String> env = new HashMap<>();
+    env.put("INKFLOW_BOOTSTRAP_SERVERS", "127.0.0.1:9092");
+    env.put("INKFLOW_REGISTRY_URL", "http://user:pw@127.0.0.1:8081");
+    env.put("INKFLOW_PACK_DIR", "/packs/tiny");
+    env.put("INKFLOW_S3_ENDPOINT", "http://127.0.0.1:9000");
+    env.put("INKFLOW_S3_ACCESS_KEY", "AK");
+    env.put("INKFLOW_S3_SECRET_KEY", "very-secret");
+    return env;
+  }
+
+  @Test
+  void readsTheEnvironmentWithDefaultsAndMasksSecrets() {
+    Map<String, String> env = env();
+    env.put("INKFLOW_EXECUTION_PROVIDER", "GPU");
+    env.put("INKFLOW_DEVICE_ID", "1");
+    env.put("INKFLOW_KAFKA_CLIENT_SASL_JAAS_CONFIG", "secret-jaas");
+    env.put("INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL", "SASL_SSL");
+    WorkerConfig c = WorkerConfig.fromEnv(env);
+    assertThat(c.provider()).isEqualTo(ExecutionProvider.CUDA);
+    assertThat(c.deviceId()).isEqualTo(1);
+    assertThat(c.maxBatchSize()).isEqualTo(4);
+    assertThat(c.maxAttempts()).isEqualTo(3);
+    assertThat(c.clientOverrides()).containsEntry("security.protocol", "SASL_SSL");
+    assertThat(GenerationWorkerMain.consumerProps(c)).containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("enable.auto.commit", false);
+    assertThat(c.toString()).doesNotContain("very-secret").doesNotContain("secret-jaas").doesNotContain(":pw@")
+        .contains("SASL_SSL");
+  }
+
+  @Test
+  void rejectsOutOfRangeValuesSayingWhatWasExpected() {
+    Map<String, String> env = env();
+    env.put("INKFLOW_WORKER_BATCH_SIZE", "0");
+    assertThatThrownBy(() -> WorkerConfig.fromEnv(env)).hasMessageContaining("INKFLOW_WORKER_BATCH_SIZE: expected 1..256, found 0");
+    env.put("INKFLOW_WORKER_BATCH_SIZE", "four");
+    assertThatThrownBy(() -> WorkerConfig.fromEnv(env)).hasMessageContaining("expected an integer, found 'four'");
+    Map<String, String> noPack = env();
+    noPack.remove("INKFLOW_PACK_DIR");
+    assertThatThrownBy(() -> WorkerConfig.fromEnv(noPack)).hasMessageContaining("INKFLOW_PACK_DIR");
+  }
+}
