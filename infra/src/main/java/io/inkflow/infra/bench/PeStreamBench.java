@@ -56,6 +56,8 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 public final class PeStreamBench {
   private static final int PARTITIONS = 2;
+  /** Stream threads of the PE app ({@code -Dinkflow.bench.threads}, default 1, like the copy loop). */
+  private static final int STREAM_THREADS = Integer.getInteger("inkflow.bench.threads", 1);
 
   private PeStreamBench() {}
 
@@ -64,8 +66,8 @@ public final class PeStreamBench {
     Path packDir = Path.of(args.length > 1 ? args[1] : "infra/models/tiny-mmdit-flow");
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
     PackManifest pack = PackManifest.read(packDir);
-    System.out.printf("pe-stream bench: %d requests x numImages=4, %d partitions, exactly_once_v2, pack %s, %d round(s)%n",
-        n, PARTITIONS, pack.id(), rounds);
+    System.out.printf("pe-stream bench: %d requests x numImages=4, %d partitions, %d stream thread(s), exactly_once_v2, pack %s, %d round(s)%n",
+        n, PARTITIONS, STREAM_THREADS, pack.id(), rounds);
     try (LocalStack stack = LocalStack.start(LocalStackConfig.ephemeral().withPartitions(PARTITIONS));
          PackTokenizer tokenizer = PackTokenizer.open(pack.tokenizer(), pack.dir())) {
       String bootstrap = stack.connection().bootstrapServers();
@@ -80,6 +82,7 @@ public final class PeStreamBench {
         Topics topics = Topics.create(registry, "bench-" + tag + ".", PARTITIONS, true);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
           admin.createTopics(topics.all().stream().map(t -> t.newTopic((short) 1)).toList()).all().get(30, TimeUnit.SECONDS);
+          LocalStack.awaitLeaders(admin, topics.all().stream().map(t -> t.name()).toList(), Duration.ofSeconds(30));
         }
         List<byte[][]> records = requests(topics, size, tag);
         createTopics(bootstrap, "bench.copy-in." + tag, "bench.copy-out." + tag, "bench.fan-in." + tag, "bench.fan-out." + tag);
@@ -146,6 +149,7 @@ public final class PeStreamBench {
         topics.add(new NewTopic(name, PARTITIONS, (short) 1));
       }
       admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+      LocalStack.awaitLeaders(admin, List.of(names), Duration.ofSeconds(30));
     }
   }
 
@@ -196,7 +200,7 @@ public final class PeStreamBench {
       List<byte[][]> records, String tag) throws Exception {
     String bootstrap = stack.connection().bootstrapServers();
     Path state = Files.createTempDirectory("pe-bench-state");
-    StreamsSettings settings = new StreamsSettings(bootstrap, stack.connection().registryUrl(), state, "", 1, 100, Map.of(), Map.of());
+    StreamsSettings settings = new StreamsSettings(bootstrap, stack.connection().registryUrl(), state, "", STREAM_THREADS, 100, Map.of(), Map.of());
     Properties props = settings.streamsProperties("pe-bench-" + tag);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Comparator;
 import java.util.Deque;
@@ -141,8 +142,31 @@ public final class LocalStack implements AutoCloseable {
           .toList();
       if (!missing.isEmpty()) {
         admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+        awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
       }
       log.info("topics ready: {} created, {} existed", missing.size(), topics.all().size() - missing.size());
+    }
+  }
+
+  /**
+   * Waits until the broker's metadata names a leader for every partition of {@code topics}. A producer
+   * that writes to a topic created a moment ago can otherwise see its first batch refused as
+   * NOT_LEADER while later batches land, and the idempotent producer then retries that first batch
+   * into an out-of-order-sequence loop.
+   */
+  public static void awaitLeaders(Admin admin, List<String> topics, Duration timeout)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      boolean ready = admin.describeTopics(topics).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values().stream()
+          .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+      if (ready) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("partitions of " + topics + " have no leader after " + timeout.toMillis() + " ms");
+      }
+      Thread.sleep(20); // metadata propagates within milliseconds on one node; poll gently
     }
   }
 
