@@ -38,7 +38,7 @@ public final class GenerationWorkerMain {
         ? SessionOptionsConfig.cuda(config.deviceId()) : SessionOptionsConfig.cpu();
     CountDownLatch stopped = new CountDownLatch(1);
     try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(config.registryUrl()));
-         PipelineGenerator generator = PipelineGenerator.open(config.packDir(), options);
+         PipelineGenerator generator = PipelineGenerator.open(config.packDir(), options, config.png().encoder());
          S3Client s3 = S3Clients.create(config.s3());
          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(config), new ByteArraySerializer(), new ByteArraySerializer());
          PrometheusEndpoint metrics = PrometheusEndpoint.start(config.metricsPort(), config.workerId())) {

@@ -4,6 +4,7 @@ import io.inkflow.inference.diffusion.GeneratedPng;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.RenderedImage;
 import io.inkflow.inference.diffusion.TextToImagePipeline;
+import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,14 +12,21 @@ import java.util.List;
 /** An {@link ImageGenerator} over a loaded {@code mmdit-flow} pack; owns the pipeline. */
 public final class PipelineGenerator implements ImageGenerator {
   private final TextToImagePipeline pipeline;
+  private final PngEncoder encoder;
 
-  public PipelineGenerator(TextToImagePipeline pipeline) {
+  public PipelineGenerator(TextToImagePipeline pipeline, PngEncoder encoder) {
     this.pipeline = pipeline;
+    this.encoder = encoder;
   }
 
-  /** Loads the pack at {@code packDir} with the given sessions' options. */
+  /** Loads the pack at {@code packDir} with the given sessions' options and the standard PNG encoder. */
   public static PipelineGenerator open(Path packDir, SessionOptionsConfig options) {
-    return new PipelineGenerator(TextToImagePipeline.open(packDir, options));
+    return open(packDir, options, PngEncoder.standard());
+  }
+
+  /** Loads the pack at {@code packDir} with the given sessions' options and PNG encoder. */
+  public static PipelineGenerator open(Path packDir, SessionOptionsConfig options, PngEncoder encoder) {
+    return new PipelineGenerator(TextToImagePipeline.open(packDir, options), encoder);
   }
 
   public TextToImagePipeline pipeline() {
@@ -42,7 +50,7 @@ public final class PipelineGenerator implements ImageGenerator {
 
   @Override
   public GeneratedPng encodePng(RenderedImage image) {
-    return pipeline.encodePng(image);
+    return pipeline.encodePng(image, encoder);
   }
 
   @Override

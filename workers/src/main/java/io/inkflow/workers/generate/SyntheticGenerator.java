@@ -24,11 +24,16 @@ import java.util.SplittableRandom;
 public class SyntheticGenerator implements ImageGenerator {
   private final String packId;
   private final String packVersion;
-  private final PngEncoder encoder = PngEncoder.standard();
+  private final PngEncoder encoder;
 
   public SyntheticGenerator(String packId, String packVersion) {
+    this(packId, packVersion, PngEncoder.standard());
+  }
+
+  public SyntheticGenerator(String packId, String packVersion, PngEncoder encoder) {
     this.packId = packId;
     this.packVersion = packVersion;
+    this.encoder = encoder;
   }
 
   @Override

@@ -1,0 +1,271 @@
+package io.inkflow.workers.bench;
+
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.Size;
+import io.inkflow.inference.diffusion.ImageRequest;
+import io.inkflow.inference.diffusion.RenderedImage;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.S3Clients;
+import io.inkflow.workers.generate.ClaimStore;
+import io.inkflow.workers.generate.GenerationWorker;
+import io.inkflow.workers.generate.GenerationWorkerMain;
+import io.inkflow.workers.generate.ImageGenerator;
+import io.inkflow.workers.generate.PipelineGenerator;
+import io.inkflow.workers.generate.PrometheusEndpoint;
+import io.inkflow.workers.generate.S3ImageStore;
+import io.inkflow.workers.generate.SyntheticGenerator;
+import io.inkflow.workers.generate.WorkerConfig;
+import io.micrometer.core.instrument.Timer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * Benchmarks (not tests) of the generation worker against a running local stack (connection from the
+ * environment, as {@code scripts/local-up} prints it).
+ *
+ * <ul>
+ *   <li>{@code worker PACK ROUNDS IMAGES}: the tiny pack, 256x256, the pack's default steps, batch 4.
+ *       Per round, the bare loop (render + PNG on one thread, batches of 4) and the worker (jobs on
+ *       Kafka → S3 + events) generate IMAGES images each; sides alternate, after one unreported
+ *       warm-up round. Prints efficiency (worker images/s ÷ bare images/s) and overhead per image.</li>
+ *   <li>{@code feed ROUNDS IMAGES [OUTPUT_THREADS]}: a synthetic generator returning 512x512 images at
+ *       once, so the worker's CPU side (PNG, upload, produce) is the limit. Prints the sustained rate
+ *       and the per-stage times that bound it.</li>
+ * </ul>
+ */
+public final class WorkerBench {
+  private final Map<String, String> env;
+  private final RestSchemaRegistryClient registry;
+  private final S3Client s3;
+  private final String bootstrap;
+
+  private WorkerBench(Map<String, String> env) {
+    this.env = env;
+    this.bootstrap = env.get("INKFLOW_BOOTSTRAP_SERVERS");
+    this.registry = new RestSchemaRegistryClient(RegistryClientConfig.of(env.get("INKFLOW_REGISTRY_URL")));
+    this.s3 = S3Clients.create(io.inkflow.storage.S3Settings.fromEnv(env));
+  }
+
+  public static void main(String[] args) throws Exception {
+    String mode = args.length > 0 ? args[0] : "worker";
+    WorkerBench bench = new WorkerBench(System.getenv());
+    if (mode.equals("worker")) {
+      Path pack = Path.of(args.length > 1 ? args[1] : "infra/models/tiny-mmdit-flow");
+      int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+      int images = args.length > 3 ? Integer.parseInt(args[3]) : 48;
+      bench.worker(pack, rounds, images);
+    } else if (mode.equals("feed")) {
+      int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+      int images = args.length > 2 ? Integer.parseInt(args[2]) : 400;
+      int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+      WorkerConfig.PngMode png = WorkerConfig.PngMode.parse(args.length > 4 ? args[4] : "standard");
+      bench.feed(rounds, images, threads, png);
+    } else {
+      throw new IllegalArgumentException("expected mode worker or feed, found " + mode);
+    }
+    bench.s3.close();
+    bench.registry.close();
+  }
+
+  private void worker(Path packDir, int rounds, int images) throws Exception {
+    try (PipelineGenerator generator = PipelineGenerator.open(packDir, SessionOptionsConfig.cpu())) {
+      int steps = generator.pipeline().manifest().scheduler().defaultSteps();
+      System.out.printf(Locale.ROOT, "worker bench: pack %s@%s, 256x256, %d steps, batch 4, %d images per side, %d rounds (+1 warm-up)%n",
+          generator.packId(), generator.packVersion(), steps, images, rounds);
+      double[] efficiency = new double[rounds];
+      double[] overheadMs = new double[rounds];
+      for (int round = -1; round < rounds; round++) {
+        double bare;
+        double worker;
+        if (round % 2 == 0) {
+          bare = bare(generator, images, 256, steps);
+          worker = timedWorker(generator, images, steps, round);
+        } else {
+          worker = timedWorker(generator, images, steps, round);
+          bare = bare(generator, images, 256, steps);
+        }
+        String label = round < 0 ? "warm-up" : "round " + (round + 1);
+        System.out.printf(Locale.ROOT, "%-8s bare %.2f img/s (%.1f ms/img), worker %.2f img/s (%.1f ms/img), efficiency %.3f, overhead %.2f ms/img%n",
+            label, images / bare, bare * 1000 / images, images / worker, worker * 1000 / images, bare / worker,
+            (worker - bare) * 1000 / images);
+        if (round >= 0) {
+          efficiency[round] = bare / worker;
+          overheadMs[round] = (worker - bare) * 1000 / images;
+        }
+      }
+      System.out.printf(Locale.ROOT, "median efficiency %.3f (target >= 0.95), median overhead %.2f ms/img (target < 5), RSS %d MB%n",
+          median(efficiency), median(overheadMs), rssMb());
+    }
+  }
+
+  private double timedWorker(ImageGenerator generator, int images, int steps, int round) throws Exception {
+    Run run = throughWorker(generator, images, 256, steps, 4, 2, "w" + round);
+    run.metrics.close();
+    return run.seconds;
+  }
+
+  /** encode + sample + decode + PNG, batches of 4, on this thread. */
+  private static double bare(ImageGenerator generator, int images, int side, int steps) {
+    long start = System.nanoTime();
+    for (int i = 0; i < images; i += 4) {
+      List<ImageRequest> batch = new ArrayList<>();
+      for (int j = i; j < Math.min(images, i + 4); j++) {
+        batch.add(new ImageRequest("a red circle number " + j, "", List.of(), side, side, steps, 4.5, 1000 + j,
+            Map.of("job_id", "bare-" + j)));
+      }
+      for (RenderedImage image : generator.render(batch)) {
+        generator.encodePng(image);
+      }
+    }
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  record Run(double seconds, PrometheusEndpoint metrics) {}
+
+  /** Starts a worker on fresh topics, warms it with one batch, then times {@code images} jobs from send to the last result. */
+  private Run throughWorker(ImageGenerator generator, int images, int side, int steps, int batch, int outputThreads,
+      String tag) throws Exception {
+    String prefix = "bench-" + tag + "-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+    Topics topics = Topics.create(registry, prefix, 2, true);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      admin.createTopics(List.of(topics.generationJobs.newTopic((short) 1), topics.generationJobsDlq.newTopic((short) 1),
+          topics.imagesGenerated.newTopic((short) 1))).all().get(30, TimeUnit.SECONDS);
+    }
+    Map<String, String> cfg = new HashMap<>(env);
+    cfg.put("INKFLOW_TOPIC_PREFIX", prefix);
+    cfg.put("INKFLOW_WORKER_GROUP_ID", prefix + "workers");
+    cfg.put("INKFLOW_WORKER_ID", prefix + "worker");
+    cfg.put("INKFLOW_PACK_DIR", "unused");
+    cfg.put("INKFLOW_WORKER_BATCH_SIZE", Integer.toString(batch));
+    cfg.put("INKFLOW_WORKER_MAX_WAIT_MS", "50");
+    cfg.put("INKFLOW_WORKER_OUTPUT_THREADS", Integer.toString(outputThreads));
+    WorkerConfig config = WorkerConfig.fromEnv(cfg);
+    PrometheusEndpoint metrics = PrometheusEndpoint.start(0, config.workerId());
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(GenerationWorkerMain.producerProps(config),
+            new ByteArraySerializer(), new ByteArraySerializer());
+         KafkaConsumer<byte[], byte[]> reader = reader(topics)) {
+      KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(GenerationWorkerMain.consumerProps(config),
+          new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      GenerationWorker worker = new GenerationWorker(config, consumer, producer, topics, generator,
+          new S3ImageStore(s3, config.s3().bucket()), ClaimStore.none(), metrics.workerMetrics());
+      Thread thread = new Thread(worker, "bench-worker");
+      thread.start();
+      try {
+        send(producer, topics, generator, "warm", batch, side, steps);
+        await(reader, batch);
+        long start = System.nanoTime();
+        send(producer, topics, generator, "timed", images, side, steps);
+        await(reader, images);
+        return new Run((System.nanoTime() - start) / 1e9, metrics);
+      } finally {
+        worker.shutdown();
+        thread.join(TimeUnit.SECONDS.toMillis(60));
+      }
+    }
+  }
+
+  private KafkaConsumer<byte[], byte[]> reader(Topics topics) {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-reader-" + UUID.randomUUID());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    reader.subscribe(List.of(topics.imagesGenerated.name()));
+    return reader;
+  }
+
+  private static void await(KafkaConsumer<byte[], byte[]> reader, int count) {
+    long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+    int seen = 0;
+    while (seen < count) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("only " + seen + " of " + count + " results after 5 minutes");
+      }
+      seen += reader.poll(Duration.ofMillis(20)).count();
+    }
+  }
+
+  private static void send(KafkaProducer<byte[], byte[]> producer, Topics topics, ImageGenerator generator, String tag,
+      int count, int side, int steps) {
+    String batchId = tag + "-" + UUID.randomUUID().toString().substring(0, 8);
+    for (int i = 0; i < count; i++) {
+      PromptRequest request = PromptRequest.newBuilder().setRequestId(batchId + "-" + i).setBatchId(batchId)
+          .setPrompt("a red circle number " + i).setNumImages(1).setWidth(side).setHeight(side)
+          .setSubmittedAt(Instant.now()).build();
+      GenerationJob job = GenerationJob.newBuilder()
+          .setRequest(request).setVariant(0).setNumVariants(1).setJobId(batchId + "-" + i + "-0")
+          .setNormalizedPrompt(request.getPrompt()).setRewrittenPrompt(request.getPrompt())
+          .setRewriteStrategy("passthrough").setRewriteVersion("1")
+          .setSize(new Size(side, side)).setSteps(steps).setGuidanceScale(4.5f).setSeed(1000L + i)
+          .setPackId(generator.packId()).setPackVersion(generator.packVersion()).setCreatedAt(Instant.now())
+          .build();
+      producer.send(new ProducerRecord<>(topics.generationJobs.name(), job.getJobId().toString().getBytes(StandardCharsets.UTF_8),
+          topics.generationJobs.valueSerde().serializer().serialize(topics.generationJobs.name(), job)));
+    }
+    producer.flush();
+  }
+
+  private void feed(int rounds, int images, int outputThreads, WorkerConfig.PngMode png) throws Exception {
+    SyntheticGenerator generator = new SyntheticGenerator("synthetic", "1", png.encoder());
+    System.out.printf(Locale.ROOT, "feed bench: synthetic 512x512 images, batch 8, %d output threads, PNG %s, %d images per round, %d rounds (+1 warm-up)%n",
+        outputThreads, png, images, rounds);
+    double[] rates = new double[rounds];
+    for (int round = -1; round < rounds; round++) {
+      Run run = throughWorker(generator, images, 512, 1, 8, outputThreads, "f" + round);
+      double rate = images / run.seconds;
+      String label = round < 0 ? "warm-up" : "round " + (round + 1);
+      System.out.printf(Locale.ROOT, "%-8s %.1f images/s; per image: png %.1f ms, upload %.1f ms, produce %.1f ms (means over %d images incl. warm-up batch)%n",
+          label, rate, mean(run.metrics, "png"), mean(run.metrics, "upload"), mean(run.metrics, "produce"),
+          (long) run.metrics.registry().find("inkflow.worker.images").counter().count());
+      run.metrics.close();
+      if (round >= 0) {
+        rates[round] = rate;
+      }
+    }
+    System.out.printf(Locale.ROOT, "median %.1f images/s (target >= 40), RSS %d MB%n", median(rates), rssMb());
+  }
+
+  private static double mean(PrometheusEndpoint metrics, String stage) {
+    Timer timer = metrics.registry().find("inkflow.worker.stage").tag("stage", stage).timer();
+    return timer == null ? Double.NaN : timer.mean(TimeUnit.MILLISECONDS);
+  }
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private static long rssMb() throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+      }
+    }
+    return -1;
+  }
+}
