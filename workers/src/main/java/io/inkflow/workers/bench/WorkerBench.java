@@ -98,53 +98,64 @@ public final class WorkerBench {
           generator.packId(), generator.packVersion(), steps, images, rounds);
       double[] efficiency = new double[rounds];
       double[] overheadMs = new double[rounds];
+      double[] busy = new double[rounds];
       for (int round = -1; round < rounds; round++) {
-        double bare;
-        double worker;
+        double[] bareRun;
+        Run run;
         if (round % 2 == 0) {
-          bare = bare(generator, images, 256, steps);
-          worker = timedWorker(generator, images, steps, round);
+          bareRun = bare(generator, images, 256, steps);
+          run = timedWorker(generator, images, steps, round);
         } else {
-          worker = timedWorker(generator, images, steps, round);
-          bare = bare(generator, images, 256, steps);
+          run = timedWorker(generator, images, steps, round);
+          bareRun = bare(generator, images, 256, steps);
         }
+        double bare = bareRun[0];
+        double worker = run.seconds;
         String label = round < 0 ? "warm-up" : "round " + (round + 1);
-        System.out.printf(Locale.ROOT, "%-8s bare %.2f img/s (%.1f ms/img), worker %.2f img/s (%.1f ms/img), efficiency %.3f, overhead %.2f ms/img%n",
-            label, images / bare, bare * 1000 / images, images / worker, worker * 1000 / images, bare / worker,
-            (worker - bare) * 1000 / images);
+        System.out.printf(Locale.ROOT, "%-8s bare %.2f img/s (%.1f ms/img, render %.1f), worker %.2f img/s (%.1f ms/img, render %.1f), "
+                + "efficiency %.3f, overhead %.2f ms/img, inference busy %.3f%n",
+            label, images / bare, bare * 1000 / images, bareRun[1] * 1000 / images, images / worker, worker * 1000 / images,
+            run.renderSeconds * 1000 / images, bare / worker, (worker - bare) * 1000 / images, run.renderSeconds / worker);
         if (round >= 0) {
           efficiency[round] = bare / worker;
           overheadMs[round] = (worker - bare) * 1000 / images;
+          busy[round] = run.renderSeconds / worker;
         }
       }
+      System.out.printf(Locale.ROOT, "median inference busy fraction in the worker %.3f%n", median(busy));
       System.out.printf(Locale.ROOT, "median efficiency %.3f (target >= 0.95), median overhead %.2f ms/img (target < 5), RSS %d MB%n",
           median(efficiency), median(overheadMs), rssMb());
     }
   }
 
-  private double timedWorker(ImageGenerator generator, int images, int steps, int round) throws Exception {
+  private Run timedWorker(ImageGenerator generator, int images, int steps, int round) throws Exception {
     Run run = throughWorker(generator, images, 256, steps, 4, 2, "w" + round);
     run.metrics.close();
-    return run.seconds;
+    return run;
   }
 
   /** encode + sample + decode + PNG, batches of 4, on this thread. */
-  private static double bare(ImageGenerator generator, int images, int side, int steps) {
+  private static double[] bare(ImageGenerator generator, int images, int side, int steps) {
     long start = System.nanoTime();
+    long render = 0;
     for (int i = 0; i < images; i += 4) {
       List<ImageRequest> batch = new ArrayList<>();
       for (int j = i; j < Math.min(images, i + 4); j++) {
         batch.add(new ImageRequest("a red circle number " + j, "", List.of(), side, side, steps, 4.5, 1000 + j,
             Map.of("job_id", "bare-" + j)));
       }
-      for (RenderedImage image : generator.render(batch)) {
+      long t = System.nanoTime();
+      List<RenderedImage> rendered = generator.render(batch);
+      render += System.nanoTime() - t;
+      for (RenderedImage image : rendered) {
         generator.encodePng(image);
       }
     }
-    return (System.nanoTime() - start) / 1e9;
+    return new double[] {(System.nanoTime() - start) / 1e9, render / 1e9};
   }
 
-  record Run(double seconds, PrometheusEndpoint metrics) {}
+  /** A timed run: wall seconds, and the seconds the inference thread spent rendering within them. */
+  record Run(double seconds, double renderSeconds, PrometheusEndpoint metrics) {}
 
   /** Starts a worker on fresh topics, warms it with one batch, then times {@code images} jobs from send to the last result. */
   private Run throughWorker(ImageGenerator generator, int images, int side, int steps, int batch, int outputThreads,
@@ -177,15 +188,22 @@ public final class WorkerBench {
       try {
         send(producer, topics, generator, "warm", batch, side, steps);
         await(reader, batch);
+        double renderBefore = renderSeconds(metrics);
         long start = System.nanoTime();
         send(producer, topics, generator, "timed", images, side, steps);
         await(reader, images);
-        return new Run((System.nanoTime() - start) / 1e9, metrics);
+        double wall = (System.nanoTime() - start) / 1e9;
+        return new Run(wall, renderSeconds(metrics) - renderBefore, metrics);
       } finally {
         worker.shutdown();
         thread.join(TimeUnit.SECONDS.toMillis(60));
       }
     }
+  }
+
+  private static double renderSeconds(PrometheusEndpoint metrics) {
+    Timer timer = metrics.registry().find("inkflow.worker.stage").tag("stage", "inference").timer();
+    return timer == null ? 0 : timer.totalTime(TimeUnit.SECONDS);
   }
 
   private KafkaConsumer<byte[], byte[]> reader(Topics topics) {
