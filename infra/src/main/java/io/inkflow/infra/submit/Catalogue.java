@@ -1,0 +1,234 @@
+package io.inkflow.infra.submit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inkflow.avro.Language;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.RewriteMode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+
+/**
+ * A catalogue file (CSV with a header, or JSON Lines) read into prompt requests. Known columns fill
+ * the request's fields; every other column becomes a tag. A malformed row is reported with its line
+ * number and left out; a key seen twice is reported and its later rows left out. Nothing is dropped
+ * silently.
+ *
+ * <p>Columns: {@code prompt} (required), the key column (default {@code sku}), {@code negative_prompt},
+ * {@code render_text} ('|' separates several), {@code width}, {@code height}, {@code aspect},
+ * {@code num_images}, {@code seed}, {@code steps}, {@code guidance}, {@code language} (zh|en|mixed),
+ * {@code rewrite} (auto|off).
+ */
+public final class Catalogue {
+  private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "render_text", "width", "height", "aspect",
+      "num_images", "seed", "steps", "guidance", "language", "rewrite");
+
+  /** One problem with the file: where and what. */
+  public record Problem(long line, String message) {
+    @Override
+    public String toString() {
+      return "line " + line + ": " + message;
+    }
+  }
+
+  /** The requests read, in file order, and the problems found. */
+  public record Result(String batchId, List<PromptRequest> requests, List<Problem> problems) {}
+
+  /** File formats. */
+  public enum Format { CSV, JSONL }
+
+  private Catalogue() {}
+
+  public static Result read(Path file, Format format, String batchId, String keyColumn, Instant now) throws IOException {
+    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return read(in, format, batchId, keyColumn, now);
+    }
+  }
+
+  public static Result read(Reader in, Format format, String batchId, String keyColumn, Instant now) throws IOException {
+    List<PromptRequest> requests = new ArrayList<>();
+    List<Problem> problems = new ArrayList<>();
+    Map<String, Long> firstLine = new HashMap<>();
+    for (Row row : format == Format.CSV ? csv(in, problems) : jsonl(in, problems)) {
+      try {
+        String key = row.values().get(keyColumn);
+        if (key == null || key.isBlank()) {
+          throw new IllegalArgumentException("no value in key column '" + keyColumn + "'");
+        }
+        key = key.strip();
+        Long seen = firstLine.putIfAbsent(key, row.line());
+        if (seen != null) {
+          problems.add(new Problem(row.line(), "duplicate key '" + key + "' (first on line " + seen + "); row skipped"));
+          continue;
+        }
+        requests.add(request(row.values(), batchId, key, keyColumn, now));
+      } catch (IllegalArgumentException e) {
+        problems.add(new Problem(row.line(), e.getMessage() + "; row skipped"));
+      }
+    }
+    problems.sort(java.util.Comparator.comparingLong(Problem::line));
+    return new Result(batchId, requests, problems);
+  }
+
+  private record Row(long line, Map<String, String> values) {}
+
+  private static List<Row> csv(Reader in, List<Problem> problems) throws IOException {
+    CSVFormat format = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true).setTrim(true)
+        .setIgnoreEmptyLines(true).setAllowMissingColumnNames(false).get();
+    List<Row> rows = new ArrayList<>();
+    try (CSVParser parser = CSVParser.parse(in, format)) {
+      List<String> header = parser.getHeaderNames();
+      if (!header.contains("prompt")) {
+        throw new IOException("CSV header " + header + " has no 'prompt' column");
+      }
+      for (CSVRecord record : parser) {
+        long line = parser.getCurrentLineNumber();
+        if (!record.isConsistent()) {
+          problems.add(new Problem(line, "expected " + header.size() + " columns, found " + record.size() + "; row skipped"));
+          continue;
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String name : header) {
+          String v = record.get(name);
+          if (v != null && !v.isEmpty()) {
+            values.put(name, v);
+          }
+        }
+        rows.add(new Row(line, values));
+      }
+    } catch (IllegalStateException | java.io.UncheckedIOException e) {
+      throw new IOException("CSV is malformed: " + e.getMessage(), e);
+    }
+    return rows;
+  }
+
+  private static List<Row> jsonl(Reader in, List<Problem> problems) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<Row> rows = new ArrayList<>();
+    BufferedReader reader = in instanceof BufferedReader b ? b : new BufferedReader(in);
+    String text;
+    long line = 0;
+    while ((text = reader.readLine()) != null) {
+      line++;
+      if (text.isBlank()) {
+        continue;
+      }
+      try {
+        JsonNode node = json.readTree(text);
+        if (!node.isObject()) {
+          problems.add(new Problem(line, "expected a JSON object, found " + node.getNodeType() + "; row skipped"));
+          continue;
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> {
+          JsonNode v = e.getValue();
+          if (v.isNull()) {
+            return;
+          }
+          values.put(e.getKey(), v.isArray() ? String.join("|", textValues(v)) : v.asText());
+        });
+        rows.add(new Row(line, values));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        problems.add(new Problem(line, "not JSON: " + e.getOriginalMessage() + "; row skipped"));
+      }
+    }
+    return rows;
+  }
+
+  private static List<String> textValues(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(v -> out.add(v.asText()));
+    return out;
+  }
+
+  private static PromptRequest request(Map<String, String> v, String batchId, String key, String keyColumn, Instant now) {
+    String prompt = v.get("prompt");
+    if (prompt == null || prompt.isBlank()) {
+      throw new IllegalArgumentException("empty prompt");
+    }
+    PromptRequest.Builder b = PromptRequest.newBuilder()
+        .setRequestId(RequestIds.of(batchId, key))
+        .setBatchId(batchId)
+        .setPrompt(prompt)
+        .setNegativePrompt(v.get("negative_prompt"))
+        .setWidth(integer(v, "width"))
+        .setHeight(integer(v, "height"))
+        .setAspect(v.get("aspect"))
+        .setSeed(v.containsKey("seed") ? longValue(v, "seed") : null)
+        .setSteps(integer(v, "steps"))
+        .setGuidanceScale(v.containsKey("guidance") ? floatValue(v, "guidance") : null)
+        .setNumImages(v.containsKey("num_images") ? integer(v, "num_images") : 1)
+        .setSubmittedAt(now);
+    if (v.containsKey("render_text")) {
+      b.setRenderText(Arrays.stream(v.get("render_text").split("\\|")).map(String::strip).filter(s -> !s.isEmpty()).toList());
+    }
+    if (v.containsKey("language")) {
+      b.setLanguage(switch (v.get("language").strip().toLowerCase(Locale.ROOT)) {
+        case "zh", "chinese", "中文" -> Language.ZH;
+        case "en", "english" -> Language.EN;
+        case "mixed" -> Language.MIXED;
+        default -> throw new IllegalArgumentException("language '" + v.get("language") + "': expected zh, en or mixed");
+      });
+    }
+    if (v.containsKey("rewrite")) {
+      b.setRewriteMode(switch (v.get("rewrite").strip().toLowerCase(Locale.ROOT)) {
+        case "auto", "on", "true" -> RewriteMode.AUTO;
+        case "off", "false", "none" -> RewriteMode.OFF;
+        default -> throw new IllegalArgumentException("rewrite '" + v.get("rewrite") + "': expected auto or off");
+      });
+    }
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put(keyColumn, key);
+    v.forEach((k, value) -> {
+      if (!FIELDS.contains(k) && !k.equals(keyColumn)) {
+        tags.put(k, value);
+      }
+    });
+    b.setTags(tags);
+    return b.build();
+  }
+
+  private static Integer integer(Map<String, String> v, String column) {
+    String s = v.get(column);
+    if (s == null) {
+      return null;
+    }
+    try {
+      return Integer.parseInt(s.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(column + " '" + s + "': expected an integer");
+    }
+  }
+
+  private static long longValue(Map<String, String> v, String column) {
+    try {
+      return Long.parseLong(v.get(column).strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(column + " '" + v.get(column) + "': expected an integer");
+    }
+  }
+
+  private static float floatValue(Map<String, String> v, String column) {
+    try {
+      return Float.parseFloat(v.get(column).strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(column + " '" + v.get(column) + "': expected a number");
+    }
+  }
+}

@@ -1,0 +1,222 @@
+package io.inkflow.infra.submit;
+
+import io.inkflow.avro.BatchSubmitted;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.ObjectKeys;
+import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3Settings;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * {@code scripts/submit}: submits a catalogue as one batch — a {@code BatchSubmitted} with the expected
+ * count first, then one {@code PromptRequest} per distinct row — and optionally watches it finish.
+ */
+@Command(name = "submit", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Submit a catalogue (CSV or JSON Lines) to inkflow as one batch.")
+public final class SubmitCli implements Callable<Integer> {
+
+  static final class Input {
+    @Option(names = "--csv", description = "CSV file with a header row", required = true)
+    Path csv;
+    @Option(names = "--jsonl", description = "JSON Lines file, one request object per line", required = true)
+    Path jsonl;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Input input;
+
+  @Option(names = "--batch-id", description = "batch id (default: the file name)")
+  String batchId;
+
+  @Option(names = "--key-column", defaultValue = "sku", description = "column whose value identifies a row (default: ${DEFAULT-VALUE})")
+  String keyColumn;
+
+  @Option(names = "--strict", description = "fail without submitting anything if any row is malformed or duplicated")
+  boolean strict;
+
+  @Option(names = "--dry-run", description = "read and check the file, submit nothing")
+  boolean dryRun;
+
+  @Option(names = "--wait", description = "show progress until every request has a result")
+  boolean await;
+
+  @Option(names = "--timeout", defaultValue = "PT30M", description = "how long --wait waits (ISO-8601, default: ${DEFAULT-VALUE})")
+  Duration timeout;
+
+  @Option(names = "--manifest", description = "with --wait: download the batch manifest to this file")
+  Path manifest;
+
+  @Option(names = "--submitter", defaultValue = "${sys:user.name}", description = "recorded on the batch (default: ${DEFAULT-VALUE})")
+  String submitter;
+
+  @Option(names = "--bootstrap-servers", defaultValue = "${env:INKFLOW_BOOTSTRAP_SERVERS:-127.0.0.1:9092}")
+  String bootstrap;
+
+  @Option(names = "--registry-url", defaultValue = "${env:INKFLOW_REGISTRY_URL:-http://127.0.0.1:8081}")
+  String registryUrl;
+
+  @Option(names = "--topic-prefix", defaultValue = "${env:INKFLOW_TOPIC_PREFIX:-}")
+  String topicPrefix;
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Map<String, String> env;
+
+  public SubmitCli(PrintStream out, PrintStream err, Map<String, String> env) {
+    this.out = out;
+    this.err = err;
+    this.env = env;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err, System.getenv()));
+  }
+
+  /** Runs the command; returns its exit status (0 ok, 1 failed, 2 usage). */
+  public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+    CommandLine cli = new CommandLine(new SubmitCli(out, err, env));
+    cli.setOut(new java.io.PrintWriter(out, true));
+    cli.setErr(new java.io.PrintWriter(err, true));
+    return cli.execute(args);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Path file = input.csv != null ? input.csv : input.jsonl;
+    Catalogue.Format format = input.csv != null ? Catalogue.Format.CSV : Catalogue.Format.JSONL;
+    String batch = batchId != null ? RequestIds.batchId(batchId)
+        : RequestIds.batchId(file.getFileName().toString().replaceFirst("\\.[^.]*$", ""));
+    Catalogue.Result read = Catalogue.read(file, format, batch, keyColumn, Instant.now());
+    read.problems().forEach(p -> err.println(file.getFileName() + " " + p));
+    if (strict && !read.problems().isEmpty()) {
+      err.println("--strict: " + read.problems().size() + " problem(s); nothing submitted");
+      return 1;
+    }
+    if (read.requests().isEmpty()) {
+      err.println("no valid rows in " + file + "; nothing submitted");
+      return 1;
+    }
+    out.printf("batch %s: %d requests from %s (%d row(s) skipped)%n", batch, read.requests().size(), file.getFileName(),
+        read.problems().size());
+    if (dryRun) {
+      return 0;
+    }
+    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(registryUrl))) {
+      Topics topics = Topics.create(registry, topicPrefix, Topics.DEFAULT_PARTITIONS, true);
+      long start = System.nanoTime();
+      submit(topics, batch, file, read.requests());
+      out.printf("submitted batch %s: %d requests%n", batch, read.requests().size());
+      if (!await) {
+        return 0;
+      }
+      return watch(topics, batch, read.requests().size(), start);
+    }
+  }
+
+  private void submit(Topics topics, String batch, Path file, List<PromptRequest> requests) throws Exception {
+    Map<String, Object> cfg = new HashMap<>();
+    cfg.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cfg.put(ProducerConfig.ACKS_CONFIG, "all");
+    cfg.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    cfg.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(cfg, new StringSerializer(),
+        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      BatchSubmitted submitted = BatchSubmitted.newBuilder().setBatchId(batch).setExpectedCount(requests.size())
+          .setSubmitter(submitter).setSource(file.getFileName().toString()).setSubmittedAt(Instant.now()).build();
+      // The expected count is durable before any request exists, so completion can never be judged early.
+      producer.send(new ProducerRecord<>(topics.batches.name(), batch,
+          topics.batches.valueSerde().serializer().serialize(topics.batches.name(), submitted))).get(60, TimeUnit.SECONDS);
+      List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
+      for (PromptRequest r : requests) {
+        sends.add(producer.send(new ProducerRecord<>(topics.promptRequests.name(), r.getRequestId(),
+            topics.promptRequests.valueSerde().serializer().serialize(topics.promptRequests.name(), r))));
+      }
+      for (java.util.concurrent.Future<?> f : sends) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private int watch(Topics topics, String batch, int expected, long start) throws Exception {
+    BatchProgress progress = new BatchProgress(batch, expected, start);
+    Map<String, Object> cfg = new HashMap<>();
+    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean needBatchResult = manifest != null;
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cfg, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = new ArrayList<>();
+      for (String t : List.of(topics.requestResults.name(), topics.batchResults.name())) {
+        consumer.partitionsFor(t).forEach(p -> parts.add(new TopicPartition(t, p.partition())));
+      }
+      consumer.assign(parts);
+      consumer.seekToBeginning(parts);
+      long lastDraw = 0;
+      while (!(progress.allRequestsTerminal() && (!needBatchResult || progress.batchResult() != null))) {
+        if (System.nanoTime() > deadline) {
+          err.println();
+          err.printf("timed out after %s: %d/%d requests have a result%n", timeout, progress.done(), expected);
+          return 1;
+        }
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(250))) {
+          if (r.value() == null) {
+            continue;
+          }
+          try {
+            if (r.topic().equals(topics.requestResults.name())) {
+              progress.accept(topics.requestResults.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+            } else {
+              progress.accept(topics.batchResults.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+            }
+          } catch (SerializationException e) {
+            err.printf("%nskipping unreadable record %s-%d@%d: %s%n", r.topic(), r.partition(), r.offset(), e.getMessage());
+          }
+        }
+        if (System.nanoTime() - lastDraw > 200_000_000L) {
+          err.print("\r" + progress.bar(System.nanoTime(), 30));
+          err.flush();
+          lastDraw = System.nanoTime();
+        }
+      }
+    }
+    err.println("\r" + progress.bar(System.nanoTime(), 30));
+    out.println("results: " + progress.byStatus());
+    if (manifest != null) {
+      ObjectKeys.Location where = ObjectKeys.parse(progress.batchResult().getManifestUri());
+      try (S3Client s3 = S3Clients.create(S3Settings.fromEnv(env))) {
+        Files.write(manifest, s3.getObjectAsBytes(b -> b.bucket(where.bucket()).key(where.key())).asByteArray());
+      }
+      out.println("manifest: " + manifest);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,144 @@
+package io.inkflow.infra.submit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.inkflow.avro.BatchSubmitted;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.text.PackTokenizer;
+import io.inkflow.infra.local.LocalStack;
+import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.Topics;
+import io.inkflow.streams.common.StreamsSettings;
+import io.inkflow.streams.rewrite.PeLimits;
+import io.inkflow.streams.rewrite.PromptRewriteTopology;
+import io.inkflow.streams.rewrite.RequestPlanner;
+import io.inkflow.streams.rewrite.RuleBasedRewriter;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The submit CLI against the real local stack, with the PE stage running for --wait. */
+class SubmitCliIT {
+  static LocalStack stack;
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() {
+    stack = LocalStack.start(LocalStackConfig.ephemeral().withTopicPrefix("submit-it.").withPartitions(1));
+  }
+
+  @AfterAll
+  static void stop() {
+    stack.close();
+  }
+
+  private record Run(int status, String out, String err) {}
+
+  private Run submit(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--bootstrap-servers", stack.connection().bootstrapServers(),
+        "--registry-url", stack.connection().registryUrl(), "--topic-prefix", "submit-it."));
+    int status = SubmitCli.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+    return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static <V> List<V> readAll(Topic<?, V> topic) {
+    try (KafkaConsumer<?, V> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers(),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+      TopicPartition tp = new TopicPartition(topic.name(), 0);
+      c.assign(List.of(tp));
+      c.seekToBeginning(List.of(tp));
+      long end = c.endOffsets(List.of(tp)).get(tp);
+      List<V> out = new ArrayList<>();
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (c.position(tp) < end && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+      }
+      return out;
+    }
+  }
+
+  @Test
+  void submitsABatchDeterministicallyReportsBadRowsAndWaitsForResults() throws Exception {
+    Topics topics = stack.topics();
+    Path csv = dir.resolve("shoes.csv");
+    Files.writeString(csv, """
+        sku,prompt,width,height,num_images,category
+        S-1,white running shoe,256,256,2,footwear
+        S-2,red sneaker on white,256,256,1,footwear
+        S-3,an enormous banner,100000,256,1,poster
+        S-4,bad row,256,wide,1,footwear
+        """);
+
+    Run strict = submit("--csv", csv.toString(), "--strict");
+    assertThat(strict.status()).isEqualTo(1);
+    assertThat(strict.err()).contains("line 5: height 'wide': expected an integer").contains("nothing submitted");
+    assertThat(readAll(topics.promptRequests)).isEmpty();
+    assertThat(readAll(topics.batches)).isEmpty();
+
+    Run first = submit("--csv", csv.toString());
+    assertThat(first.status()).isZero();
+    assertThat(first.out()).contains("batch shoes: 3 requests from shoes.csv (1 row(s) skipped)");
+    Run again = submit("--csv", csv.toString());
+    assertThat(again.status()).isZero();
+
+    List<BatchSubmitted> batches = readAll(topics.batches);
+    assertThat(batches).hasSize(2).allMatch(b -> b.getBatchId().equals("shoes") && b.getExpectedCount() == 3);
+    List<PromptRequest> requests = readAll(topics.promptRequests);
+    assertThat(requests).extracting(PromptRequest::getRequestId)
+        .containsExactly("shoes.S-1", "shoes.S-2", "shoes.S-3", "shoes.S-1", "shoes.S-2", "shoes.S-3");
+
+    // --wait against the PE stage: a batch of requests it refuses finishes with REJECTED results.
+    Path refused = dir.resolve("refused.csv");
+    Files.writeString(refused, """
+        sku,prompt,width,height,steps
+        R-1,too wide,100000,256,
+        R-2,too many steps,256,256,9999
+        """);
+    KafkaStreams pe = startPe(topics);
+    try {
+      Run waited = submit("--csv", refused.toString(), "--wait", "--timeout", "PT60S");
+      assertThat(waited.status()).as(waited.err()).isZero();
+      assertThat(waited.out()).contains("results: {REJECTED=2}");
+      assertThat(waited.err()).contains("2/2 requests");
+    } finally {
+      pe.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+    }
+  }
+
+  private KafkaStreams startPe(Topics topics) {
+    PackManifest pack = PackManifest.read(Path.of("models", "tiny-mmdit-flow").toAbsolutePath());
+    PackTokenizer tokenizer = PackTokenizer.open(pack.tokenizer(), pack.dir());
+    RequestPlanner planner = new RequestPlanner(pack, tokenizer, PeLimits.defaults(), new RuleBasedRewriter());
+    StreamsSettings settings = new StreamsSettings(stack.connection().bootstrapServers(), stack.connection().registryUrl(),
+        dir.resolve("state"), "submit-it.", 1, 100, Map.of(), Map.of());
+    Properties props = settings.streamsProperties("submit-it-pe-" + UUID.randomUUID());
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    KafkaStreams streams = new KafkaStreams(PromptRewriteTopology.build(topics, planner, Duration.ofDays(7)), props);
+    streams.start();
+    return streams;
+  }
+}
