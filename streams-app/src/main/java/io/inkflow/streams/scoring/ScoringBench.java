@@ -64,6 +64,8 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  * <p>Usage: {@code ScoringBench [images=384] [rounds=3] [batch=16] [side=256] [rewardPack=infra/models/tiny-reward]}
  */
 public final class ScoringBench {
+  /** Commit interval of the scoring app under test ({@code -Dinkflow.bench.commitMs}, default 100 as in production). */
+  private static final int COMMIT_INTERVAL_MS = Integer.getInteger("inkflow.bench.commitMs", 100);
   private ScoringBench() {}
 
   public static void main(String[] args) throws Exception {
@@ -92,16 +94,25 @@ public final class ScoringBench {
       ScoringSettings settings = ScoringSettings.defaults().withBatchSize(batch).withRequestTimeout(Duration.ofHours(1));
       RewardPolicy policy = RewardPolicy.of(model.manifest());
       List<double[]> results = new ArrayList<>();
+      try (StreamHarness harness = new StreamHarness(streams, registry, model, store, settings, policy, uris, run)) {
       for (int round = 0; round <= rounds; round++) {
         double bare;
         double stream;
+        double[] bareCpu;
+        double[] streamCpu;
         if (round % 2 == 0) {
           bare = bareLoop(model, store, settings, uris);
-          stream = throughStream(streams, registry, model, store, settings, policy, uris, run + "-" + round);
+          bareCpu = lastCpu;
+          stream = harness.round(uris, "round" + round);
+          streamCpu = lastCpu;
         } else {
-          stream = throughStream(streams, registry, model, store, settings, policy, uris, run + "-" + round);
+          stream = harness.round(uris, "round" + round);
+          streamCpu = lastCpu;
           bare = bareLoop(model, store, settings, uris);
+          bareCpu = lastCpu;
         }
+        System.out.printf("  cores used (bench JVM / stack / others): bare %.2f / %.2f / %.2f, stream %.2f / %.2f / %.2f%n",
+            bareCpu[0], bareCpu[1], bareCpu[2], streamCpu[0], streamCpu[1], streamCpu[2]);
         if (round == 0) {
           System.out.printf("warm-up: bare %.1f images/s, stream %.1f images/s (not reported)%n", bare, stream);
           continue;
@@ -109,6 +120,7 @@ public final class ScoringBench {
         results.add(new double[] {bare, stream});
         System.out.printf("round %d (%s first): bare loop %.1f images/s, stream %.1f images/s, ratio %.3f%n",
             round, round % 2 == 0 ? "bare" : "stream", bare, stream, stream / bare);
+      }
       }
       double[] ratios = results.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
       double[] bares = results.stream().mapToDouble(r -> r[0]).sorted().toArray();
@@ -118,9 +130,75 @@ public final class ScoringBench {
     }
   }
 
+  /** CPU seconds used so far by this JVM, by the stack's process (when its pid is given) and by the whole machine. */
+  record Cpu(double self, double stack, double machine) {
+    static Cpu now() {
+      return new Cpu(ticks("/proc/self/stat"), STACK_PID == null ? 0 : ticks("/proc/" + STACK_PID + "/stat"), machineTicks());
+    }
+
+    /** This phase's use: [bench JVM, stack, everything else] in cores (CPU seconds per wall second). */
+    double[] since(Cpu start, double seconds) {
+      double me = self - start.self;
+      double st = stack - start.stack;
+      return new double[] {me / seconds, st / seconds, Math.max(0, (machine - start.machine) - me - st) / seconds};
+    }
+
+    private static double ticks(String statFile) {
+      try {
+        String stat = Files.readString(Path.of(statFile));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+      } catch (java.io.IOException | RuntimeException e) {
+        return 0;
+      }
+    }
+
+    private static double machineTicks() {
+      try {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i = 1; i < f.length; i++) {
+          if (i != 4 && i != 5) { // idle, iowait
+            busy += Long.parseLong(f[i]);
+          }
+        }
+        return busy / 100.0;
+      } catch (java.io.IOException | RuntimeException e) {
+        return 0;
+      }
+    }
+  }
+
+  private static final String STACK_PID = System.getenv("INKFLOW_BENCH_STACK_PID");
+
+  /** CPU nanoseconds per live thread name (digits stripped), for -Dinkflow.bench.threads=true. */
+  static Map<String, Long> threadCpu() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<String, Long> out = new HashMap<>();
+    for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (t != null) {
+        out.merge(t.getThreadName().replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}|\\d+", "#"), Math.max(0, mx.getThreadCpuTime(t.getThreadId())), Long::sum);
+      }
+    }
+    return out;
+  }
+
+  static void printThreads(String phase, Map<String, Long> before, double seconds) {
+    if (!Boolean.getBoolean("inkflow.bench.threads")) {
+      return;
+    }
+    Map<String, Long> after = threadCpu();
+    after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+        .filter(e -> e.getValue() > 0).sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(6)
+        .forEach(e -> System.out.printf("    %s %-90s %.2f cores%n", phase, e.getKey(), e.getValue() / 1e9 / seconds));
+  }
+  private static double[] lastCpu = new double[3];
+
   /** S3 GET, header check, decode, then the reward pack per batch: images per second. */
   static double bareLoop(RewardModel model, ImageStore store, ScoringSettings settings, List<String> uris) {
     long t0 = System.nanoTime();
+    Cpu cpu = Cpu.now();
+    Map<String, Long> threads = threadCpu();
     List<RewardInput> inputs = new ArrayList<>();
     int scored = 0;
     for (String uri : uris) {
@@ -137,45 +215,70 @@ public final class ScoringBench {
       }
     }
     scored += model.score(inputs).size();
-    return scored / ((System.nanoTime() - t0) / 1e9);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    lastCpu = Cpu.now().since(cpu, seconds);
+    printThreads("bare", threads, seconds);
+    return scored / seconds;
   }
 
-  /** The same images as events through the topology: produce them all, time until the last ScoredImage is readable. */
-  static double throughStream(StreamsSettings streams, RestSchemaRegistryClient registry, RewardModel model, ImageStore store,
-      ScoringSettings settings, RewardPolicy policy, List<String> uris, String tag) throws Exception {
-    Topics topics = Topics.create(registry, "bench-" + tag + ".", 1, true);
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers()))) {
-      admin.createTopics(topics.all().stream().map(t -> t.newTopic((short) 1)).toList()).all().get();
-    }
-    Path state = Files.createTempDirectory("scoring-bench-");
-    StreamsSettings s = new StreamsSettings(streams.bootstrapServers(), streams.registryUrl(), state, topics.imagesGenerated.name()
-        .substring(0, topics.imagesGenerated.name().length() - Topics.IMAGES_GENERATED.length()), 1, 100, streams.clientOverrides(),
-        streams.registryOverrides());
-    Properties props = s.streamsProperties("scoring-bench-" + tag);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    KafkaStreams app = new KafkaStreams(ScoringTopology.build(topics, settings, store, ImageScorer.of(model), policy), props);
-    Map<String, Object> pc = new HashMap<>();
-    pc.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
-    pc.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    Map<String, Object> cc = new HashMap<>();
-    cc.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
-    cc.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    app.start();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(pc, new ByteArraySerializer(), new ByteArraySerializer());
-         KafkaConsumer<String, ScoredImage> consumer = new KafkaConsumer<>(cc, new StringDeserializer(),
-             topics.imagesScored.valueSerde().deserializer())) {
+  /**
+   * The scoring app under test, started once for all rounds (its own topics, fresh state) and warmed
+   * on a few images, so each round measures the steady state: produce the round's events, time until
+   * the last ScoredImage is readable.
+   */
+  static final class StreamHarness implements AutoCloseable {
+    private final Topics topics;
+    private final KafkaStreams app;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final KafkaConsumer<String, ScoredImage> consumer;
+
+    StreamHarness(StreamsSettings streams, RestSchemaRegistryClient registry, RewardModel model, ImageStore store,
+        ScoringSettings settings, RewardPolicy policy, List<String> uris, String tag) throws Exception {
+      String prefix = "bench-" + tag + ".";
+      topics = Topics.create(registry, prefix, 1, true);
+      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers()))) {
+        admin.createTopics(topics.all().stream().map(t -> t.newTopic((short) 1)).toList()).all().get();
+      }
+      StreamsSettings s = new StreamsSettings(streams.bootstrapServers(), streams.registryUrl(),
+          Files.createTempDirectory("scoring-bench-"), prefix, 1, COMMIT_INTERVAL_MS, streams.clientOverrides(), streams.registryOverrides());
+      Properties props = s.streamsProperties("scoring-bench-" + tag);
+      props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+      app = new KafkaStreams(ScoringTopology.build(topics, settings, store, ImageScorer.of(model), policy), props);
+      Map<String, Object> pc = new HashMap<>();
+      pc.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
+      pc.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+      Map<String, Object> cc = new HashMap<>();
+      cc.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
+      cc.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      producer = new KafkaProducer<>(pc, new ByteArraySerializer(), new ByteArraySerializer());
+      consumer = new KafkaConsumer<>(cc, new StringDeserializer(), topics.imagesScored.valueSerde().deserializer());
       TopicPartition out = new TopicPartition(topics.imagesScored.name(), 0);
       consumer.assign(List.of(out));
       consumer.seekToBeginning(List.of(out));
-      // Warm the app (group join, transactions, first flushes) on a few images before timing.
-      int warm = Math.min(uris.size(), 2 * settings.batchSize());
+      app.start();
+      // Warm the app (group join, transactions, first flushes) on a few images before any timing.
+      int warm = Math.min(uris.size(), 4 * settings.batchSize());
       produce(producer, topics.imagesGenerated, uris.subList(0, warm), "warm");
       await(consumer, warm, Duration.ofMinutes(2));
+    }
+
+    /** Images per second for one round of events through the running app. */
+    double round(List<String> uris, String tag) {
+      Map<String, Long> threads = threadCpu();
       long t0 = System.nanoTime();
-      produce(producer, topics.imagesGenerated, uris, "timed");
+      Cpu cpu = Cpu.now();
+      produce(producer, topics.imagesGenerated, uris, tag);
       await(consumer, uris.size(), Duration.ofMinutes(10));
-      return uris.size() / ((System.nanoTime() - t0) / 1e9);
-    } finally {
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      lastCpu = Cpu.now().since(cpu, seconds);
+      printThreads("stream", threads, seconds);
+      return uris.size() / seconds;
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+      producer.close();
       app.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
       app.cleanUp();
     }

@@ -6,7 +6,7 @@ import java.time.Duration;
  * What the scoring topology needs to know, beyond its clients.
  *
  * @param batchSize images per reward-pack call: the buffer is flushed when it holds this many
- * @param flushInterval the buffer is also flushed this often (wall clock), however few it holds
+ * @param flushInterval the buffer is also flushed once its oldest image has waited this long (wall clock), however few it holds
  * @param maxPixels largest width * height accepted, checked on the PNG header before decoding
  * @param maxImageBytes largest object fetched from S3
  * @param requestTimeout a request's result is decided this long after its first variant arrived, at the latest

@@ -84,7 +84,7 @@ public final class ScoringTopology {
         () -> new ScoringProcessor(settings, topics.imagesGenerated.valueSerde().deserializer(), images, scorer, policy), SOURCE);
     topology.addProcessor(AGGREGATOR, () -> new RequestAggregator(settings, policy), SCORER);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SEEN_JOBS_STORE), Serdes.String(), Serdes.Long()), SCORER);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE), Serdes.String(), Serdes.ByteArray()), SCORER);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(), Serdes.ByteArray()), SCORER);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REQUESTS_STORE), Serdes.String(), Serdes.ByteArray()), AGGREGATOR);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINES_STORE), Serdes.String(), Serdes.String()), AGGREGATOR);
     sink(topology, SCORED_SINK, topics.imagesScored, SCORER);

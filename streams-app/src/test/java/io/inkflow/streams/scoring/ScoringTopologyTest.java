@@ -178,6 +178,17 @@ class ScoringTopologyTest {
   }
 
   @Test
+  void aPartialBufferIsScoredOnceItsOldestImageHasWaitedTheFlushInterval() {
+    sendWithPng(generated("b1", "r1", 0, 2, 0.9));
+    driver.advanceWallClockTime(FLUSH.dividedBy(2));
+    sendWithPng(generated("b1", "r1", 1, 2, 0.9));
+    assertThat(scored.isEmpty()).isTrue();
+    driver.advanceWallClockTime(FLUSH.dividedBy(2));
+    assertThat(scored.readValuesToList()).hasSize(2);
+    assertThat(scorer.calls).containsExactly(2);
+  }
+
+  @Test
   void aFullBufferIsScoredAtOnceInOneCall() {
     for (int i = 0; i < 4; i++) {
       sendWithPng(generated("b1", "r" + i, 0, 1, 0.8));
