@@ -1,7 +1,5 @@
 package io.inkflow.infra.submit;
 
-import io.inkflow.avro.BatchSubmitted;
-import io.inkflow.avro.PromptRequest;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
@@ -18,17 +16,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -132,36 +125,12 @@ public final class SubmitCli implements Callable<Integer> {
     try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(registryUrl))) {
       Topics topics = Topics.create(registry, topicPrefix, Topics.DEFAULT_PARTITIONS, true);
       long start = System.nanoTime();
-      submit(topics, batch, file, read.requests());
+      BatchSubmitter.submit(bootstrap, topics, batch, submitter, file.getFileName().toString(), read.requests());
       out.printf("submitted batch %s: %d requests%n", batch, read.requests().size());
       if (!await) {
         return 0;
       }
       return watch(topics, batch, read.requests().size(), start);
-    }
-  }
-
-  private void submit(Topics topics, String batch, Path file, List<PromptRequest> requests) throws Exception {
-    Map<String, Object> cfg = new HashMap<>();
-    cfg.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    cfg.put(ProducerConfig.ACKS_CONFIG, "all");
-    cfg.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    cfg.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(cfg, new StringSerializer(),
-        new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-      BatchSubmitted submitted = BatchSubmitted.newBuilder().setBatchId(batch).setExpectedCount(requests.size())
-          .setSubmitter(submitter).setSource(file.getFileName().toString()).setSubmittedAt(Instant.now()).build();
-      // The expected count is durable before any request exists, so completion can never be judged early.
-      producer.send(new ProducerRecord<>(topics.batches.name(), batch,
-          topics.batches.valueSerde().serializer().serialize(topics.batches.name(), submitted))).get(60, TimeUnit.SECONDS);
-      List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
-      for (PromptRequest r : requests) {
-        sends.add(producer.send(new ProducerRecord<>(topics.promptRequests.name(), r.getRequestId(),
-            topics.promptRequests.valueSerde().serializer().serialize(topics.promptRequests.name(), r))));
-      }
-      for (java.util.concurrent.Future<?> f : sends) {
-        f.get(60, TimeUnit.SECONDS);
-      }
     }
   }
 
@@ -173,6 +142,7 @@ public final class SubmitCli implements Callable<Integer> {
     cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean needBatchResult = manifest != null;
+    ProgressLine line = new ProgressLine(err, System.console() != null);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cfg, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> parts = new ArrayList<>();
       for (String t : List.of(topics.requestResults.name(), topics.batchResults.name())) {
@@ -180,7 +150,6 @@ public final class SubmitCli implements Callable<Integer> {
       }
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
-      long lastDraw = 0;
       while (!(progress.allRequestsTerminal() && (!needBatchResult || progress.batchResult() != null))) {
         if (System.nanoTime() > deadline) {
           err.println();
@@ -201,14 +170,10 @@ public final class SubmitCli implements Callable<Integer> {
             err.printf("%nskipping unreadable record %s-%d@%d: %s%n", r.topic(), r.partition(), r.offset(), e.getMessage());
           }
         }
-        if (System.nanoTime() - lastDraw > 200_000_000L) {
-          err.print("\r" + progress.bar(System.nanoTime(), 30));
-          err.flush();
-          lastDraw = System.nanoTime();
-        }
+        line.update(progress, System.nanoTime());
       }
     }
-    err.println("\r" + progress.bar(System.nanoTime(), 30));
+    line.finish(progress, System.nanoTime());
     out.println("results: " + progress.byStatus());
     if (manifest != null) {
       ObjectKeys.Location where = ObjectKeys.parse(progress.batchResult().getManifestUri());
