@@ -11,6 +11,7 @@ import io.inkflow.infra.submit.BatchProgress;
 import io.inkflow.infra.submit.BatchSubmitter;
 import io.inkflow.infra.submit.Catalogue;
 import io.inkflow.infra.submit.ProgressLine;
+import io.inkflow.infra.submit.RequestIds;
 import io.inkflow.schemas.Topics;
 import io.inkflow.storage.ObjectKeys;
 import io.inkflow.streams.rewrite.PromptRewriteApp;
@@ -51,7 +52,8 @@ public final class DemoMain implements Callable<Integer> {
   @Option(names = "--output", defaultValue = "demo-output", description = "where results go (default: ${DEFAULT-VALUE})")
   Path output;
 
-  @Option(names = "--catalog", defaultValue = "examples/catalog-sample.csv", description = "catalogue CSV (default: ${DEFAULT-VALUE})")
+  @Option(names = "--catalog", description = "catalogue CSV (default: the pack's own catalog.csv when it has one,"
+      + " as a pack trained on a closed vocabulary does, else examples/catalog-sample.csv)")
   Path catalog;
 
   @Option(names = "--pack", defaultValue = "infra/models/tiny-mmdit-flow", description = "generation pack (default: ${DEFAULT-VALUE})")
@@ -75,7 +77,12 @@ public final class DemoMain implements Callable<Integer> {
     long t0 = System.nanoTime();
     Files.createDirectories(output.resolve("images"));
     Path logs = Files.createDirectories(output.resolve("logs"));
-    Catalogue.Result read = Catalogue.read(catalog, Catalogue.Format.CSV, "demo", "sku", Instant.now());
+    if (catalog == null) {
+      Path own = pack.resolve("catalog.csv");
+      catalog = Files.exists(own) ? own : Path.of("examples", "catalog-sample.csv");
+    }
+    String batchId = RequestIds.batchId(catalog.getFileName().toString().replaceFirst("\\.[^.]*$", ""));
+    Catalogue.Result read = Catalogue.read(catalog, Catalogue.Format.CSV, batchId, "sku", Instant.now());
     read.problems().forEach(p -> err.println(catalog.getFileName() + " " + p));
     if (read.requests().isEmpty()) {
       err.println("no valid rows in " + catalog);
@@ -98,9 +105,9 @@ public final class DemoMain implements Callable<Integer> {
         out.printf("started the PE-rewrite stream, a generation worker and the scoring stream (logs in %s)%n", logs);
         Topics topics = stack.topics();
         long submitNanos = System.nanoTime();
-        BatchSubmitter.submit(stack.connection().bootstrapServers(), topics, "demo", "demo", catalog.getFileName().toString(), read.requests());
+        BatchSubmitter.submit(stack.connection().bootstrapServers(), topics, batchId, "demo", catalog.getFileName().toString(), read.requests());
         out.printf("submitted %d requests from %s%n", read.requests().size(), catalog);
-        Watch watch = watch(stack, topics, read.requests().size(), submitNanos, services);
+        Watch watch = watch(stack, topics, batchId, read.requests().size(), submitNanos, services);
         if (watch == null) {
           return 1;
         }
@@ -124,8 +131,8 @@ public final class DemoMain implements Callable<Integer> {
   /** What the demo saw: results by request, the batch result, and per-request language and rewritten prompt. */
   private record Watch(BatchProgress progress, Map<String, ScoredImage> firstScored) {}
 
-  private Watch watch(LocalStack stack, Topics topics, int expected, long start, List<ServiceProcess> services) {
-    BatchProgress progress = new BatchProgress("demo", expected, start);
+  private Watch watch(LocalStack stack, Topics topics, String batchId, int expected, long start, List<ServiceProcess> services) {
+    BatchProgress progress = new BatchProgress(batchId, expected, start);
     Map<String, ScoredImage> scored = new HashMap<>();
     Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers(),
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -188,7 +195,8 @@ public final class DemoMain implements Callable<Integer> {
         String sku = r.getTags().getOrDefault("sku", r.getRequestId());
         ScoredImage s = watch.firstScored().get(r.getRequestId());
         RankedVariant best = r.getBestVariant();
-        if (r.getStatus() != RequestStatus.COMPLETED) {
+        // A refusal by the PE stage is an answer, not a failure; anything short of complete is.
+        if (r.getStatus() != RequestStatus.COMPLETED && r.getStatus() != RequestStatus.REJECTED) {
           failed++;
         }
         String uri = best == null ? "-" : best.getImageUri();
@@ -216,6 +224,19 @@ public final class DemoMain implements Callable<Integer> {
         batch.getImagesGenerated(), batch.getBadCases());
     out.printf("wrote %s, %s (%d images) and %s%n", output.resolve("manifest.jsonl"), output.resolve("images"), sheet.size(),
         output.resolve("contact-sheet.png"));
+    int counted = batch.getCompleted() + batch.getPartial() + batch.getFailed() + batch.getRejected();
+    if (counted != batch.getExpectedCount() || watch.progress().done() != batch.getExpectedCount()) {
+      err.printf("counts do not add up: batch result counts %d, %d requests answered, %d expected%n", counted,
+          watch.progress().done(), batch.getExpectedCount());
+      return 1;
+    }
+    if (watch.progress().repeatedResults() > 0) {
+      err.printf("%d request(s) were answered more than once%n", watch.progress().repeatedResults());
+      return 1;
+    }
+    if (failed > 0) {
+      err.printf("%d request(s) did not complete; see %s%n", failed, output.resolve("manifest.jsonl"));
+    }
     return failed == 0 ? 0 : 1;
   }
 

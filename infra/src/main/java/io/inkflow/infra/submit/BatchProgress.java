@@ -19,6 +19,7 @@ public final class BatchProgress {
   private final int expected;
   private final long startNanos;
   private final Map<String, RequestResult> results = new HashMap<>();
+  private int repeated;
   private BatchResult batchResult;
 
   public BatchProgress(String batchId, int expected, long startNanos) {
@@ -29,9 +30,14 @@ public final class BatchProgress {
 
   /** Takes a result if it belongs to this batch; a later result for the same request replaces the earlier. */
   public void accept(RequestResult r) {
-    if (batchId.equals(r.getBatchId())) {
-      results.put(r.getRequestId(), r);
+    if (batchId.equals(r.getBatchId()) && results.put(r.getRequestId(), r) != null) {
+      repeated++;
     }
+  }
+
+  /** Results that arrived for a request that already had one (the pipeline promises none). */
+  public int repeatedResults() {
+    return repeated;
   }
 
   public void accept(BatchResult r) {

@@ -1,0 +1,69 @@
+package io.inkflow.infra.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inkflow.infra.demo.DemoMain;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * A catalogue through every stage — PE rewrite, generation worker, scoring, batch completion — on the
+ * local stack, the services running as child JVMs exactly as {@code scripts/demo} runs them.
+ */
+class EndToEndIT {
+  @TempDir Path dir;
+
+  @Test
+  void aCatalogueWithBadRowsEndsAsOneResultPerRequestAndOneBatchResult() throws Exception {
+    Path csv = dir.resolve("e2e.csv");
+    Files.writeString(csv, """
+        sku,prompt,width,height,num_images,steps,category
+        E-1,青花瓷茶杯，白色背景,256,256,2,2,tableware
+        E-2,"a red sneaker, side view",256,256,2,2,footwear
+        E-3,写出“福”字的红色海报,256,384,1,2,poster
+        E-4,a banner far too wide,100000,256,1,2,poster
+        E-1,a duplicate key,256,256,1,2,tableware
+        E-5,not a number,256,tall,1,2,toys
+        """, StandardCharsets.UTF_8);
+    Path out = dir.resolve("out");
+    int status = new CommandLine(new DemoMain()).execute("--output", out.toString(), "--catalog", csv.toString(),
+        "--pack", Path.of("models", "tiny-mmdit-flow").toString(), "--reward-pack", Path.of("models", "tiny-reward").toString(),
+        "--timeout", "PT5M");
+    assertThat(status).as("demo exit status; service logs in " + out.resolve("logs")).isZero();
+
+    // Four requests made it past the catalogue reader (the duplicate and the malformed row were reported
+    // and skipped); the PE stage refused one; every one has exactly one row in the manifest.
+    List<JsonNode> rows = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : Files.readAllLines(out.resolve("manifest.jsonl"), StandardCharsets.UTF_8)) {
+      if (!line.isBlank()) {
+        rows.add(json.readTree(line));
+      }
+    }
+    assertThat(rows).extracting(r -> r.get("requestId").asText())
+        .containsExactlyInAnyOrder("e2e.E-1", "e2e.E-2", "e2e.E-3", "e2e.E-4");
+    assertThat(rows).filteredOn(r -> r.get("requestId").asText().equals("e2e.E-4"))
+        .singleElement().satisfies(r -> {
+          assertThat(r.get("status").asText()).isEqualTo("REJECTED");
+          assertThat(r.get("reasonCode").asText()).isEqualTo("SIZE_OUT_OF_RANGE");
+        });
+    assertThat(rows).filteredOn(r -> !r.get("requestId").asText().equals("e2e.E-4"))
+        .allSatisfy(r -> {
+          assertThat(r.get("status").asText()).isEqualTo("COMPLETED");
+          assertThat(r.get("bestImageUri").asText()).startsWith("s3://inkflow-images/images/e2e/");
+        });
+    try (Stream<Path> images = Files.list(out.resolve("images"))) {
+      assertThat(images.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("E-1.png", "E-2.png", "E-3.png");
+    }
+    assertThat(out.resolve("contact-sheet.png")).isNotEmptyFile();
+  }
+}
