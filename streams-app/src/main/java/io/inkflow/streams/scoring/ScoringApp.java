@@ -6,9 +6,12 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,10 +31,14 @@ public final class ScoringApp {
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
     S3Client s3 = S3Clients.create(config.s3());
     Topics topics = Topics.create(registry, config.streams().topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
+    Properties props = config.streams().streamsProperties(config.applicationId());
+    // images-generated is read as raw bytes and dead-lettered by the processor; an unreadable record on
+    // batches or request-results (written by inkflow's own stages) is logged with its coordinates and skipped.
+    props.putIfAbsent(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
     KafkaStreams streams = new KafkaStreams(
         ScoringTopology.build(topics, config.settings(), new S3ImageStore(s3, config.s3().bucket()),
             ImageScorer.of(model), config.policy(model.manifest())),
-        config.streams().streamsProperties(config.applicationId()));
+        props);
     // A failed task (S3 or registry down past its retries, a reward-pack error) restarts its thread; EOS replays.
     streams.setUncaughtExceptionHandler(e -> {
       log.error("stream thread failed; replacing it", e);
