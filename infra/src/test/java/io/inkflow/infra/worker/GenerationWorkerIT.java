@@ -116,8 +116,47 @@ class GenerationWorkerIT {
     }
   }
 
+  @Test
+  void aSecondWorkerJoiningMidStreamTakesOverPartitionsWithoutLosingOrRepeatingResults() throws Exception {
+    Topics topics = WorkerStack.topics(stack, registry, "rebalance.");
+    List<GenerationJob> jobs = new ArrayList<>();
+    // More jobs per partition than one worker holds (4 x (2 + 2) + 2 = 18), so some are left for the second.
+    for (int i = 0; i < 20; i++) {
+      jobs.add(job("rebalance", "rb-" + i, 0, 1));
+      jobs.add(job("rebalance", "rb-" + i, 1, 1));
+    }
+    WorkerStack.send(stack, topics, jobs);
+    // Renders take over half a second per batch, so the first worker is still busy when the second joins.
+    ImageGenerator slow = new FailingOn("no job says this") {
+      @Override
+      public List<RenderedImage> render(List<ImageRequest> batch) {
+        try {
+          Thread.sleep(600);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+        return super.render(batch);
+      }
+    };
+    try (RunningWorker first = new RunningWorker(config("rebalance.", "rebalance", Map.of()), topics, slow, s3,
+        ClaimStore.none(), WorkerMetrics.NONE)) {
+      WorkerStack.readUntil(stack, topics.imagesGenerated, Duration.ofSeconds(60), r -> !r.isEmpty());
+      try (RunningWorker second = new RunningWorker(config("rebalance.", "rebalance", Map.of()), topics, slow, s3,
+          ClaimStore.none(), WorkerMetrics.NONE)) {
+        List<ConsumerRecord<byte[], GeneratedImage>> out = WorkerStack.readUntil(stack, topics.imagesGenerated,
+            Duration.ofSeconds(90), r -> WorkerStack.distinctJobs(r) >= jobs.size());
+        // The revoked partition's started jobs were finished and committed before it moved: nothing twice.
+        List<ConsumerRecord<byte[], GeneratedImage>> all = WorkerStack.readUntil(stack, topics.imagesGenerated,
+            Duration.ofSeconds(5), r -> r.size() >= out.size());
+        assertThat(all).hasSize(jobs.size());
+        assertThat(all.stream().map(r -> r.value().getWorkerId().toString()).distinct()).hasSize(2);
+      }
+    }
+  }
+
   /** Fails every batch holding a job whose prompt says so; otherwise the real pack. */
-  static final class FailingOn implements ImageGenerator {
+  static class FailingOn implements ImageGenerator {
     final String marker;
 
     FailingOn(String marker) {
