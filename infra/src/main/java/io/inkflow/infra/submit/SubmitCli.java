@@ -33,7 +33,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * count first, then one {@code PromptRequest} per distinct row — and optionally watches it finish.
  */
 @Command(name = "submit", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Submit a catalogue (CSV or JSON Lines) to inkflow as one batch.")
+    description = "Submit a catalogue (CSV or JSON Lines) to inkflow as one batch.",
+    subcommands = {StatusCommand.class, ReplayCommand.class})
 public final class SubmitCli implements Callable<Integer> {
 
   static final class Input {
@@ -43,7 +44,7 @@ public final class SubmitCli implements Callable<Integer> {
     Path jsonl;
   }
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
   Input input;
 
   @Option(names = "--batch-id", description = "batch id (default: the file name)")
@@ -70,14 +71,8 @@ public final class SubmitCli implements Callable<Integer> {
   @Option(names = "--submitter", defaultValue = "${sys:user.name}", description = "recorded on the batch (default: ${DEFAULT-VALUE})")
   String submitter;
 
-  @Option(names = "--bootstrap-servers", defaultValue = "${env:INKFLOW_BOOTSTRAP_SERVERS:-127.0.0.1:9092}")
-  String bootstrap;
-
-  @Option(names = "--registry-url", defaultValue = "${env:INKFLOW_REGISTRY_URL:-http://127.0.0.1:8081}")
-  String registryUrl;
-
-  @Option(names = "--topic-prefix", defaultValue = "${env:INKFLOW_TOPIC_PREFIX:-}")
-  String topicPrefix;
+  @CommandLine.Mixin
+  ConnectionOptions connection;
 
   private final PrintStream out;
   private final PrintStream err;
@@ -95,7 +90,18 @@ public final class SubmitCli implements Callable<Integer> {
 
   /** Runs the command; returns its exit status (0 ok, 1 failed, 2 usage). */
   public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
-    CommandLine cli = new CommandLine(new SubmitCli(out, err, env));
+    CommandLine cli = new CommandLine(new SubmitCli(out, err, env), new CommandLine.IFactory() {
+      @Override
+      public <K> K create(Class<K> cls) throws Exception {
+        if (cls == StatusCommand.class) {
+          return cls.cast(new StatusCommand(out, err));
+        }
+        if (cls == ReplayCommand.class) {
+          return cls.cast(new ReplayCommand(out, err));
+        }
+        return CommandLine.defaultFactory().create(cls);
+      }
+    });
     cli.setOut(new java.io.PrintWriter(out, true));
     cli.setErr(new java.io.PrintWriter(err, true));
     return cli.execute(args);
@@ -103,6 +109,10 @@ public final class SubmitCli implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (input == null) {
+      err.println("expected --csv FILE or --jsonl FILE, or a subcommand (status, replay); see --help");
+      return 2;
+    }
     Path file = input.csv != null ? input.csv : input.jsonl;
     Catalogue.Format format = input.csv != null ? Catalogue.Format.CSV : Catalogue.Format.JSONL;
     String batch = batchId != null ? RequestIds.batchId(batchId)
@@ -122,10 +132,10 @@ public final class SubmitCli implements Callable<Integer> {
     if (dryRun) {
       return 0;
     }
-    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(registryUrl))) {
-      Topics topics = Topics.create(registry, topicPrefix, Topics.DEFAULT_PARTITIONS, true);
+    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(connection.registryUrl))) {
+      Topics topics = Topics.create(registry, connection.topicPrefix, Topics.DEFAULT_PARTITIONS, true);
       long start = System.nanoTime();
-      BatchSubmitter.submit(bootstrap, topics, batch, submitter, file.getFileName().toString(), read.requests());
+      BatchSubmitter.submit(connection.bootstrap, topics, batch, submitter, file.getFileName().toString(), read.requests());
       out.printf("submitted batch %s: %d requests%n", batch, read.requests().size());
       if (!await) {
         return 0;
@@ -137,7 +147,7 @@ public final class SubmitCli implements Callable<Integer> {
   private int watch(Topics topics, String batch, int expected, long start) throws Exception {
     BatchProgress progress = new BatchProgress(batch, expected, start);
     Map<String, Object> cfg = new HashMap<>();
-    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connection.bootstrap);
     cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     long deadline = System.nanoTime() + timeout.toNanos();

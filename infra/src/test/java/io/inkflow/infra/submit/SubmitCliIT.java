@@ -124,6 +124,21 @@ class SubmitCliIT {
       assertThat(waited.status()).as(waited.err()).isZero();
       assertThat(waited.out()).contains("results: {REJECTED=2}");
       assertThat(waited.err()).contains("2/2 requests");
+
+      // status reads the same from the topics, after the submitter has gone.
+      Run status = submit("status", "--batch", "refused");
+      assertThat(status.status()).isZero();
+      assertThat(status.out()).contains("batch refused: 2/2 requests answered, 0 images; {REJECTED=2}").contains("not complete yet");
+      assertThat(submit("status", "--batch", "nope").status()).isEqualTo(1);
+
+      // replay puts the chosen dead letters back on their source topic, bytes unchanged.
+      int before = readAll(topics.promptRequests).size();
+      Run replay = submit("replay", "--dlq", "prompt-requests.dlq", "--reason", "STEPS_OUT_OF_RANGE");
+      assertThat(replay.status()).isZero();
+      assertThat(replay.out()).contains("replayed 1 dead letter(s) from submit-it.prompt-requests.dlq with reason STEPS_OUT_OF_RANGE");
+      List<PromptRequest> after = readAll(topics.promptRequests);
+      assertThat(after).hasSize(before + 1);
+      assertThat(after.get(after.size() - 1).getRequestId()).isEqualTo("refused.R-2");
     } finally {
       pe.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     }
