@@ -5,6 +5,7 @@ import java.awt.image.DataBufferByte;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Decodes PNGs to {@link RgbImage}, refusing anything that is not a PNG or has more pixels than
@@ -27,8 +28,10 @@ public final class PngDecoder {
           "expected at most " + maxPixels + " pixels, found " + info.width() + "x" + info.height());
     }
     BufferedImage image;
+    // A memory-cached stream: ImageIO's default caches every read in a temporary file. read() closes
+    // the stream itself unless no reader accepted it (then it is a byte array: nothing to release).
     try {
-      image = ImageIO.read(new ByteArrayInputStream(png));
+      image = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(png)));
     } catch (IOException | RuntimeException e) {
       throw new InvalidImageException(InvalidImageException.Reason.CORRUPT, "cannot decode PNG: " + e.getMessage(), e);
     }
