@@ -10,6 +10,7 @@ import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.text.PackTokenizer;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.infra.testing.TopicReader;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.streams.common.StreamsSettings;
@@ -21,16 +22,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -154,37 +151,7 @@ class PromptRewriteIT {
         topics.promptRequests.valueSerde().serializer().serialize(topics.promptRequests.name(), r)));
   }
 
-  /**
-   * Reads a topic from the start (committed records only) until {@code last} matches a record or
-   * {@code atLeast} records arrived, then drains what else is already there; fails after 60 s.
-   */
   private static <V> List<V> readUntil(Topic<?, V> topic, int atLeast, Predicate<V> last) {
-    List<V> out = new ArrayList<>();
-    Map<String, Object> cfg = new HashMap<>();
-    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers());
-    cfg.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-    cfg.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<?, V> consumer = new KafkaConsumer<>(cfg, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-      consumer.subscribe(List.of(topic.name()));
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      boolean done = false;
-      while (!done && System.nanoTime() < deadline) {
-        for (ConsumerRecord<?, V> r : consumer.poll(Duration.ofMillis(200))) {
-          out.add(r.value());
-          done |= last.test(r.value());
-        }
-        done |= out.size() >= atLeast;
-      }
-      // Drain anything else already committed, so extra records would be seen.
-      for (int empty = 0; empty < 3; ) {
-        var batch = consumer.poll(Duration.ofMillis(300));
-        if (batch.isEmpty()) {
-          empty++;
-        }
-        batch.forEach(r -> out.add(r.value()));
-      }
-    }
-    return out;
+    return TopicReader.readUntil(stack.connection().bootstrapServers(), topic, atLeast, last);
   }
 }

@@ -19,6 +19,7 @@ import io.inkflow.inference.reward.RewardModel;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.infra.testing.TopicReader;
 import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
@@ -34,14 +35,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -177,30 +175,8 @@ class ScoringIT {
     return new ProducerRecord<>(topic.name(), key.getBytes(StandardCharsets.UTF_8), topic.valueSerde().serializer().serialize(topic.name(), value));
   }
 
-  /** Committed records of {@code topic} until {@code atLeast} arrived (60 s deadline), plus whatever else is already there. */
   private static <V> List<V> readUntil(Topic<?, V> topic, int atLeast) {
-    List<V> out = new ArrayList<>();
-    Map<String, Object> cfg = new HashMap<>();
-    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers());
-    cfg.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID());
-    cfg.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<?, V> consumer = new KafkaConsumer<>(cfg, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-      consumer.subscribe(List.of(topic.name()));
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (out.size() < atLeast && System.nanoTime() < deadline) {
-        for (ConsumerRecord<?, V> r : consumer.poll(Duration.ofMillis(200))) {
-          out.add(r.value());
-        }
-      }
-      for (int empty = 0; empty < 3; ) {
-        var batch = consumer.poll(Duration.ofMillis(300));
-        if (batch.isEmpty()) {
-          empty++;
-        }
-        batch.forEach(r -> out.add(r.value()));
-      }
-    }
-    return out;
+    return TopicReader.readUntil(stack.connection().bootstrapServers(), topic, atLeast, v -> false);
   }
+
 }

@@ -8,6 +8,7 @@ import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.text.PackTokenizer;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.infra.testing.TopicReader;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.streams.common.StreamsSettings;
@@ -27,8 +28,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -66,20 +65,9 @@ class SubmitCliIT {
   }
 
   private static <V> List<V> readAll(Topic<?, V> topic) {
-    try (KafkaConsumer<?, V> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers(),
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-      TopicPartition tp = new TopicPartition(topic.name(), 0);
-      c.assign(List.of(tp));
-      c.seekToBeginning(List.of(tp));
-      long end = c.endOffsets(List.of(tp)).get(tp);
-      List<V> out = new ArrayList<>();
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (c.position(tp) < end && System.nanoTime() < deadline) {
-        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
-      }
-      return out;
-    }
+    return TopicReader.readAll(stack.connection().bootstrapServers(), topic);
   }
+
 
   @Test
   void submitsABatchDeterministicallyReportsBadRowsAndWaitsForResults() throws Exception {
