@@ -67,6 +67,22 @@ public final class DemoMain implements Callable<Integer> {
 
   private final PrintStream out = System.out;
   private final PrintStream err = System.err;
+  private final Hooks hooks;
+
+  /** Seams for tests: act on the running stack before the batch is submitted and after it completed. */
+  public interface Hooks {
+    default void beforeSubmit(LocalStack stack) throws Exception {}
+
+    default void afterBatch(LocalStack stack) throws Exception {}
+  }
+
+  public DemoMain() {
+    this(new Hooks() {});
+  }
+
+  public DemoMain(Hooks hooks) {
+    this.hooks = hooks;
+  }
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new DemoMain()).execute(args));
@@ -104,6 +120,7 @@ public final class DemoMain implements Callable<Integer> {
             with(env, "INKFLOW_STATE_DIR", stack.dataDir().resolve("state-scoring").toString()), logs.resolve("scoring.log"), "768m"));
         out.printf("started the PE-rewrite stream, a generation worker and the scoring stream (logs in %s)%n", logs);
         Topics topics = stack.topics();
+        hooks.beforeSubmit(stack);
         long submitNanos = System.nanoTime();
         BatchSubmitter.submit(stack.connection().bootstrapServers(), topics, batchId, "demo", catalog.getFileName().toString(), read.requests());
         out.printf("submitted %d requests from %s%n", read.requests().size(), catalog);
@@ -112,6 +129,7 @@ public final class DemoMain implements Callable<Integer> {
           return 1;
         }
         int status = report(stack, watch);
+        hooks.afterBatch(stack);
         out.printf("demo finished in %.1f s from the stack's start%n", (System.nanoTime() - t0) / 1e9);
         return status;
       } finally {

@@ -5,12 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.infra.demo.DemoMain;
+import io.inkflow.infra.local.LocalStack;
+import io.inkflow.infra.testing.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -20,6 +28,7 @@ import picocli.CommandLine;
  * local stack, the services running as child JVMs exactly as {@code scripts/demo} runs them.
  */
 class EndToEndIT {
+  private static final byte[] JUNK = "not avro at all".getBytes(StandardCharsets.UTF_8);
   @TempDir Path dir;
 
   @Test
@@ -35,7 +44,27 @@ class EndToEndIT {
         E-5,not a number,256,tall,1,2,toys
         """, StandardCharsets.UTF_8);
     Path out = dir.resolve("out");
-    int status = new CommandLine(new DemoMain()).execute("--output", out.toString(), "--catalog", csv.toString(),
+    List<byte[]> promptDlq = new ArrayList<>();
+    List<byte[]> imagesDlq = new ArrayList<>();
+    DemoMain.Hooks hooks = new DemoMain.Hooks() {
+      @Override
+      public void beforeSubmit(LocalStack stack) throws Exception {
+        // Unreadable records on both input topics of the streams: bytes that are no Avro at all.
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.<String, Object>of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+          p.send(new ProducerRecord<>(stack.topics().promptRequests.name(), "junk-1".getBytes(StandardCharsets.UTF_8), JUNK)).get();
+          p.send(new ProducerRecord<>(stack.topics().imagesGenerated.name(), "junk-2".getBytes(StandardCharsets.UTF_8), JUNK)).get();
+        }
+      }
+
+      @Override
+      public void afterBatch(LocalStack stack) {
+        String bootstrap = stack.connection().bootstrapServers();
+        promptDlq.addAll(TopicReader.readUntil(bootstrap, stack.topics().promptRequestsDlq, 1, v -> false));
+        imagesDlq.addAll(TopicReader.readUntil(bootstrap, stack.topics().imagesGeneratedDlq, 1, v -> false));
+      }
+    };
+    int status = new CommandLine(new DemoMain(hooks)).execute("--output", out.toString(), "--catalog", csv.toString(),
         "--pack", Path.of("models", "tiny-mmdit-flow").toString(), "--reward-pack", Path.of("models", "tiny-reward").toString(),
         "--timeout", "PT5M");
     assertThat(status).as("demo exit status; service logs in " + out.resolve("logs")).isZero();
@@ -65,5 +94,10 @@ class EndToEndIT {
       assertThat(images.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("E-1.png", "E-2.png", "E-3.png");
     }
     assertThat(out.resolve("contact-sheet.png")).isNotEmptyFile();
+
+    // The unreadable records ended as dead letters with their bytes unchanged (the PE stage also
+    // dead-lettered the request it refused).
+    assertThat(promptDlq).anyMatch(v -> Arrays.equals(v, JUNK));
+    assertThat(imagesDlq).containsExactly(JUNK);
   }
 }
