@@ -77,7 +77,8 @@ public final class WorkerBench {
       Path pack = Path.of(args.length > 1 ? args[1] : "infra/models/tiny-mmdit-flow");
       int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
       int images = args.length > 3 ? Integer.parseInt(args[3]) : 48;
-      bench.worker(pack, rounds, images);
+      WorkerConfig.PngMode png = WorkerConfig.PngMode.parse(args.length > 4 ? args[4] : "standard");
+      bench.worker(pack, rounds, images, png);
     } else if (mode.equals("feed")) {
       int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
       int images = args.length > 2 ? Integer.parseInt(args[2]) : 400;
@@ -91,11 +92,11 @@ public final class WorkerBench {
     bench.registry.close();
   }
 
-  private void worker(Path packDir, int rounds, int images) throws Exception {
-    try (PipelineGenerator generator = PipelineGenerator.open(packDir, SessionOptionsConfig.cpu())) {
+  private void worker(Path packDir, int rounds, int images, WorkerConfig.PngMode png) throws Exception {
+    try (PipelineGenerator generator = PipelineGenerator.open(packDir, SessionOptionsConfig.cpu(), png.encoder())) {
       int steps = generator.pipeline().manifest().scheduler().defaultSteps();
-      System.out.printf(Locale.ROOT, "worker bench: pack %s@%s, 256x256, %d steps, batch 4, %d images per side, %d rounds (+1 warm-up)%n",
-          generator.packId(), generator.packVersion(), steps, images, rounds);
+      System.out.printf(Locale.ROOT, "worker bench: pack %s@%s, 256x256, %d steps, batch 4, PNG %s, %d images per side, %d rounds (+1 warm-up)%n",
+          generator.packId(), generator.packVersion(), steps, png, images, rounds);
       double[] efficiency = new double[rounds];
       double[] overheadMs = new double[rounds];
       double[] busy = new double[rounds];
@@ -183,6 +184,7 @@ public final class WorkerBench {
           new ByteArrayDeserializer(), new ByteArrayDeserializer());
       GenerationWorker worker = new GenerationWorker(config, consumer, producer, topics, generator,
           new S3ImageStore(s3, config.s3().bucket()), ClaimStore.none(), metrics.workerMetrics());
+      awaitLeaders(producer, topics);
       Thread thread = new Thread(worker, "bench-worker");
       thread.start();
       try {
@@ -197,6 +199,19 @@ public final class WorkerBench {
       } finally {
         worker.shutdown();
         thread.join(TimeUnit.SECONDS.toMillis(60));
+      }
+    }
+  }
+
+  /** Waits until every partition of the fresh topics has a leader, so the first sends do not stall on metadata. */
+  private static void awaitLeaders(KafkaProducer<byte[], byte[]> producer, Topics topics) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    for (String topic : List.of(topics.generationJobs.name(), topics.imagesGenerated.name(), topics.generationJobsDlq.name())) {
+      while (producer.partitionsFor(topic).stream().anyMatch(p -> p.leader() == null)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(topic + " has partitions without a leader after 60 s");
+        }
+        Thread.sleep(50);
       }
     }
   }
@@ -228,7 +243,8 @@ public final class WorkerBench {
   }
 
   private static void send(KafkaProducer<byte[], byte[]> producer, Topics topics, ImageGenerator generator, String tag,
-      int count, int side, int steps) {
+      int count, int side, int steps) throws Exception {
+    List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
     String batchId = tag + "-" + UUID.randomUUID().toString().substring(0, 8);
     for (int i = 0; i < count; i++) {
       PromptRequest request = PromptRequest.newBuilder().setRequestId(batchId + "-" + i).setBatchId(batchId)
@@ -241,10 +257,13 @@ public final class WorkerBench {
           .setSize(new Size(side, side)).setSteps(steps).setGuidanceScale(4.5f).setSeed(1000L + i)
           .setPackId(generator.packId()).setPackVersion(generator.packVersion()).setCreatedAt(Instant.now())
           .build();
-      producer.send(new ProducerRecord<>(topics.generationJobs.name(), job.getJobId().toString().getBytes(StandardCharsets.UTF_8),
-          topics.generationJobs.valueSerde().serializer().serialize(topics.generationJobs.name(), job)));
+      sent.add(producer.send(new ProducerRecord<>(topics.generationJobs.name(), job.getJobId().toString().getBytes(StandardCharsets.UTF_8),
+          topics.generationJobs.valueSerde().serializer().serialize(topics.generationJobs.name(), job))));
     }
     producer.flush();
+    for (java.util.concurrent.Future<?> f : sent) {
+      f.get(); // a job that never arrived would stall the round until its deadline
+    }
   }
 
   private void feed(int rounds, int images, int outputThreads, WorkerConfig.PngMode png) throws Exception {
