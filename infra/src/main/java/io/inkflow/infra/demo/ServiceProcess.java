@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** One inkflow service run as a child JVM on this JVM's classpath, its output in a log file. */
-final class ServiceProcess implements AutoCloseable {
+public final class ServiceProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Path log;
@@ -19,24 +19,55 @@ final class ServiceProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static ServiceProcess start(String name, Class<?> main, Map<String, String> env, Path log, String heap) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heap, "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), main.getName()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+  /** Starts {@code main} with {@code -Xmx<heap>}, the serial collector and {@code env}; output replaces {@code log}. */
+  public static ServiceProcess start(String name, Class<?> main, Map<String, String> env, Path log, String heap) throws IOException {
+    return start(name, main, env, log, List.of("-Xmx" + heap, "-XX:+UseSerialGC"), false);
+  }
+
+  /**
+   * Starts {@code main} with the given JVM flags and {@code env}.
+   *
+   * @param append add to {@code log} rather than replace it (a restarted service keeps one log)
+   */
+  public static ServiceProcess start(String name, Class<?> main, Map<String, String> env, Path log, List<String> jvmFlags,
+      boolean append) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmFlags);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(append ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()));
     pb.environment().putAll(env);
     return new ServiceProcess(name, pb.start(), log);
   }
 
-  boolean alive() {
+  public boolean alive() {
     return process.isAlive();
   }
 
-  String name() {
+  public String name() {
     return name;
   }
 
-  Path log() {
+  public Path log() {
     return log;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** The exit status; the process must have ended. */
+  public int exitValue() {
+    return process.exitValue();
+  }
+
+  /** SIGKILL: no shutdown hook runs. Returns once the process is gone. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(name + " (pid " + process.pid() + ") still running 30 s after SIGKILL");
+    }
   }
 
   /** SIGTERM, then up to a minute for the service to drain; SIGKILL after that. */

@@ -32,13 +32,15 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
 
-  private final KafkaRaftServer server;
+  private final Map<String, String> props;
   private final int brokerPort;
   private final int controllerPort;
   private final Path logDir;
+  /** The running node; null while paused or after close. */
+  private KafkaRaftServer server;
 
-  private EmbeddedKafka(KafkaRaftServer server, int brokerPort, int controllerPort, Path logDir) {
-    this.server = server;
+  private EmbeddedKafka(Map<String, String> props, int brokerPort, int controllerPort, Path logDir) {
+    this.props = props;
     this.brokerPort = brokerPort;
     this.controllerPort = controllerPort;
     this.logDir = logDir;
@@ -61,16 +63,44 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare Kafka data directory " + logDir, e);
     }
-    KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
-    EmbeddedKafka kafka = new EmbeddedKafka(server, bport, cport, logDir);
+    EmbeddedKafka kafka = new EmbeddedKafka(props, bport, cport, logDir);
+    kafka.boot(timeout);
+    return kafka;
+  }
+
+  private synchronized void boot(Duration timeout) {
+    server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
     try {
       server.startup();
-      kafka.awaitReady(timeout);
+      awaitReady(timeout);
     } catch (RuntimeException e) {
-      kafka.close();
+      close();
       throw e;
     }
-    return kafka;
+  }
+
+  /**
+   * Simulates a broker outage: shuts the node down cleanly and closes its ports; the log directory
+   * (topics, offsets, transactions) stays. Clients see the broker gone until {@link #resume}.
+   */
+  public synchronized void pause() {
+    if (server != null) {
+      close();
+      log.info("Kafka on {} paused", bootstrapServers());
+    }
+  }
+
+  /** Starts the node again on the same ports and log directory; returns once the broker answers. */
+  public synchronized void resume(Duration timeout) {
+    if (server == null) {
+      boot(timeout);
+      log.info("Kafka on {} resumed", bootstrapServers());
+    }
+  }
+
+  /** Whether the node is running (not paused or closed). */
+  public synchronized boolean running() {
+    return server != null;
   }
 
   static Map<String, String> serverProperties(Path logDir, int brokerPort, int controllerPort) {
@@ -163,8 +193,15 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    server.shutdown();
-    server.awaitShutdown();
+  public synchronized void close() {
+    if (server == null) {
+      return;
+    }
+    try {
+      server.shutdown();
+      server.awaitShutdown();
+    } finally {
+      server = null;
+    }
   }
 }

@@ -17,14 +17,18 @@ public final class EmbeddedS3 implements AutoCloseable {
   /** Where the objects live. */
   public enum Storage { TRANSIENT, FILESYSTEM }
 
-  private final S3Proxy proxy;
   private final BlobStore store;
   private final URI endpoint;
+  private final String accessKey;
+  private final String secretKey;
+  /** The listening server; null while paused. */
+  private S3Proxy proxy;
 
-  private EmbeddedS3(S3Proxy proxy, BlobStore store, URI endpoint) {
-    this.proxy = proxy;
+  private EmbeddedS3(BlobStore store, URI endpoint, String accessKey, String secretKey) {
     this.store = store;
     this.endpoint = endpoint;
+    this.accessKey = accessKey;
+    this.secretKey = secretKey;
   }
 
   /**
@@ -45,8 +49,13 @@ public final class EmbeddedS3 implements AutoCloseable {
     }
     BlobStore store = BlobStores.create(provider, props);
     int p = Ports.orFree(port);
-    URI endpoint = URI.create("http://127.0.0.1:" + p);
-    S3Proxy proxy = S3Proxy.builder()
+    EmbeddedS3 s3 = new EmbeddedS3(store, URI.create("http://127.0.0.1:" + p), accessKey, secretKey);
+    s3.listen();
+    return s3;
+  }
+
+  private synchronized void listen() throws Exception {
+    S3Proxy server = S3Proxy.builder()
         .blobStore(store)
         .endpoint(endpoint)
         .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
@@ -54,13 +63,34 @@ public final class EmbeddedS3 implements AutoCloseable {
         .ignoreUnknownHeaders(true)
         .jettyMaxThreads(16)
         .build();
-    proxy.start();
-    EmbeddedS3 s3 = new EmbeddedS3(proxy, store, endpoint);
-    if (!"STARTED".equals(proxy.getState())) {
-      s3.close();
-      throw new IllegalStateException("s3proxy on " + endpoint + " did not start: state " + proxy.getState());
+    server.start();
+    proxy = server;
+    if (!"STARTED".equals(server.getState())) {
+      close();
+      throw new IllegalStateException("s3proxy on " + endpoint + " did not start: state " + server.getState());
     }
-    return s3;
+  }
+
+  /**
+   * Simulates an outage: stops answering and closes the port; the objects are kept. Clients see
+   * connection refused until {@link #resume()}.
+   */
+  public synchronized void pause() {
+    if (proxy != null) {
+      close();
+    }
+  }
+
+  /** Listens again on the same port, with the same objects. */
+  public synchronized void resume() throws Exception {
+    if (proxy == null) {
+      listen();
+    }
+  }
+
+  /** Whether the server is listening (not paused or closed). */
+  public synchronized boolean running() {
+    return proxy != null;
   }
 
   /** Creates a bucket unless it exists, directly in the store (no HTTP client needed at start-up). */
@@ -79,11 +109,16 @@ public final class EmbeddedS3 implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (proxy == null) {
+      return;
+    }
     try {
       proxy.stop();
     } catch (Exception e) {
       throw new IllegalStateException("cannot stop s3proxy on " + endpoint, e);
+    } finally {
+      proxy = null;
     }
   }
 }

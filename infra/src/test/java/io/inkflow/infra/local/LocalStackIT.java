@@ -92,6 +92,52 @@ class LocalStackIT {
   }
 
   @Test
+  void eachServerPausesAndResumesOnItsOwnPortKeepingItsData() throws Exception {
+    try (LocalStack stack = LocalStack.start(LocalStackConfig.ephemeral().withTopicPrefix("pause.").withPartitions(1));
+         RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(stack.registry().url()));
+         software.amazon.awssdk.services.s3.S3Client s3 = stack.connection().s3Client()) {
+      ConnectionSettings before = stack.connection();
+      String bucket = before.bucket();
+      s3.putObject(b -> b.bucket(bucket).key("kept"), software.amazon.awssdk.core.sync.RequestBody.fromString("bytes"));
+      int id = registry.register("pause-value", PromptRequest.getClassSchema());
+      String topic = stack.topics().batches.name();
+      try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(Map.of("bootstrap.servers",
+          before.bootstrapServers()), new org.apache.kafka.common.serialization.StringSerializer(),
+          new org.apache.kafka.common.serialization.StringSerializer())) {
+        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, "k", "v")).get(30, TimeUnit.SECONDS);
+      }
+
+      stack.s3().pause();
+      stack.registry().pause();
+      stack.kafka().pause();
+      assertThat(stack.s3().running()).isFalse();
+      assertThat(stack.kafka().running()).isFalse();
+      for (int port : List.of(stack.s3().port(), stack.registry().port(), stack.kafka().brokerPort())) {
+        assertThat(canBind(port)).as("port %d closed while paused", port).isTrue();
+      }
+
+      stack.kafka().resume(Duration.ofSeconds(60));
+      stack.registry().resume();
+      stack.s3().resume();
+      assertThat(stack.connection()).isEqualTo(before);
+      assertThat(s3.getObjectAsBytes(b -> b.bucket(bucket).key("kept")).asUtf8String()).isEqualTo("bytes");
+      assertThat(new RestSchemaRegistryClient(RegistryClientConfig.of(stack.registry().url())).getById(id))
+          .isEqualTo(PromptRequest.getClassSchema());
+      try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(Map.of("bootstrap.servers",
+          before.bootstrapServers(), "group.id", "pause-it", "auto.offset.reset", "earliest"),
+          new org.apache.kafka.common.serialization.StringDeserializer(), new org.apache.kafka.common.serialization.StringDeserializer())) {
+        consumer.subscribe(List.of(topic));
+        List<String> values = new ArrayList<>();
+        await("the record written before the pause").atMost(Duration.ofSeconds(60))
+            .until(() -> {
+              consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+              return values.contains("v");
+            });
+      }
+    }
+  }
+
+  @Test
   void topicsAreCreatedWithTheCataloguesPartitionsAndConfigs() throws Exception {
     try (LocalStack stack = LocalStack.start(LocalStackConfig.ephemeral().withTopicPrefix("cfg."));
          Admin admin = Admin.create(Map.of(

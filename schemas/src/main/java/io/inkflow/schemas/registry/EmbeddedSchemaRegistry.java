@@ -49,14 +49,17 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
   private static final Pattern CONFIG = Pattern.compile("^/config(?:/([^/]+))?/?$");
   private static final int MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-  private final HttpServer server;
   private final ExecutorService executor;
   private final SchemaStore store;
+  private final int port;
+  /** The listening server; null while paused. */
+  private HttpServer server;
 
   private EmbeddedSchemaRegistry(HttpServer server, ExecutorService executor, SchemaStore store) {
     this.server = server;
     this.executor = executor;
     this.store = store;
+    this.port = server.getAddress().getPort();
   }
 
   /**
@@ -97,16 +100,43 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
 
   /** Base URL, e.g. {@code http://127.0.0.1:40123}. */
   public String url() {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+    return "http://127.0.0.1:" + port;
   }
 
   public int port() {
-    return server.getAddress().getPort();
+    return port;
+  }
+
+  /**
+   * Simulates an outage: closes the port and stops answering; the schemas are kept. Clients see
+   * connection refused until {@link #resume()}.
+   */
+  public synchronized void pause() {
+    if (server != null) {
+      server.stop(0);
+      server = null;
+      log.info("schema registry on {} paused", url());
+    }
+  }
+
+  /** Listens again on the same port, with the same schemas and ids. */
+  public synchronized void resume() throws IOException {
+    if (server == null) {
+      HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+      s.createContext("/", this::handle);
+      s.setExecutor(executor);
+      s.start();
+      server = s;
+      log.info("schema registry on {} resumed", url());
+    }
   }
 
   @Override
-  public void close() {
-    server.stop(0);
+  public synchronized void close() {
+    if (server != null) {
+      server.stop(0);
+      server = null;
+    }
     executor.shutdownNow();
     try {
       if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -36,6 +36,21 @@ class EmbeddedSchemaRegistryTest {
   }
 
   @Test
+  void aPausedRegistryRefusesConnectionsAndResumesOnTheSamePortWithItsSchemas() throws Exception {
+    try (EmbeddedSchemaRegistry r = EmbeddedSchemaRegistry.start()) {
+      int id = call(r, "POST", "/subjects/prompt-requests-value/versions", body(PromptRequest.getClassSchema()), 200).get("id").asInt();
+      String url = r.url();
+      r.pause();
+      assertThatThrownBy(() -> call(r, "GET", "/schemas/ids/" + id, null, 200)).isInstanceOf(java.net.ConnectException.class);
+      r.pause(); // idempotent
+      r.resume();
+      assertThat(r.url()).isEqualTo(url);
+      assertThat(new Schema.Parser().parse(call(r, "GET", "/schemas/ids/" + id, null, 200).get("schema").asText()))
+          .isEqualTo(PromptRequest.getClassSchema());
+    }
+  }
+
+  @Test
   void speaksTheConfluentRestSubset() throws Exception {
     try (EmbeddedSchemaRegistry r = EmbeddedSchemaRegistry.start()) {
       assertThat(r.url()).startsWith("http://127.0.0.1:");
