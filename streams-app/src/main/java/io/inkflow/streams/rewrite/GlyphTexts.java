@@ -3,6 +3,7 @@ package io.inkflow.streams.rewrite;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -20,27 +21,48 @@ public final class GlyphTexts {
       "(?i:\\b(?:with the words?|that says|which says|saying|reading|with the text|labell?ed))\\s+"
           + "([\\p{Lu}0-9%!&'$€¥£-]+(?:\\s+[\\p{Lu}0-9%!&'$€¥£-]+)*)(?=$|[\\s,.;:)])");
 
+  /** Lower-case words one of which every EN_PHRASE match contains. */
+  private static final List<String> EN_CUES = List.of("with the word", "says", "saying", "reading", "with the text", "label");
+
   private GlyphTexts() {}
+
+  private static boolean containsAny(String text, String chars) {
+    for (int i = 0; i < text.length(); i++) {
+      if (chars.indexOf(text.charAt(i)) >= 0) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** Literal texts in order of appearance, without duplicates; at most {@code max}. */
   public static List<String> extract(String prompt, int max) {
     Set<String> found = new LinkedHashSet<>();
-    Matcher q = QUOTED.matcher(prompt);
-    while (q.find()) {
-      for (int g = 1; g <= q.groupCount(); g++) {
-        if (q.group(g) != null && !q.group(g).isBlank()) {
-          found.add(q.group(g).strip());
+    String unquoted = prompt;
+    // Each pattern runs only when the characters or words it needs are present: most prompts have none.
+    if (containsAny(prompt, "“「『\"")) {
+      Matcher q = QUOTED.matcher(prompt);
+      while (q.find()) {
+        for (int g = 1; g <= q.groupCount(); g++) {
+          if (q.group(g) != null && !q.group(g).isBlank()) {
+            found.add(q.group(g).strip());
+          }
         }
       }
+      unquoted = QUOTED.matcher(prompt).replaceAll(" ");
     }
-    String unquoted = QUOTED.matcher(prompt).replaceAll(" ");
-    Matcher zh = ZH_PHRASE.matcher(unquoted);
-    while (zh.find()) {
-      found.add(zh.group(1));
+    if (containsAny(unquoted, "写书印")) {
+      Matcher zh = ZH_PHRASE.matcher(unquoted);
+      while (zh.find()) {
+        found.add(zh.group(1));
+      }
     }
-    Matcher en = EN_PHRASE.matcher(unquoted);
-    while (en.find()) {
-      found.add(en.group(1).strip());
+    String lower = unquoted.toLowerCase(Locale.ROOT);
+    if (EN_CUES.stream().anyMatch(lower::contains)) {
+      Matcher en = EN_PHRASE.matcher(unquoted);
+      while (en.find()) {
+        found.add(en.group(1).strip());
+      }
     }
     List<String> out = new ArrayList<>(found);
     return out.size() > max ? out.subList(0, max) : out;

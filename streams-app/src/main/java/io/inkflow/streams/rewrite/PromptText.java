@@ -44,7 +44,9 @@ public final class PromptText {
             String.format("%s holds a lone surrogate U+%04X at index %d; expected well-formed Unicode", field, (int) c, i));
       }
     }
-    String nfkc = Normalizer.normalize(raw, Normalizer.Form.NFKC);
+    // Printable ASCII is its own NFKC form; other text is checked before it is rebuilt.
+    String nfkc = isPrintableAscii(raw) || Normalizer.isNormalized(raw, Normalizer.Form.NFKC)
+        ? raw : Normalizer.normalize(raw, Normalizer.Form.NFKC);
     if (!nfkc.equals(raw)) {
       changes.add(NFKC_CHANGED);
     }
@@ -85,6 +87,16 @@ public final class PromptText {
       changes.add(WHITESPACE_COLLAPSED);
     }
     return new Cleaned(out.toString(), new ArrayList<>(changes));
+  }
+
+  private static boolean isPrintableAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The change a character's removal records, or null when it stays. */

@@ -13,8 +13,6 @@ import io.inkflow.inference.text.GlyphTokenizer;
 import io.inkflow.inference.text.PackTokenizer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -121,9 +119,10 @@ public final class RequestPlanner {
     }
     RewriteStrategy strategy = request.getRewriteMode() == RewriteMode.OFF || pack.promptRewrite().mode() == RewritePolicy.Mode.OFF
         ? RewriteStrategy.PASSTHROUGH : rewriter;
+    LastCount counter = new LastCount(tokenizer);
     String rewritten = strategy.rewrite(new RewriteStrategy.Input(prompt.text(), language, glyphs,
-        request.getTags().get("category"), pack.promptRewrite(), budget, tokenizer::countTokens));
-    int rewrittenTokens = rewritten.equals(prompt.text()) ? promptTokens : tokenizer.countTokens(rewritten);
+        request.getTags().get("category"), pack.promptRewrite(), budget, counter));
+    int rewrittenTokens = rewritten.equals(prompt.text()) ? promptTokens : counter.applyAsInt(rewritten);
 
     List<GenerationJob> jobs = new ArrayList<>(numImages);
     for (int variant = 0; variant < numImages; variant++) {
@@ -160,12 +159,27 @@ public final class RequestPlanner {
     if (request.getSeed() != null) {
       return request.getSeed() + variant;
     }
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256")
-          .digest((request.getRequestId() + "/" + variant).getBytes(StandardCharsets.UTF_8));
-      return ByteBuffer.wrap(digest).getLong() & Long.MAX_VALUE;
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    byte[] digest = Sha256.digest((request.getRequestId() + "/" + variant).getBytes(StandardCharsets.UTF_8));
+    return ByteBuffer.wrap(digest).getLong() & Long.MAX_VALUE;
+  }
+
+  /** Counts tokens, remembering the last text so that the rewriter's final count is not repeated. */
+  private static final class LastCount implements java.util.function.ToIntFunction<String> {
+    private final PackTokenizer tokenizer;
+    private String lastText;
+    private int lastCount;
+
+    LastCount(PackTokenizer tokenizer) {
+      this.tokenizer = tokenizer;
+    }
+
+    @Override
+    public int applyAsInt(String text) {
+      if (!text.equals(lastText)) {
+        lastCount = tokenizer.countTokens(text);
+        lastText = text;
+      }
+      return lastCount;
     }
   }
 

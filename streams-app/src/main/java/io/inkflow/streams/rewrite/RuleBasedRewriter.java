@@ -67,14 +67,23 @@ public final class RuleBasedRewriter implements RewriteStrategy {
     String separator = zh ? "，" : ", ";
     Set<String> vocabulary = input.policy().mode() == RewritePolicy.Mode.VOCABULARY ? vocabulary(input.policy()) : null;
     String lowerPrompt = input.prompt().toLowerCase(Locale.ROOT);
-    StringBuilder out = new StringBuilder(input.prompt());
+    List<String> usable = new ArrayList<>(candidates.size());
     for (String attribute : candidates) {
-      if (lowerPrompt.contains(attribute.toLowerCase(Locale.ROOT))) {
-        continue;
+      if (!lowerPrompt.contains(attribute.toLowerCase(Locale.ROOT)) && (vocabulary == null || inVocabulary(attribute, vocabulary))) {
+        usable.add(attribute);
       }
-      if (vocabulary != null && !inVocabulary(attribute, vocabulary)) {
-        continue;
-      }
+    }
+    if (usable.isEmpty()) {
+      return input.prompt();
+    }
+    // The common case takes one count: every attribute fits. (Text appended after a separator does
+    // not lower the count of what precedes it, so this is what the loop below would build too.)
+    String all = input.prompt() + separator + String.join(separator, usable);
+    if (input.tokenCounter().applyAsInt(all) <= input.tokenBudget()) {
+      return all;
+    }
+    StringBuilder out = new StringBuilder(input.prompt());
+    for (String attribute : usable) {
       String next = out + separator + attribute;
       if (input.tokenCounter().applyAsInt(next) > input.tokenBudget()) {
         break;
@@ -114,10 +123,19 @@ public final class RuleBasedRewriter implements RewriteStrategy {
     return Category.GENERAL;
   }
 
-  private static Set<String> vocabulary(RewritePolicy policy) {
+  /** The last policy's lower-cased vocabulary: a deployment has one pack, so this is built once. */
+  private volatile Map.Entry<RewritePolicy, Set<String>> vocabularyCache;
+
+  private Set<String> vocabulary(RewritePolicy policy) {
+    Map.Entry<RewritePolicy, Set<String>> cached = vocabularyCache;
+    if (cached != null && cached.getKey() == policy) {
+      return cached.getValue();
+    }
     Set<String> words = new HashSet<>();
     policy.vocabulary().forEach(w -> words.add(w.toLowerCase(Locale.ROOT)));
-    return words;
+    Set<String> frozen = Set.copyOf(words);
+    vocabularyCache = Map.entry(policy, frozen);
+    return frozen;
   }
 
   /** Latin attributes need every word in the vocabulary; Chinese ones must be a vocabulary entry. */
