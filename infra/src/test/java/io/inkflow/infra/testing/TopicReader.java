@@ -13,6 +13,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
 
 /** Reads committed records of a catalogue topic in integration tests, always with a deadline. */
 public final class TopicReader {
@@ -55,19 +57,29 @@ public final class TopicReader {
 
   /** Every committed record of {@code topic} up to its end offsets at the time of the call. */
   public static <V> List<V> readAll(String bootstrap, Topic<?, V> topic) {
+    return readAll(bootstrap, topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer())
+        .stream().map(ConsumerRecord::value).toList();
+  }
+
+  /** Every committed record of {@code topic}, raw bytes and headers, up to its end offsets at the time of the call. */
+  public static List<ConsumerRecord<byte[], byte[]>> readAllRaw(String bootstrap, String topic) {
+    return readAll(bootstrap, topic, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private static <K, V> List<ConsumerRecord<K, V>> readAll(String bootstrap, String topic, Deserializer<K> keys, Deserializer<V> values) {
     Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<?, V> c = new KafkaConsumer<>(cfg, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-      List<TopicPartition> parts = c.partitionsFor(topic.name()).stream().map(p -> new TopicPartition(topic.name(), p.partition())).toList();
+    try (KafkaConsumer<K, V> c = new KafkaConsumer<>(cfg, keys, values)) {
+      List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts);
-      List<V> out = new ArrayList<>();
+      List<ConsumerRecord<K, V>> out = new ArrayList<>();
       long deadline = System.nanoTime() + DEADLINE.toNanos();
       while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
         if (System.nanoTime() > deadline) {
-          throw new AssertionError(topic.name() + ": not read to its end offsets " + end + " within " + DEADLINE);
+          throw new AssertionError(topic + ": not read to its end offsets " + end + " within " + DEADLINE);
         }
-        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
       }
       return out;
     }
