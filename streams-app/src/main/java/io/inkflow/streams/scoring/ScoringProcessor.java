@@ -16,8 +16,15 @@ import io.inkflow.schemas.DeadLetterHeaders;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -41,8 +48,10 @@ import org.slf4j.LoggerFactory;
  * {@link ScoredImage}, forwarded to {@code images-scored} and to the request aggregator; what cannot
  * be read goes to {@code images-generated.dlq} with its original bytes.
  *
- * <p>All work, fetching and scoring included, runs on the stream thread inside the task, so the
- * exactly-once commit covers it: a crash before the commit replays the buffer from the changelog.
+ * <p>All work, fetching and scoring included, runs inside the task, so the exactly-once commit covers
+ * it: a crash before the commit replays the buffer from the changelog. A flush fetches and decodes its
+ * images on a small loader pool ({@link ScoringSettings#fetchThreads()}) and waits for all of them
+ * before it scores or emits anything, so no work outlives the call that started it.
  */
 final class ScoringProcessor implements Processor<byte[], byte[], Object, Object> {
   private static final Logger log = LoggerFactory.getLogger(ScoringProcessor.class);
@@ -60,6 +69,10 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   private KeyValueStore<String, Long> seen;
   private KeyValueStore<String, byte[]> pending;
   private int pendingCount;
+  /** Images decoded by {@link #process}, so that a flush need not read them again (empty after a restart). */
+  private final Map<String, GeneratedImage> decoded = new HashMap<>();
+  /** Fetches and decodes a micro-batch's images in parallel; null with one fetch thread. */
+  private ExecutorService loader;
   /** Wall-clock time the oldest buffered image arrived; the punctuation flushes once it is flushInterval old. */
   private long oldestPendingAt;
   private Sensor scored;
@@ -96,6 +109,15 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     deadLetters = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "dead-letters", Sensor.RecordingLevel.INFO);
     batches = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "batches-scored", Sensor.RecordingLevel.INFO);
     oldestPendingAt = context.currentSystemTimeMs();
+    if (settings.fetchThreads() > 1) {
+      AtomicInteger n = new AtomicInteger();
+      String task = context.taskId().toString();
+      loader = Executors.newFixedThreadPool(settings.fetchThreads(), r -> {
+        Thread t = new Thread(r, "inkflow-scoring-load-" + task + "-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+    }
     // Linger, not a fixed beat: under load batches fill by size; a trickle waits at most ~1.25 flush intervals.
     Duration tick = settings.flushInterval().dividedBy(4);
     context.schedule(tick.toMillis() < 1 ? Duration.ofMillis(1) : tick, PunctuationType.WALL_CLOCK_TIME, now -> {
@@ -144,6 +166,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       return;
     }
     pending.put(jobId, raw.encode());
+    decoded.put(jobId, image);
     if (pendingCount == 0) {
       oldestPendingAt = context.currentSystemTimeMs();
     }
@@ -161,15 +184,24 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     try (KeyValueIterator<String, byte[]> it = pending.all()) {
       it.forEachRemaining(entries::add);
     }
+    List<PendingImage> raws = new ArrayList<>(entries.size());
+    List<GeneratedImage> images = new ArrayList<>(entries.size());
+    for (KeyValue<String, byte[]> entry : entries) {
+      PendingImage raw = PendingImage.decode(entry.value);
+      raws.add(raw);
+      GeneratedImage image = decoded.get(entry.key);
+      images.add(image != null ? image : deserializer.deserialize(raw.topic(), new RecordHeaders(), raw.value()));
+    }
+    List<Future<RgbImage>> loads = loadAll(images);
     List<GeneratedImage> ready = new ArrayList<>();
     List<RewardInput> inputs = new ArrayList<>();
     List<Long> timestamps = new ArrayList<>();
-    for (KeyValue<String, byte[]> entry : entries) {
-      PendingImage raw = PendingImage.decode(entry.value);
-      GeneratedImage image = deserializer.deserialize(raw.topic(), new RecordHeaders(), raw.value());
+    for (int k = 0; k < images.size(); k++) {
+      PendingImage raw = raws.get(k);
+      GeneratedImage image = images.get(k);
       RgbImage rgb;
       try {
-        rgb = load(image.getImageUri());
+        rgb = awaitLoad(loads.get(k));
       } catch (ImageStore.ImageMissingException e) {
         deadLetter(raw, IMAGE_MISSING, e.getMessage());
         emit(failedImage(image, List.of(IMAGE_MISSING)), raw.timestamp());
@@ -210,7 +242,55 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       log.info("scored {} images with {} {} ({} buffered)", inputs.size(), scorer.packId(), scorer.packVersion(), entries.size());
     }
     entries.forEach(e -> pending.delete(e.key));
+    decoded.clear();
     pendingCount = 0;
+  }
+
+  @Override
+  public void close() {
+    if (loader != null) {
+      loader.shutdownNow();
+    }
+    decoded.clear();
+  }
+
+  /**
+   * Starts fetching and decoding every image of the micro-batch: on the loader pool when there is one
+   * (S3 round trips overlap, and decoding uses the cores the stream thread leaves idle), else here.
+   * {@link #flush()} waits for all of them before anything is emitted, so the work stays inside the
+   * task and its exactly-once commit.
+   */
+  private List<Future<RgbImage>> loadAll(List<GeneratedImage> images) {
+    List<Future<RgbImage>> out = new ArrayList<>(images.size());
+    for (GeneratedImage image : images) {
+      String uri = image.getImageUri();
+      if (loader == null || images.size() == 1) {
+        FutureTask<RgbImage> task = new FutureTask<>(() -> load(uri));
+        task.run();
+        out.add(task);
+      } else {
+        out.add(loader.submit(() -> load(uri)));
+      }
+    }
+    return out;
+  }
+
+  /** The loaded image, or the load's own exception (outages included, which fail the task as before). */
+  private static RgbImage awaitLoad(Future<RgbImage> load) {
+    try {
+      return load.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new org.apache.kafka.common.errors.InterruptException(e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException("loading an image failed", e.getCause());
+    }
   }
 
   /** Fetches and decodes an image, refusing non-PNGs and oversized ones on the header alone. */

@@ -13,9 +13,10 @@ import java.time.Duration;
  * @param timeoutCheckInterval how often expired requests are looked for (wall clock)
  * @param retention how long seen job ids and finished request/batch markers are remembered
  * @param minPairMargin a preference pair needs a score margin above this
+ * @param fetchThreads images of a micro-batch fetched and decoded at once (per stream task); 1 loads them one by one
  */
 public record ScoringSettings(int batchSize, Duration flushInterval, long maxPixels, long maxImageBytes,
-    Duration requestTimeout, Duration timeoutCheckInterval, Duration retention, double minPairMargin) {
+    Duration requestTimeout, Duration timeoutCheckInterval, Duration retention, double minPairMargin, int fetchThreads) {
 
   public ScoringSettings {
     if (batchSize < 1 || batchSize > 4096) {
@@ -28,31 +29,38 @@ public record ScoringSettings(int batchSize, Duration flushInterval, long maxPix
     if (maxPixels < 1 || maxImageBytes < 1) {
       throw new IllegalArgumentException("max pixels and max image bytes must be positive, found " + maxPixels + ", " + maxImageBytes);
     }
+    if (fetchThreads < 1 || fetchThreads > 64) {
+      throw new IllegalArgumentException("fetch threads must be 1..64, found " + fetchThreads);
+    }
     if (minPairMargin < 0 || minPairMargin >= 1) {
       throw new IllegalArgumentException("min pair margin must be in [0, 1), found " + minPairMargin);
     }
   }
 
-  /** Defaults: batches of 16, flushed at least every 200 ms; 16 Mpx, 64 MiB; 10 min request timeout. */
+  /** Defaults: batches of 16, flushed at least every 200 ms; 16 Mpx, 64 MiB; 10 min request timeout; 4 fetch threads. */
   public static ScoringSettings defaults() {
     return new ScoringSettings(16, Duration.ofMillis(200), 16_777_216L, 64L << 20, Duration.ofMinutes(10),
-        Duration.ofSeconds(1), Duration.ofDays(7), 0.05);
+        Duration.ofSeconds(1), Duration.ofDays(7), 0.05, 4);
+  }
+
+  public ScoringSettings withFetchThreads(int n) {
+    return new ScoringSettings(batchSize, flushInterval, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, n);
   }
 
   public ScoringSettings withBatchSize(int n) {
-    return new ScoringSettings(n, flushInterval, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin);
+    return new ScoringSettings(n, flushInterval, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads);
   }
 
   public ScoringSettings withMaxPixels(long n) {
-    return new ScoringSettings(batchSize, flushInterval, n, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin);
+    return new ScoringSettings(batchSize, flushInterval, n, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads);
   }
 
   public ScoringSettings withRequestTimeout(Duration d) {
-    return new ScoringSettings(batchSize, flushInterval, maxPixels, maxImageBytes, d, timeoutCheckInterval, retention, minPairMargin);
+    return new ScoringSettings(batchSize, flushInterval, maxPixels, maxImageBytes, d, timeoutCheckInterval, retention, minPairMargin, fetchThreads);
   }
 
   public ScoringSettings withFlushInterval(Duration d) {
-    return new ScoringSettings(batchSize, d, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin);
+    return new ScoringSettings(batchSize, d, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads);
   }
 
   private static void positive(String what, Duration d) {

@@ -71,8 +71,8 @@ public final class ScoringTopology {
             .withName("request-results-source"))
         .filter((k, v) -> v != null && v.getBatchId() != null, Named.as("results-in-a-batch"))
         .map((k, v) -> KeyValue.pair(v.getBatchId(), BatchEvent.of((RequestResult) v)), Named.as("results-by-batch"));
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCHES_STORE), Serdes.String(), Serdes.ByteArray()));
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCH_ROWS_STORE), Serdes.String(), Serdes.String()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCHES_STORE), Serdes.String(), Serdes.ByteArray()).withCachingEnabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCH_ROWS_STORE), Serdes.String(), Serdes.String()).withCachingEnabled());
     announced.merge(finished, Named.as("batch-events-merged"))
         .repartition(Repartitioned.<String, BatchEvent>as(BATCH_EVENTS).withKeySerde(Serdes.String()).withValueSerde(BatchEvent.serde(topics)))
         .process(() -> new BatchTracker(images, settings), Named.as(BATCH_TRACKER), BATCHES_STORE, BATCH_ROWS_STORE)
@@ -84,9 +84,9 @@ public final class ScoringTopology {
         () -> new ScoringProcessor(settings, topics.imagesGenerated.valueSerde().deserializer(), images, scorer, policy), SOURCE);
     topology.addProcessor(AGGREGATOR, () -> new RequestAggregator(settings, policy), SCORER);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SEEN_JOBS_STORE), Serdes.String(), Serdes.Long()), SCORER);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(), Serdes.ByteArray()), SCORER);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REQUESTS_STORE), Serdes.String(), Serdes.ByteArray()), AGGREGATOR);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINES_STORE), Serdes.String(), Serdes.String()), AGGREGATOR);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), SCORER);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REQUESTS_STORE), Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), AGGREGATOR);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINES_STORE), Serdes.String(), Serdes.String()).withCachingEnabled(), AGGREGATOR);
     sink(topology, SCORED_SINK, topics.imagesScored, SCORER);
     sink(topology, DLQ_SINK, topics.imagesGeneratedDlq, SCORER);
     sink(topology, RESULTS_SINK, topics.requestResults, AGGREGATOR);

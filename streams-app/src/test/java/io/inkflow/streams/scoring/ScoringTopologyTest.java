@@ -231,6 +231,30 @@ class ScoringTopologyTest {
   }
 
   @Test
+  void inAMixedMicroBatchLoadedInParallelEachImageKeepsItsOwnOutcome() {
+    sendWithPng(generated("b1", "r1", 0, 4, 0.9));
+    send(generated("b1", "r1", 1, 4, 0.9)); // no object: missing
+    sendWithPng(generated("b1", "r1", 2, 4, 0.2));
+    GeneratedImage notPng = generated("b1", "r1", 3, 4, 0.9);
+    store.objects.put(notPng.getImageUri(), utf8("GIF89a"));
+    send(notPng); // the fourth image fills the batch of 4: one flush, four loads at once
+
+    Map<String, ScoredImage> byJob = new java.util.HashMap<>();
+    scored.readValuesToList().forEach(s -> byJob.put(s.getImage().getJob().getJobId(), s));
+    assertThat(byJob).containsOnlyKeys("r1-0", "r1-1", "r1-2", "r1-3");
+    assertThat(byJob.get("r1-0").getVerdict()).isEqualTo(Verdict.ACCEPTED);
+    assertThat(byJob.get("r1-0").getOverallScore()).isCloseTo(0.9, org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(byJob.get("r1-1").getReasonCodes()).containsExactly(ScoringProcessor.IMAGE_MISSING);
+    assertThat(byJob.get("r1-2").getVerdict()).isEqualTo(Verdict.BAD_CASE);
+    assertThat(byJob.get("r1-2").getOverallScore()).isCloseTo(0.2, org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(byJob.get("r1-3").getReasonCodes()).containsExactly(ScoringProcessor.IMAGE_UNREADABLE, "NOT_PNG");
+    assertThat(scorer.calls).containsExactly(2);
+    assertThat(dlq.readRecordsToList()).extracting(r -> new String(r.key(), StandardCharsets.UTF_8) + ":"
+        + DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.ERROR_CODE))
+        .containsExactlyInAnyOrder("r1:" + ScoringProcessor.IMAGE_MISSING, "r1:NOT_PNG");
+  }
+
+  @Test
   void anUndeserializableRecordIsDeadLetteredWithItsBytes() {
     images.pipeInput(utf8("r9"), new byte[] {0, 0, 0, 0, 42, 1, 2});
     images.pipeInput(utf8("r9"), (byte[]) null);
