@@ -252,3 +252,16 @@ class VaeDecoder(nn.Module):
         x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         x = F.silu(self.conv_mid(x))
         return self.shuffle(self.conv_out(x))
+
+
+class PixelShuffleDecoder(nn.Module):
+    """A fixed, weightless "VAE" for pixel-space packs: latents [N, 3*f*f, h, w] -> image
+    [N, 3, f*h, f*w] by depth-to-space. Its encoder is ``F.pixel_unshuffle(pixels, f)`` with pixels
+    scaled to [-1, 1]; so a latent cell is an f x f pixel block and the pack's vaeScaleFactor is f."""
+
+    def __init__(self, factor=4):
+        super().__init__()
+        self.shuffle = nn.PixelShuffle(factor)
+
+    def forward(self, latents):
+        return self.shuffle(latents)

@@ -75,3 +75,92 @@ class TextRenderingHead(nn.Module):
     def forward(self, pixels):
         x = self.expand(self.tower(pixels)).reshape(-1, self.max_chars, self.hidden)
         return self.classify(F.silu(x))
+
+
+# ------------------------------------------------------------------ scene heads (mini-reward pack)
+
+class SceneTower(nn.Module):
+    """Four 3x3 convolutions with batch norm (the first at full resolution, then three at stride 2)
+    keeping the spatial map: [N, 3, S, S] -> [N, width, S/8, S/8]. Position-aware heads flatten the
+    map. (Without the norms the OCR head sat at the label prior for hundreds of steps.)"""
+
+    def __init__(self, width=64):
+        super().__init__()
+        channels = [3, 24, 32, 48, width]
+        strides = [1, 2, 2, 2]
+        self.convs = nn.ModuleList(nn.Conv2d(channels[i], channels[i + 1], 3, stride=strides[i], padding=1)
+                                   for i in range(4))
+        self.norms = nn.ModuleList(nn.BatchNorm2d(channels[i + 1]) for i in range(4))
+
+    def forward(self, pixels):
+        x = pixels
+        for conv, norm in zip(self.convs, self.norms):
+            x = F.silu(norm(conv(x)))
+        return x
+
+
+class SceneAestheticHead(nn.Module):
+    """Clean render vs degraded copy: mean and max pooled features -> probability of clean."""
+
+    def __init__(self, width=48):
+        super().__init__()
+        self.tower = SceneTower(width)
+        self.head = nn.Sequential(nn.Linear(2 * width, 64), nn.SiLU(), nn.Linear(64, 1))
+
+    def forward(self, pixels):
+        x = self.tower(pixels)
+        feats = torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=-1)
+        return torch.sigmoid(self.head(feats))[:, 0]
+
+
+class SceneAlignmentHead(nn.Module):
+    """Probability that the image shows what the caption says.
+
+    Image: the tower's spatial map, flattened (so left/right survive). Text: token embeddings with
+    learned positions through two bidirectional encoder blocks, mask-pooled (so word order, which
+    binds colours to shapes and backgrounds, survives). Joint: an MLP over [image, text, image*text].
+    """
+
+    def __init__(self, vocab_size, image_size=48, width=64, text_dim=64, max_length=32, hidden=128):
+        super().__init__()
+        from .mmdit import EncoderBlock, NEG
+        self.neg = NEG
+        self.tower = SceneTower(width)
+        cells = (image_size // 8) ** 2
+        self.image_proj = nn.Linear(width * cells, hidden)
+        self.embed = nn.Embedding(vocab_size, text_dim)
+        self.position = nn.Parameter(torch.randn(max_length, text_dim) * 0.02)
+        self.blocks = nn.ModuleList(EncoderBlock(text_dim, 4) for _ in range(2))
+        self.norm = nn.LayerNorm(text_dim)
+        self.text_proj = nn.Linear(text_dim, hidden)
+        self.joint = nn.Sequential(nn.Linear(3 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
+
+    def forward(self, pixels, input_ids, attention_mask):
+        image = self.image_proj(self.tower(pixels).flatten(1))
+        mask = attention_mask.float()
+        x = self.embed(input_ids) + self.position
+        bias = (1.0 - mask)[:, None, None, :] * self.neg
+        for block in self.blocks:
+            x = block(x, bias)
+        x = self.norm(x)
+        pooled = (x * mask[:, :, None]).sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp(min=1.0)
+        text = self.text_proj(pooled)
+        logit = self.joint(torch.cat([image, text, image * text], dim=-1))
+        return torch.sigmoid(logit)[:, 0]
+
+
+class SceneTextReader(nn.Module):
+    """OCR head over the flattened spatial map: [N, 3, S, S] -> char_logits [N, max_chars, 259]."""
+
+    def __init__(self, image_size=48, max_chars=8, width=64, hidden=64):
+        super().__init__()
+        self.max_chars = max_chars
+        self.hidden = hidden
+        self.tower = SceneTower(width)
+        cells = (image_size // 8) ** 2
+        self.expand = nn.Sequential(nn.Linear(width * cells, 256), nn.SiLU(), nn.Linear(256, max_chars * hidden))
+        self.classify = nn.Linear(hidden, GLYPH_VOCAB)
+
+    def forward(self, pixels):
+        x = self.expand(self.tower(pixels).flatten(1)).reshape(-1, self.max_chars, self.hidden)
+        return self.classify(F.silu(x))
