@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -59,6 +60,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   static final String GENERATION_FAILED = "GENERATION_FAILED";
   static final String IMAGE_MISSING = "IMAGE_MISSING";
   static final String IMAGE_UNREADABLE = "IMAGE_UNREADABLE";
+  static final String SCORING_FAILED = "SCORING_FAILED";
 
   private final ScoringSettings settings;
   private final Deserializer<GeneratedImage> deserializer;
@@ -194,6 +196,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     }
     List<Future<RgbImage>> loads = loadAll(images);
     List<GeneratedImage> ready = new ArrayList<>();
+    List<PendingImage> readyRaws = new ArrayList<>();
     List<RewardInput> inputs = new ArrayList<>();
     List<Long> timestamps = new ArrayList<>();
     for (int k = 0; k < images.size(); k++) {
@@ -220,12 +223,20 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       inputs.add(new RewardInput(rgb, job.getRewrittenPrompt(),
           original == null || original.equals(job.getRewrittenPrompt()) ? null : original, job.getGlyphTexts()));
       ready.add(image);
+      readyRaws.add(raw);
       timestamps.add(raw.timestamp());
     }
     if (!inputs.isEmpty()) {
-      List<RewardScores> results = scorer.score(inputs);
+      List<RewardScores> results = new ArrayList<>(inputs.size());
+      List<String> errors = new ArrayList<>(inputs.size());
+      scoreIsolating(inputs, results, errors);
       Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
       for (int i = 0; i < ready.size(); i++) {
+        if (results.get(i) == null) {
+          deadLetter(readyRaws.get(i), SCORING_FAILED, errors.get(i));
+          emit(failedImage(ready.get(i), List.of(SCORING_FAILED)), timestamps.get(i));
+          continue;
+        }
         RewardPolicy.Judgement j = policy.judge(results.get(i));
         emit(ScoredImage.newBuilder()
             .setImage(ready.get(i))
@@ -244,6 +255,36 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     entries.forEach(e -> pending.delete(e.key));
     decoded.clear();
     pendingCount = 0;
+  }
+
+  /**
+   * Scores {@code inputs}, appending one result (or null) and one error (or null) per input. A failing
+   * call is split in halves until the image that fails alone is found, so one image the reward pack
+   * cannot score fails alone instead of failing the task forever on replay. Retriable errors (an
+   * outage, not the data) are rethrown.
+   */
+  private void scoreIsolating(List<RewardInput> inputs, List<RewardScores> results, List<String> errors) {
+    try {
+      List<RewardScores> scores = scorer.score(inputs);
+      if (scores.size() != inputs.size()) {
+        throw new IllegalStateException("the reward pack returned " + scores.size() + " results for " + inputs.size() + " images");
+      }
+      results.addAll(scores);
+      inputs.forEach(i -> errors.add(null));
+    } catch (RetriableException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      if (inputs.size() == 1) {
+        log.error("the reward pack cannot score one image; it fails alone", e);
+        results.add(null);
+        errors.add(e.toString());
+        return;
+      }
+      log.warn("scoring a batch of {} failed ({}); splitting it to find the image that fails", inputs.size(), e.toString());
+      int half = inputs.size() / 2;
+      scoreIsolating(inputs.subList(0, half), results, errors);
+      scoreIsolating(inputs.subList(half, inputs.size()), results, errors);
+    }
   }
 
   @Override

@@ -97,6 +97,9 @@ final class ScoringFixtures {
     }
   }
 
+  /** A prompt holding this makes any batch it is in fail to score, as a pack fails on an input it cannot take. */
+  static final String POISON = "[poison]";
+
   /** Aesthetic and alignment both equal the q=… in the prompt; records the size of every call. */
   static final class PromptScorer implements ImageScorer {
     final List<Integer> calls = new ArrayList<>();
@@ -104,6 +107,9 @@ final class ScoringFixtures {
     @Override
     public List<RewardScores> score(List<RewardInput> inputs) {
       calls.add(inputs.size());
+      if (inputs.stream().anyMatch(in -> in.prompt().contains(POISON))) {
+        throw new IllegalStateException("the stub cannot score a batch holding " + POISON);
+      }
       List<RewardScores> out = new ArrayList<>();
       for (RewardInput in : inputs) {
         Matcher m = QUALITY.matcher(in.prompt());

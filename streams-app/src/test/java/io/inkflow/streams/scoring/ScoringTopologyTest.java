@@ -255,6 +255,30 @@ class ScoringTopologyTest {
   }
 
   @Test
+  void anImageThePackCannotScoreIsIsolatedBySplittingAndFailsAlone() {
+    sendWithPng(generated("b1", "r1", 0, 4, 0.9));
+    sendWithPng(generated("b1", "r1", 1, 4, 0.8));
+    GeneratedImage poison = generated("b1", "r1", 2, 4, 0.9);
+    poison.getJob().setRewrittenPrompt(poison.getJob().getRewrittenPrompt() + " " + ScoringFixtures.POISON);
+    sendWithPng(poison);
+    sendWithPng(generated("b1", "r1", 3, 4, 0.7));
+
+    // 4 fails; [0,1] scores; [2,3] fails; [2] fails alone; [3] scores.
+    assertThat(scorer.calls).containsExactly(4, 2, 2, 1, 1);
+    Map<String, ScoredImage> byJob = new java.util.HashMap<>();
+    scored.readValuesToList().forEach(s -> byJob.put(s.getImage().getJob().getJobId(), s));
+    assertThat(byJob).containsOnlyKeys("r1-0", "r1-1", "r1-2", "r1-3");
+    assertThat(byJob.get("r1-2").getVerdict()).isEqualTo(Verdict.FAILED);
+    assertThat(byJob.get("r1-2").getReasonCodes()).containsExactly(ScoringProcessor.SCORING_FAILED);
+    assertThat(byJob.get("r1-3").getOverallScore()).isCloseTo(0.7, org.assertj.core.api.Assertions.within(1e-9));
+    List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+    assertThat(dead).hasSize(1);
+    assertThat(DeadLetterHeaders.get(dead.get(0).headers(), DeadLetterHeaders.ERROR_CODE)).isEqualTo(ScoringProcessor.SCORING_FAILED);
+    assertThat(DeadLetterHeaders.get(dead.get(0).headers(), DeadLetterHeaders.ERROR_MESSAGE)).contains("cannot score");
+    assertThat(results.readValue().getStatus()).isEqualTo(RequestStatus.PARTIAL);
+  }
+
+  @Test
   void anUndeserializableRecordIsDeadLetteredWithItsBytes() {
     images.pipeInput(utf8("r9"), new byte[] {0, 0, 0, 0, 42, 1, 2});
     images.pipeInput(utf8("r9"), (byte[]) null);
