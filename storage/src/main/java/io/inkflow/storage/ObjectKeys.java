@@ -1,16 +1,23 @@
 package io.inkflow.storage;
 
-import java.util.Locale;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
  * Object names in the images bucket. Keys are deterministic, so a redelivered job overwrites its own
  * object and nothing else, and every user-controlled segment is sanitised: only [A-Za-z0-9._-] survive,
- * no segment is empty, "." or "..", and each is capped in length.
+ * no segment is empty, "." or "..", and each is capped in length. A segment that had to be changed or
+ * shortened ends with a digest of the original, so two different ids never share a key ("a/b" and
+ * "a_b" would otherwise both become "a_b").
  */
 public final class ObjectKeys {
   private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9._-]");
   static final int MAX_SEGMENT = 128;
+  /** "-" and 16 hex digits (64 bits) of SHA-256 of the original id. */
+  private static final int DIGEST_SUFFIX = 17;
 
   private ObjectKeys() {}
 
@@ -24,7 +31,7 @@ public final class ObjectKeys {
     return "manifests/" + segment(batchId) + "/manifest.jsonl";
   }
 
-  /** A user-controlled string made safe as one path segment. */
+  /** A user-controlled string made safe as one path segment; a changed segment keeps a digest of the original. */
   public static String segment(String raw) {
     if (raw == null || raw.isEmpty()) {
       return "_";
@@ -37,11 +44,20 @@ public final class ObjectKeys {
       s = "_" + s.substring(1);
     }
     s = s.replace("..", "__");
-    if (s.length() > MAX_SEGMENT) {
-      // Keep keys distinct when long ids share a prefix.
-      s = s.substring(0, MAX_SEGMENT - 9) + "-" + String.format(Locale.ROOT, "%08x", raw.hashCode());
+    if (s.equals(raw) && s.length() <= MAX_SEGMENT) {
+      return s;
     }
-    return s;
+    String kept = s.length() > MAX_SEGMENT - DIGEST_SUFFIX ? s.substring(0, MAX_SEGMENT - DIGEST_SUFFIX) : s;
+    return kept + "-" + digest(raw);
+  }
+
+  private static String digest(String raw) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(raw.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 
   /** {@code s3://bucket/key}. */

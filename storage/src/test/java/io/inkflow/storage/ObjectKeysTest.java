@@ -26,6 +26,26 @@ class ObjectKeysTest {
   }
 
   @Test
+  void differentIdsNeverShareASegment() {
+    // Each group would collapse to one segment if only unsafe characters were replaced, or if long ids
+    // were told apart by String.hashCode ("Aa" and "BB" share one).
+    List<List<String>> groups = List.of(
+        List.of("a/b", "a_b", "a\\b", "a b", "a?b"),
+        List.of("..x", "__x", "._x", "_.x"),
+        List.of(".", "..", "_", "__"),
+        List.of("x".repeat(200) + "Aa", "x".repeat(200) + "BB"),
+        List.of("x".repeat(128), "x".repeat(129), "x".repeat(111) + "-" + "0".repeat(16)),
+        List.of("春", "夏", "_"));
+    for (List<String> ids : groups) {
+      assertThat(ids.stream().map(ObjectKeys::segment).distinct().count()).as(ids.toString()).isEqualTo(ids.size());
+      assertThat(ids).allSatisfy(id -> assertThat(ObjectKeys.segment(id)).hasSizeLessThanOrEqualTo(ObjectKeys.MAX_SEGMENT)
+          .matches("[A-Za-z0-9._-]+").isNotIn(".", "..").doesNotStartWith("."));
+    }
+    // Safe ids are their own segment, so keys stay readable.
+    assertThat(ObjectKeys.segment("catalog-1.TEA_001")).isEqualTo("catalog-1.TEA_001");
+  }
+
+  @Test
   void urisRoundTrip() {
     String uri = ObjectKeys.uri("inkflow-images", "images/b/r/0-1.png");
     assertThat(uri).isEqualTo("s3://inkflow-images/images/b/r/0-1.png");
