@@ -37,7 +37,7 @@ public final class GenerationWorkerMain {
     SessionOptionsConfig options = config.provider() == ExecutionProvider.CUDA
         ? SessionOptionsConfig.cuda(config.deviceId()) : SessionOptionsConfig.cpu();
     CountDownLatch stopped = new CountDownLatch(1);
-    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(config.registryUrl()));
+    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(registryConfig(config.registryUrl(), System.getenv()));
          PipelineGenerator generator = PipelineGenerator.open(config.packDir(), options, config.png().encoder());
          S3Client s3 = S3Clients.create(config.s3());
          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(config), new ByteArraySerializer(), new ByteArraySerializer());
@@ -67,6 +67,16 @@ public final class GenerationWorkerMain {
     } finally {
       stopped.countDown();
     }
+  }
+
+  /**
+   * Registry client settings: the URL plus every {@code INKFLOW_REGISTRY_CLIENT_X_Y=v} as {@code x.y=v}
+   * (basic auth, timeouts), read as the streams apps read them.
+   */
+  public static RegistryClientConfig registryConfig(String url, Map<String, String> env) {
+    Map<String, Object> props = new HashMap<>(WorkerConfig.prefixed(env, "INKFLOW_REGISTRY_CLIENT_"));
+    props.put(RegistryClientConfig.URL, url);
+    return RegistryClientConfig.fromMap(props);
   }
 
   /** Consumer settings: manual commits, cooperative assignment, small polls. */

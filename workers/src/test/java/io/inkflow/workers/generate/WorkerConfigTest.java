@@ -21,6 +21,17 @@ class WorkerConfigTest {
   }
 
   @Test
+  void registryClientSettingsComeFromTheEnvironmentLikeTheStreamsApps() {
+    Map<String, String> env = Map.of("INKFLOW_REGISTRY_CLIENT_BASIC_AUTH_USER_INFO", "svc:reg-secret",
+        "INKFLOW_REGISTRY_CLIENT_INKFLOW_REGISTRY_RETRY_TIMEOUT_MS", "120000");
+    var registry = GenerationWorkerMain.registryConfig("https://registry:8081", env);
+    assertThat(registry.basicAuthUserInfo()).isEqualTo("svc:reg-secret");
+    assertThat(registry.retryTimeout()).isEqualTo(java.time.Duration.ofMinutes(2));
+    assertThat(registry.toString()).doesNotContain("reg-secret");
+    assertThat(GenerationWorkerMain.registryConfig("http://127.0.0.1:8081", Map.of()).basicAuthUserInfo()).isNull();
+  }
+
+  @Test
   void readsTheEnvironmentWithDefaultsAndMasksSecrets() {
     Map<String, String> env = env();
     env.put("INKFLOW_EXECUTION_PROVIDER", "GPU");
