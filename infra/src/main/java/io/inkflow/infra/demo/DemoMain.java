@@ -237,9 +237,9 @@ public final class DemoMain implements Callable<Integer> {
     for (String[] row : rows) {
       out.printf("%-10s %-6s %-40s %-6s %-9s %s%n", (Object[]) row);
     }
-    out.printf("%nbatch %s: %d completed, %d partial, %d failed, %d rejected of %d; %d images, %d bad cases%n",
-        batch.getBatchId(), batch.getCompleted(), batch.getPartial(), batch.getFailed(), batch.getRejected(), batch.getExpectedCount(),
-        batch.getImagesGenerated(), batch.getBadCases());
+    out.printf("%nbatch %s: %d completed, %d partial, %d failed, %d rejected, %d missing of %d%s; %d images, %d bad cases%n",
+        batch.getBatchId(), batch.getCompleted(), batch.getPartial(), batch.getFailed(), batch.getRejected(), batch.getMissing(),
+        batch.getExpectedCount(), batch.getTimedOut() ? " (timed out)" : "", batch.getImagesGenerated(), batch.getBadCases());
     out.printf("wrote %s, %s (%d images) and %s%n", output.resolve("manifest.jsonl"), output.resolve("images"), sheet.size(),
         output.resolve("contact-sheet.png"));
     int counted = batch.getCompleted() + batch.getPartial() + batch.getFailed() + batch.getRejected();

@@ -160,7 +160,7 @@ public final class SubmitCli implements Callable<Integer> {
       }
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
-      while (!(progress.allRequestsTerminal() && (!needBatchResult || progress.batchResult() != null))) {
+      while (!(progress.allRequestsTerminal() && (!needBatchResult || progress.batchResult() != null)) && !batchTimedOut(progress)) {
         if (System.nanoTime() > deadline) {
           err.println();
           err.printf("timed out after %s: %d/%d requests have a result%n", timeout, progress.done(), expected);
@@ -185,6 +185,10 @@ public final class SubmitCli implements Callable<Integer> {
     }
     line.finish(progress, System.nanoTime());
     out.println("results: " + progress.byStatus());
+    if (batchTimedOut(progress)) {
+      err.printf("batch %s timed out waiting for its requests: %d of %d never got a result%n",
+          progress.batchResult().getBatchId(), progress.batchResult().getMissing(), progress.batchResult().getExpectedCount());
+    }
     if (manifest != null) {
       ObjectKeys.Location where = ObjectKeys.parse(progress.batchResult().getManifestUri());
       try (S3Client s3 = S3Clients.create(S3Settings.fromEnv(env))) {
@@ -192,6 +196,11 @@ public final class SubmitCli implements Callable<Integer> {
       }
       out.println("manifest: " + manifest);
     }
-    return 0;
+    return batchTimedOut(progress) ? 1 : 0;
+  }
+
+  /** The scoring stream closed the batch on its idle timeout: the missing requests will not come. */
+  private static boolean batchTimedOut(BatchProgress progress) {
+    return progress.batchResult() != null && progress.batchResult().getTimedOut();
   }
 }

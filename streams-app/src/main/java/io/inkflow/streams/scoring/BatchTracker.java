@@ -4,6 +4,7 @@ import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.RequestResult;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * {@code manifests/{batchId}/manifest.jsonl} (one row per request, by requestId) and emits one
  * {@link BatchResult}. Results may arrive before the announcement.
  *
+ * <p>An announced batch that has gone {@link ScoringSettings#batchIdleTimeout()} without a new result
+ * (a submitter that died after announcing it, say) is closed by a wall-clock punctuation: its result
+ * says timedOut and counts the requests still missing, and results that come later are not counted.
+ *
  * <p>The manifest is written on the stream thread before the result is forwarded; the object key is
  * deterministic, so a replay after a crash rewrites the same object.
  */
@@ -40,6 +45,7 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
   private KeyValueStore<String, String> rows;
   private Sensor completed;
   private Sensor lateResults;
+  private Sensor timeouts;
 
   BatchTracker(ImageStore store, ScoringSettings settings) {
     this.store = store;
@@ -54,7 +60,12 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
     var metrics = context.metrics();
     completed = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "batches-completed", Sensor.RecordingLevel.INFO);
     lateResults = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "late-results", Sensor.RecordingLevel.INFO);
+    timeouts = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "batch-timeouts", Sensor.RecordingLevel.INFO);
     context.schedule(ScoringTopology.purgeEvery(settings.retention()), PunctuationType.WALL_CLOCK_TIME, this::forgetFinished);
+    Duration idle = settings.batchIdleTimeout().dividedBy(10);
+    Duration every = idle.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
+        : idle.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : idle;
+    context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::closeIdle);
   }
 
   @Override
@@ -87,13 +98,13 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
       progress = progress.add(r, now);
     }
     if (progress.complete()) {
-      finish(batchId, progress, now);
+      finish(batchId, progress, now, false);
     } else {
       batches.put(batchId, progress.encode());
     }
   }
 
-  private void finish(String batchId, BatchProgress progress, long now) {
+  private void finish(String batchId, BatchProgress progress, long now, boolean timedOut) {
     ByteArrayOutputStream jsonl = new ByteArrayOutputStream();
     List<String> keys = new ArrayList<>();
     try (KeyValueIterator<String, String> it = rows.prefixScan(batchId + SEP, new StringSerializer())) {
@@ -114,6 +125,8 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
         .setRejected(progress.rejected())
         .setImagesGenerated(progress.imagesGenerated())
         .setBadCases(progress.badCases())
+        .setMissing(Math.max(0, progress.expected() - progress.received()))
+        .setTimedOut(timedOut)
         .setManifestUri(uri)
         .setCompletedAt(Instant.ofEpochMilli(now))
         .build();
@@ -121,8 +134,28 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
     completed.record();
     keys.forEach(rows::delete);
     batches.put(batchId, progress.finished(now).encode());
+    if (timedOut) {
+      timeouts.record();
+      log.warn("batch {} timed out after {} without a new result: {} of {} requests missing", batchId,
+          settings.batchIdleTimeout(), progress.expected() - progress.received(), progress.expected());
+    }
     log.info("batch {} complete: {} requests ({} completed, {} partial, {} failed, {} rejected), manifest {}", batchId,
         progress.received(), progress.completed(), progress.partial(), progress.failed(), progress.rejected(), uri);
+  }
+
+  /** Closes announced batches that have waited longer than the idle timeout for their next result. */
+  private void closeIdle(long now) {
+    long cutoff = now - settings.batchIdleTimeout().toMillis();
+    List<KeyValue<String, BatchProgress>> idle = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it = batches.all()) {
+      it.forEachRemaining(kv -> {
+        BatchProgress p = BatchProgress.decode(kv.value);
+        if (!p.done() && p.expected() >= 0 && p.lastAt() <= cutoff) {
+          idle.add(KeyValue.pair(kv.key, p));
+        }
+      });
+    }
+    idle.forEach(kv -> finish(kv.key, kv.value, now, true));
   }
 
   private void forgetFinished(long now) {

@@ -20,7 +20,7 @@ import java.util.Objects;
  * @param cudaDevice CUDA device for the reward pack, or -1 for CPU ({@code INKFLOW_SCORING_DEVICE}: cpu | cuda | cuda:N)
  * @param settings batching, limits and timeouts ({@code INKFLOW_SCORING_BATCH_SIZE}, {@code _FLUSH_INTERVAL},
  *     {@code _MAX_PIXELS}, {@code _MAX_IMAGE_BYTES}, {@code _REQUEST_TIMEOUT}, {@code _TIMEOUT_CHECK_INTERVAL},
- *     {@code _RETENTION}, {@code _MIN_PAIR_MARGIN}, {@code _FETCH_THREADS}; durations in ISO-8601)
+ *     {@code _RETENTION}, {@code _MIN_PAIR_MARGIN}, {@code _FETCH_THREADS}, {@code _BATCH_IDLE_TIMEOUT}; durations in ISO-8601)
  * @param overrides weights/thresholds that replace the pack's ({@code INKFLOW_SCORING_WEIGHT_AESTHETIC|ALIGNMENT|TEXT_RENDERING},
  *     {@code INKFLOW_SCORING_THRESHOLD_AESTHETIC|ALIGNMENT|TEXT_RENDERING|OVERALL}); keys absent keep the pack's value
  */
@@ -49,7 +49,8 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
         duration(env, "INKFLOW_SCORING_TIMEOUT_CHECK_INTERVAL", d.timeoutCheckInterval()),
         duration(env, "INKFLOW_SCORING_RETENTION", d.retention()),
         doubleValue(env, "INKFLOW_SCORING_MIN_PAIR_MARGIN", d.minPairMargin()),
-        StreamsSettings.Env.intValue(env, "INKFLOW_SCORING_FETCH_THREADS", d.fetchThreads()));
+        StreamsSettings.Env.intValue(env, "INKFLOW_SCORING_FETCH_THREADS", d.fetchThreads()),
+        duration(env, "INKFLOW_SCORING_BATCH_IDLE_TIMEOUT", d.batchIdleTimeout()));
     Map<String, Double> overrides = new java.util.TreeMap<>();
     for (String k : new String[] {"WEIGHT_AESTHETIC", "WEIGHT_ALIGNMENT", "WEIGHT_TEXT_RENDERING", "THRESHOLD_AESTHETIC",
         "THRESHOLD_ALIGNMENT", "THRESHOLD_TEXT_RENDERING", "THRESHOLD_OVERALL"}) {

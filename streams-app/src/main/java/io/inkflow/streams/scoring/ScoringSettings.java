@@ -14,9 +14,12 @@ import java.time.Duration;
  * @param retention how long seen job ids and finished request/batch markers are remembered
  * @param minPairMargin a preference pair needs a score margin above this
  * @param fetchThreads images of a micro-batch fetched and decoded at once (per stream task); 1 loads them one by one
+ * @param batchIdleTimeout an announced batch that has gone this long without a new result is closed with
+ *     its missing requests counted (a submitter that died after announcing, say), so it still ends in one result
  */
 public record ScoringSettings(int batchSize, Duration flushInterval, long maxPixels, long maxImageBytes,
-    Duration requestTimeout, Duration timeoutCheckInterval, Duration retention, double minPairMargin, int fetchThreads) {
+    Duration requestTimeout, Duration timeoutCheckInterval, Duration retention, double minPairMargin, int fetchThreads,
+    Duration batchIdleTimeout) {
 
   public ScoringSettings {
     if (batchSize < 1 || batchSize > 4096) {
@@ -26,6 +29,7 @@ public record ScoringSettings(int batchSize, Duration flushInterval, long maxPix
     positive("request timeout", requestTimeout);
     positive("timeout check interval", timeoutCheckInterval);
     positive("retention", retention);
+    positive("batch idle timeout", batchIdleTimeout);
     if (maxPixels < 1 || maxImageBytes < 1) {
       throw new IllegalArgumentException("max pixels and max image bytes must be positive, found " + maxPixels + ", " + maxImageBytes);
     }
@@ -37,30 +41,34 @@ public record ScoringSettings(int batchSize, Duration flushInterval, long maxPix
     }
   }
 
-  /** Defaults: batches of 16, flushed at least every 200 ms; 16 Mpx, 64 MiB; 10 min request timeout; 4 fetch threads. */
+  /** Defaults: batches of 16, flushed at least every 200 ms; 16 Mpx, 64 MiB; 10 min request timeout; 4 fetch threads; 6 h batch idle timeout. */
   public static ScoringSettings defaults() {
     return new ScoringSettings(16, Duration.ofMillis(200), 16_777_216L, 64L << 20, Duration.ofMinutes(10),
-        Duration.ofSeconds(1), Duration.ofDays(7), 0.05, 4);
+        Duration.ofSeconds(1), Duration.ofDays(7), 0.05, 4, Duration.ofHours(6));
   }
 
   public ScoringSettings withFetchThreads(int n) {
-    return new ScoringSettings(batchSize, flushInterval, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, n);
+    return new ScoringSettings(batchSize, flushInterval, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, n, batchIdleTimeout);
   }
 
   public ScoringSettings withBatchSize(int n) {
-    return new ScoringSettings(n, flushInterval, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads);
+    return new ScoringSettings(n, flushInterval, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads, batchIdleTimeout);
   }
 
   public ScoringSettings withMaxPixels(long n) {
-    return new ScoringSettings(batchSize, flushInterval, n, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads);
+    return new ScoringSettings(batchSize, flushInterval, n, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads, batchIdleTimeout);
   }
 
   public ScoringSettings withRequestTimeout(Duration d) {
-    return new ScoringSettings(batchSize, flushInterval, maxPixels, maxImageBytes, d, timeoutCheckInterval, retention, minPairMargin, fetchThreads);
+    return new ScoringSettings(batchSize, flushInterval, maxPixels, maxImageBytes, d, timeoutCheckInterval, retention, minPairMargin, fetchThreads, batchIdleTimeout);
   }
 
   public ScoringSettings withFlushInterval(Duration d) {
-    return new ScoringSettings(batchSize, d, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads);
+    return new ScoringSettings(batchSize, d, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads, batchIdleTimeout);
+  }
+
+  public ScoringSettings withBatchIdleTimeout(Duration d) {
+    return new ScoringSettings(batchSize, flushInterval, maxPixels, maxImageBytes, requestTimeout, timeoutCheckInterval, retention, minPairMargin, fetchThreads, d);
   }
 
   private static void positive(String what, Duration d) {

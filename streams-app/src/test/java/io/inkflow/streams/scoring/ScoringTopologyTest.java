@@ -376,6 +376,36 @@ class ScoringTopologyTest {
   }
 
   @Test
+  void aBatchWhoseLastRequestsNeverArriveClosesAfterItsIdleTimeoutCountingThemMissing() {
+    Duration idle = ScoringSettings.defaults().batchIdleTimeout();
+    batches.pipeInput("b2", BatchSubmitted.newBuilder().setBatchId("b2").setExpectedCount(3).setSubmitter("test").setSubmittedAt(T0).build());
+    peResults.pipeInput("refused", RequestResult.newBuilder().setRequestId("refused").setBatchId("b2")
+        .setStatus(RequestStatus.REJECTED).setReasonCode("EMPTY_PROMPT").setNumVariants(0).setCompletedAt(T0).build());
+    driver.advanceWallClockTime(idle.dividedBy(2));
+    peResults.pipeInput("refused-too", RequestResult.newBuilder().setRequestId("refused-too").setBatchId("b2")
+        .setStatus(RequestStatus.REJECTED).setReasonCode("EMPTY_PROMPT").setNumVariants(0).setCompletedAt(T0).build());
+    // the idle clock restarts with each result: half a timeout later the batch is still open
+    driver.advanceWallClockTime(idle.dividedBy(2).plusSeconds(1));
+    assertThat(batchResults.isEmpty()).isTrue();
+
+    driver.advanceWallClockTime(idle.dividedBy(2).plusMinutes(2));
+    assertThat(batchResults.readValuesToList()).singleElement().satisfies(b -> {
+      assertThat(b.getTimedOut()).isTrue();
+      assertThat(b.getExpectedCount()).isEqualTo(3);
+      assertThat(b.getRejected()).isEqualTo(2);
+      assertThat(b.getMissing()).isEqualTo(1);
+      assertThat(b.getManifestUri()).isEqualTo("s3://bucket/manifests/b2/manifest.jsonl");
+    });
+    assertThat(store.manifests.get("b2").split("\n")).hasSize(2);
+
+    // the missing request's result, arriving late, makes no second batch result
+    peResults.pipeInput("late", RequestResult.newBuilder().setRequestId("late").setBatchId("b2")
+        .setStatus(RequestStatus.REJECTED).setNumVariants(0).setCompletedAt(T0).build());
+    driver.advanceWallClockTime(idle.plusMinutes(2));
+    assertThat(batchResults.isEmpty()).isTrue();
+  }
+
+  @Test
   void resultsThatArriveBeforeTheBatchAnnouncementAreCounted() {
     send(failed("b2", "x", 0, 1));
     assertThat(batchResults.isEmpty()).isTrue();
