@@ -440,9 +440,11 @@ public final class GenerationWorker implements Runnable {
       consumer.commitSync(commit);
       offsets.committed(commit);
     } else {
+      // The callback runs on this (the consumer) thread, inside a later poll or commit.
       consumer.commitAsync(commit, (done, error) -> {
         if (error != null) {
-          LOG.warn("commit of {} failed (a later commit covers it): {}", done, error.toString());
+          LOG.warn("commit of {} failed; it is retried with the next commit: {}", done, error.toString());
+          offsets.commitFailed(done);
         }
       });
       offsets.committed(commit);

@@ -65,6 +65,19 @@ final class OffsetTracker {
     offsets.forEach((tp, om) -> committed.merge(tp, om.offset(), Math::max));
   }
 
+  /**
+   * An asynchronous commit of these offsets failed: unless a later commit already covers a partition,
+   * its offset becomes committable again, so the next round retries it even if nothing new finishes.
+   */
+  void commitFailed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    offsets.forEach((tp, om) -> {
+      Long done = committed.get(tp);
+      if (done != null && done == om.offset()) {
+        committed.remove(tp);
+      }
+    });
+  }
+
   int pendingCount() {
     return pending.values().stream().mapToInt(TreeSet::size).sum();
   }
