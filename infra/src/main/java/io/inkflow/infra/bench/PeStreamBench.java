@@ -203,10 +203,7 @@ public final class PeStreamBench {
     StreamsSettings settings = new StreamsSettings(bootstrap, stack.connection().registryUrl(), state, "", STREAM_THREADS, 100, Map.of(), Map.of());
     Properties props = settings.streamsProperties("pe-bench-" + tag);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
-    props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
-    props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 2000);
+    // The app's own client settings (StreamsSettings), as deployed; the copy's clients match them.
     RequestPlanner planner = new RequestPlanner(pack, tokenizer, PeLimits.defaults(), new RuleBasedRewriter());
     KafkaStreams streams = new KafkaStreams(PromptRewriteTopology.build(topics, planner, Duration.ofDays(7)), props);
     java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);

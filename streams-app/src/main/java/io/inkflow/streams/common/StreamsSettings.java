@@ -6,6 +6,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -73,6 +75,13 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
     // One broker locally; production clusters may set INKFLOW_KAFKA_CLIENT_REPLICATION_FACTOR.
     p.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+    // Throughput defaults, each replaceable through INKFLOW_KAFKA_CLIENT_*: the stages fan out (four jobs
+    // that nest one request), so large lz4 batches carry far fewer bytes; exactly-once flushes on every
+    // commit anyway, so a short linger only keeps latency low when traffic is light.
+    p.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+    p.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
     if (stateDir != null) {
       p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     }

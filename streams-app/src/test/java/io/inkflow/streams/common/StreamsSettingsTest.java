@@ -1,0 +1,35 @@
+package io.inkflow.streams.common;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+
+class StreamsSettingsTest {
+  static final Map<String, String> BASE = Map.of("INKFLOW_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "INKFLOW_REGISTRY_URL", "http://127.0.0.1:8081");
+
+  private static Map<String, Object> producer(Map<String, String> env) {
+    return new StreamsConfig(StreamsSettings.fromEnv(env).streamsProperties("app")).getProducerConfigs("client");
+  }
+
+  @Test
+  void appsGetExactlyOnceAndTheThroughputDefaults() {
+    StreamsConfig config = new StreamsConfig(StreamsSettings.fromEnv(BASE).streamsProperties("app"));
+    assertThat(config.getString(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)).isEqualTo(StreamsConfig.EXACTLY_ONCE_V2);
+    Map<String, Object> producer = config.getProducerConfigs("client");
+    assertThat(producer).containsEntry(ProducerConfig.LINGER_MS_CONFIG, 5).containsEntry(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024)
+        .containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    assertThat(config.getMainConsumerConfigs("group", "client", 0)).containsEntry(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+  }
+
+  @Test
+  void clientSettingsFromTheEnvironmentReplaceTheDefaults() {
+    Map<String, String> env = new java.util.HashMap<>(BASE);
+    env.put("INKFLOW_KAFKA_CLIENT_LINGER_MS", "50");
+    env.put("INKFLOW_KAFKA_CLIENT_COMPRESSION_TYPE", "zstd");
+    assertThat(producer(env)).containsEntry(ProducerConfig.LINGER_MS_CONFIG, "50").containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+  }
+}
