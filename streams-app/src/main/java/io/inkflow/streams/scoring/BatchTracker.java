@@ -2,8 +2,13 @@ package io.inkflow.streams.scoring;
 
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.RequestResult;
-import java.io.ByteArrayOutputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -105,17 +110,33 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
   }
 
   private void finish(String batchId, BatchProgress progress, long now, boolean timedOut) {
-    ByteArrayOutputStream jsonl = new ByteArrayOutputStream();
+    // Rows go to a file in the task's state directory, then to S3: memory stays flat however large the batch.
     List<String> keys = new ArrayList<>();
-    try (KeyValueIterator<String, String> it = rows.prefixScan(batchId + SEP, new StringSerializer())) {
-      while (it.hasNext()) {
-        KeyValue<String, String> kv = it.next();
-        keys.add(kv.key);
-        jsonl.writeBytes(kv.value.getBytes(StandardCharsets.UTF_8));
-        jsonl.write('\n');
+    String uri;
+    Path file = null;
+    try {
+      file = Files.createTempFile(context.stateDir().toPath(), "manifest-", ".jsonl");
+      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file));
+           KeyValueIterator<String, String> it = rows.prefixScan(batchId + SEP, new StringSerializer())) {
+        while (it.hasNext()) {
+          KeyValue<String, String> kv = it.next();
+          keys.add(kv.key);
+          out.write(kv.value.getBytes(StandardCharsets.UTF_8));
+          out.write('\n');
+        }
+      }
+      uri = store.putManifest(batchId, file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the manifest of batch " + batchId + " failed", e);
+    } finally {
+      if (file != null) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException e) {
+          log.warn("cannot delete {}: {}", file, e.toString());
+        }
       }
     }
-    String uri = store.putManifest(batchId, jsonl.toByteArray());
     BatchResult result = BatchResult.newBuilder()
         .setBatchId(batchId)
         .setExpectedCount(progress.expected())

@@ -14,8 +14,11 @@ public interface ImageStore {
    */
   byte[] fetch(String uri, long maxBytes);
 
-  /** Writes {@code manifests/{batchId}/manifest.jsonl} (overwriting it) and returns its s3:// URI. */
-  String putManifest(String batchId, byte[] jsonl);
+  /**
+   * Uploads the JSON Lines file {@code jsonl} as {@code manifests/{batchId}/manifest.jsonl} (overwriting
+   * it) and returns its s3:// URI. A file, so that a batch of any size is never held in memory.
+   */
+  String putManifest(String batchId, java.nio.file.Path jsonl);
 
   /** An image that is not there, or a URI that cannot name one: the image counts as FAILED. */
   final class ImageMissingException extends RuntimeException {

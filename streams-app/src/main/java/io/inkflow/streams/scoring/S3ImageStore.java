@@ -53,10 +53,10 @@ public final class S3ImageStore implements ImageStore {
   }
 
   @Override
-  public String putManifest(String batchId, byte[] jsonl) {
+  public String putManifest(String batchId, java.nio.file.Path jsonl) {
     String key = ObjectKeys.manifest(batchId);
     s3.putObject(PutObjectRequest.builder().bucket(manifestBucket).key(key).contentType("application/x-ndjson").build(),
-        RequestBody.fromBytes(jsonl));
+        RequestBody.fromFile(jsonl));
     return ObjectKeys.uri(manifestBucket, key);
   }
 }

@@ -91,8 +91,12 @@ final class ScoringFixtures {
     }
 
     @Override
-    public String putManifest(String batchId, byte[] jsonl) {
-      manifests.put(batchId, new String(jsonl, java.nio.charset.StandardCharsets.UTF_8));
+    public String putManifest(String batchId, java.nio.file.Path jsonl) {
+      try {
+        manifests.put(batchId, java.nio.file.Files.readString(jsonl));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
       return "s3://bucket/manifests/" + batchId + "/manifest.jsonl";
     }
   }
