@@ -83,7 +83,7 @@ final class Pipeline implements AutoCloseable {
     env.put("INKFLOW_SCORING_BATCH_SIZE", "8");
     // A killed member is noticed after the session timeout; the broker's minimum keeps restarts quick.
     env.put("INKFLOW_KAFKA_CLIENT_SESSION_TIMEOUT_MS", "6000");
-    this.baseEnv = Map.copyOf(env);
+    this.baseEnv = env;
   }
 
   /** A fresh stack (topics under {@code prefix}, two partitions each) with nothing running on it yet. */
@@ -111,7 +111,13 @@ final class Pipeline implements AutoCloseable {
 
   /** The environment every service gets. */
   Map<String, String> env() {
-    return baseEnv;
+    return Map.copyOf(baseEnv);
+  }
+
+  /** Adds to the environment of every service started from now on. */
+  Pipeline withEnv(Map<String, String> extra) {
+    baseEnv.putAll(extra);
+    return this;
   }
 
   /** Starts the three services of the pipeline. */
