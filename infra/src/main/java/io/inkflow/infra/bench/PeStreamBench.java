@@ -11,6 +11,7 @@ import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.streams.common.StreamsSettings;
 import io.inkflow.streams.rewrite.PeLimits;
 import io.inkflow.streams.rewrite.PromptRewriteTopology;
+import io.inkflow.streams.rewrite.RequestIdentity;
 import io.inkflow.streams.rewrite.RequestPlanner;
 import io.inkflow.streams.rewrite.RuleBasedRewriter;
 import java.nio.charset.StandardCharsets;
@@ -74,6 +75,8 @@ public final class PeStreamBench {
       @SuppressWarnings("resource") // closed below, after the rounds
       RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(stack.connection().registryUrl()));
       List<double[]> results = new ArrayList<>();
+      List<byte[][]> lastRecords = List.of();
+      Topics lastTopics = null;
       // Round 0 warms both paths (JIT, registry caches, transactions) and is not reported.
       for (int round = 0; round <= rounds; round++) {
         String tag = "r" + round;
@@ -85,6 +88,8 @@ public final class PeStreamBench {
           LocalStack.awaitLeaders(admin, topics.all().stream().map(t -> t.name()).toList(), Duration.ofSeconds(30));
         }
         List<byte[][]> records = requests(topics, size, tag);
+        lastRecords = records;
+        lastTopics = topics;
         createTopics(bootstrap, "bench.copy-in." + tag, "bench.copy-out." + tag, "bench.fan-in." + tag, "bench.fan-out." + tag);
         // Alternate which side runs first, so neither always gets the warmer machine.
         double copyRate;
@@ -108,6 +113,7 @@ public final class PeStreamBench {
         System.out.printf("round %d: pe-stream %.0f requests/s (%.0f jobs/s); copy %.0f records/s, ratio %.2f;"
             + " copy x4 %.0f input records/s, ratio %.2f%n", round, peRate, peRate * 4, copyRate, peRate / copyRate, fanRate, peRate / fanRate);
       }
+      planningCost(pack, tokenizer, lastRecords, lastTopics);
       registry.close();
       double pe = median(results, 0);
       double copy = median(results, 1);
@@ -116,6 +122,37 @@ public final class PeStreamBench {
           + " ratio %.2f (target 0.5: %s); fan-out copy x4 %.0f input records/s, ratio %.2f%n", results.size(), pe,
           pe >= 20_000 ? "met" : "NOT met", copy, ratio, ratio >= 0.5 ? "met" : "NOT met", median(results, 3), median(results, 4));
     }
+  }
+
+  /**
+   * The PE stage's own work without Kafka: deserialize, identity hash and plan, on this thread, timed in
+   * thread CPU time (steady under load, unlike wall time). Best of 10 passes after 5 warm-up passes.
+   */
+  private static void planningCost(PackManifest pack, PackTokenizer tokenizer, List<byte[][]> records, Topics topics) {
+    if (records.isEmpty()) {
+      return;
+    }
+    var cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+    var deserializer = topics.promptRequests.valueSerde().deserializer();
+    RequestPlanner planner = new RequestPlanner(pack, tokenizer, PeLimits.defaults(), new RuleBasedRewriter());
+    List<byte[][]> sample = records.subList(0, Math.min(records.size(), 20_000));
+    Instant now = Instant.now();
+    double best = Double.MAX_VALUE;
+    long jobs = 0;
+    for (int pass = 0; pass < 15; pass++) {
+      long t0 = cpu.getCurrentThreadCpuTime();
+      for (byte[][] r : sample) {
+        PromptRequest request = deserializer.deserialize(topics.promptRequests.name(), r[1]);
+        RequestIdentity.of(request);
+        jobs += planner.plan(request.getRequestId(), request, now).size();
+      }
+      double us = (cpu.getCurrentThreadCpuTime() - t0) / 1e3 / sample.size();
+      if (pass >= 5) {
+        best = Math.min(best, us);
+      }
+    }
+    System.out.printf("planning alone (deserialize + identity + plan, no Kafka): %.1f us of CPU per request, best of 10 passes"
+        + " over %d requests (%d jobs planned)%n", best, sample.size(), jobs);
   }
 
   private static double median(List<double[]> rows, int column) {
