@@ -1,5 +1,7 @@
 package io.inkflow.storage;
 
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,6 +17,7 @@ import java.util.regex.Pattern;
  */
 public final class ObjectKeys {
   private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9._-]");
+  private static final Pattern PLAIN_METADATA = Pattern.compile("[A-Za-z0-9._/:-]*");
   static final int MAX_SEGMENT = 128;
   /** "-" and 16 hex digits (64 bits) of SHA-256 of the original id. */
   private static final int DIGEST_SUFFIX = 17;
@@ -58,6 +61,24 @@ public final class ObjectKeys {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
+  }
+
+  /**
+   * A user-controlled string made safe as an object metadata value, which travels as an HTTP header and
+   * is signed as one: non-ASCII text there breaks the request signature (S3 answers 403), and control
+   * characters could break the header. Plain ids ([A-Za-z0-9._/:-]) stay as they are; anything else is
+   * UTF-8 percent-encoded. {@link #fromMetadata} reads either back.
+   */
+  public static String toMetadata(String raw) {
+    if (raw == null) {
+      return "";
+    }
+    return PLAIN_METADATA.matcher(raw).matches() ? raw : URLEncoder.encode(raw, StandardCharsets.UTF_8);
+  }
+
+  /** The original string of a metadata value written by {@link #toMetadata}. */
+  public static String fromMetadata(String value) {
+    return value == null ? null : URLDecoder.decode(value, StandardCharsets.UTF_8);
   }
 
   /** {@code s3://bucket/key}. */

@@ -46,6 +46,16 @@ class ObjectKeysTest {
   }
 
   @Test
+  void metadataValuesAreHeaderSafeAndReadBack() {
+    assertThat(ObjectKeys.toMetadata("catalog-1.TEA_001-0")).isEqualTo("catalog-1.TEA_001-0");
+    for (String raw : List.of("春/夏-0", "a b+c%20d", "line\r\nX-Injected: 1", "é", "")) {
+      String value = ObjectKeys.toMetadata(raw);
+      assertThat(value).as(raw).matches("[\\x21-\\x7e]*");
+      assertThat(ObjectKeys.fromMetadata(value)).isEqualTo(raw);
+    }
+  }
+
+  @Test
   void urisRoundTrip() {
     String uri = ObjectKeys.uri("inkflow-images", "images/b/r/0-1.png");
     assertThat(uri).isEqualTo("s3://inkflow-images/images/b/r/0-1.png");

@@ -310,7 +310,7 @@ public final class GenerationWorker implements Runnable {
     String key = ObjectKeys.image(g.getRequest().getBatchId().toString(), g.getRequest().getRequestId().toString(),
         g.getVariant(), g.getSeed());
     Map<String, String> metadata = new LinkedHashMap<>();
-    metadata.put("job-id", g.getJobId().toString());
+    metadata.put("job-id", ObjectKeys.toMetadata(g.getJobId().toString())); // a header: non-ASCII ids are encoded
     metadata.put("seed", Long.toString(g.getSeed()));
     metadata.put("pack-id", generator.packId());
     metadata.put("pack-version", generator.packVersion());
