@@ -318,7 +318,7 @@ final class Pipeline implements AutoCloseable {
     try (S3Client s3 = stack.connection().s3Client()) {
       Map<String, String> jobByKey = new HashMap<>();
       for (S3Object o : s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix("images/")).contents()) {
-        String job = s3.headObject(b -> b.bucket(bucket).key(o.key())).metadata().get("job-id");
+        String job = ObjectKeys.fromMetadata(s3.headObject(b -> b.bucket(bucket).key(o.key())).metadata().get("job-id"));
         assertThat(job).as("job-id metadata of " + o.key()).isNotNull();
         jobByKey.put(o.key(), job);
       }
