@@ -32,4 +32,28 @@ class StreamsSettingsTest {
     env.put("INKFLOW_KAFKA_CLIENT_COMPRESSION_TYPE", "zstd");
     assertThat(producer(env)).containsEntry(ProducerConfig.LINGER_MS_CONFIG, "50").containsEntry(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
   }
+
+  @Test
+  void tlsAndSaslSettingsReachEveryClientOfTheAppAndAreMaskedInTheLog() {
+    Map<String, String> env = new java.util.HashMap<>(BASE);
+    env.put("INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL", "SASL_SSL");
+    env.put("INKFLOW_KAFKA_CLIENT_SASL_MECHANISM", "SCRAM-SHA-512");
+    env.put("INKFLOW_KAFKA_CLIENT_SASL_JAAS_CONFIG",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"svc\" password=\"jaas-secret\";");
+    env.put("INKFLOW_KAFKA_CLIENT_SSL_TRUSTSTORE_LOCATION", "/etc/kafka/truststore.p12");
+    env.put("INKFLOW_KAFKA_CLIENT_SSL_TRUSTSTORE_PASSWORD", "ts-secret");
+    env.put("INKFLOW_REGISTRY_CLIENT_BASIC_AUTH_USER_INFO", "svc:reg-secret");
+    StreamsSettings settings = StreamsSettings.fromEnv(env);
+    StreamsConfig config = new StreamsConfig(settings.streamsProperties("app"));
+    for (Map<String, Object> client : java.util.List.of(config.getProducerConfigs("client"),
+        config.getMainConsumerConfigs("group", "client", 0), config.getRestoreConsumerConfigs("client"),
+        config.getAdminConfigs("client"))) {
+      assertThat(client).containsEntry("security.protocol", "SASL_SSL").containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+          .containsEntry("ssl.truststore.location", "/etc/kafka/truststore.p12").containsEntry("ssl.truststore.password", "ts-secret")
+          .containsKey("sasl.jaas.config");
+    }
+    assertThat(settings.registry().basicAuthUserInfo()).isEqualTo("svc:reg-secret");
+    assertThat(settings.toString()).contains("SASL_SSL", "sasl.jaas.config=****", "ssl.truststore.password=****")
+        .doesNotContain("jaas-secret", "ts-secret", "reg-secret");
+  }
 }
