@@ -81,4 +81,17 @@ class ObjectKeysTest {
     assertThatThrownBy(() -> S3Settings.fromEnv(Map.of("INKFLOW_S3_BUCKET", "Bad_Bucket")))
         .hasMessageContaining("valid S3 bucket name");
   }
+
+  @Test
+  void anHttpsEndpointIsTakenAsIs() {
+    // TLS to an S3-compatible store: an https endpoint; its CA comes from the JVM trust store (javax.net.ssl.trustStore).
+    S3Settings s = S3Settings.fromEnv(Map.of("INKFLOW_S3_ENDPOINT", "https://minio.internal:9000", "INKFLOW_S3_ACCESS_KEY", "ak",
+        "INKFLOW_S3_SECRET_KEY", "sk"));
+    assertThat(s.endpoint()).isEqualTo(URI.create("https://minio.internal:9000"));
+    try (var client = S3Clients.create(s)) {
+      assertThat(client.serviceClientConfiguration().endpointOverride()).contains(URI.create("https://minio.internal:9000"));
+    }
+    assertThatThrownBy(() -> S3Settings.fromEnv(Map.of("INKFLOW_S3_ENDPOINT", "ftp://minio:21")))
+        .hasMessageContaining("expected an http(s) URL");
+  }
 }
