@@ -52,8 +52,9 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
 
   @Override
   public void gauges(Supplier<Number> inFlightJobs, Supplier<Number> queuedBatches) {
-    Gauge.builder("inkflow.worker.jobs.in.flight", inFlightJobs, s -> s.get().doubleValue()).register(registry);
-    Gauge.builder("inkflow.worker.batches.queued", queuedBatches, s -> s.get().doubleValue()).register(registry);
+    // Strong references: a gauge holds its object weakly, and nothing else holds these suppliers (NaN after the first GC).
+    Gauge.builder("inkflow.worker.jobs.in.flight", inFlightJobs, s -> s.get().doubleValue()).strongReference(true).register(registry);
+    Gauge.builder("inkflow.worker.batches.queued", queuedBatches, s -> s.get().doubleValue()).strongReference(true).register(registry);
   }
 
   @Override
