@@ -22,8 +22,13 @@ public final class BatchSubmitter {
 
   public static void submit(String bootstrap, Topics topics, String batchId, String submitter, String source,
       List<PromptRequest> requests) throws Exception {
-    Map<String, Object> cfg = new HashMap<>();
-    cfg.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    submit(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topics, batchId, submitter, source, requests);
+  }
+
+  /** As {@link #submit(String, Topics, String, String, String, List)}, with the client settings given (bootstrap, TLS, SASL). */
+  public static void submit(Map<String, Object> client, Topics topics, String batchId, String submitter, String source,
+      List<PromptRequest> requests) throws Exception {
+    Map<String, Object> cfg = new HashMap<>(client);
     cfg.put(ProducerConfig.ACKS_CONFIG, "all");
     cfg.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     cfg.put(ProducerConfig.LINGER_MS_CONFIG, 5);

@@ -1,5 +1,10 @@
 package io.inkflow.infra.submit;
 
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.streams.common.StreamsSettings;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.Option;
 
 /** Where the cluster and registry are: flags, else the environment {@code scripts/local-up} prints. */
@@ -14,4 +19,31 @@ public final class ConnectionOptions {
 
   @Option(names = "--topic-prefix", defaultValue = "${env:INKFLOW_TOPIC_PREFIX:-}", description = "topic-name prefix")
   String topicPrefix;
+
+  /**
+   * Kafka client settings: the bootstrap servers plus every {@code INKFLOW_KAFKA_CLIENT_X_Y=v} of
+   * {@code env} as {@code x.y=v} (TLS, SASL), as the services read them.
+   */
+  public Map<String, Object> kafka(Map<String, String> env) {
+    Map<String, Object> props = new HashMap<>(StreamsSettings.Env.prefixed(env, "INKFLOW_KAFKA_CLIENT_"));
+    props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    return props;
+  }
+
+  /** {@link #kafka(Map)} from this process's environment. */
+  public Map<String, Object> kafka() {
+    return kafka(System.getenv());
+  }
+
+  /** Registry client settings: the URL plus every {@code INKFLOW_REGISTRY_CLIENT_X_Y=v} of {@code env} (basic auth). */
+  public RegistryClientConfig registry(Map<String, String> env) {
+    Map<String, Object> props = new HashMap<>(StreamsSettings.Env.prefixed(env, "INKFLOW_REGISTRY_CLIENT_"));
+    props.put(RegistryClientConfig.URL, registryUrl);
+    return RegistryClientConfig.fromMap(props);
+  }
+
+  /** {@link #registry(Map)} from this process's environment. */
+  public RegistryClientConfig registry() {
+    return registry(System.getenv());
+  }
 }

@@ -55,10 +55,13 @@ final class ReplayCommand implements Callable<Integer> {
     String topic = connection.topicPrefix + dlq;
     Map<String, Integer> replayed = new TreeMap<>();
     int skipped = 0;
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connection.bootstrap,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connection.bootstrap,
-            ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true), new ByteArraySerializer(), new ByteArraySerializer())) {
+    Map<String, Object> consumerCfg = new java.util.HashMap<>(connection.kafka());
+    consumerCfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Map<String, Object> producerCfg = new java.util.HashMap<>(connection.kafka());
+    producerCfg.put(ProducerConfig.ACKS_CONFIG, "all");
+    producerCfg.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerCfg, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerCfg, new ByteArraySerializer(), new ByteArraySerializer())) {
       List<TopicPartition> parts = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
       consumer.assign(parts);
       consumer.seekToBeginning(parts);

@@ -3,7 +3,6 @@ package io.inkflow.infra.submit;
 import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -40,7 +39,7 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(connection.registryUrl))) {
+    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(connection.registry())) {
       Topics topics = Topics.create(registry, connection.topicPrefix, Topics.DEFAULT_PARTITIONS, true);
       List<BatchSubmitted> announced = new ArrayList<>();
       readToEnd(topics.batches, b -> {
@@ -68,8 +67,8 @@ final class StatusCommand implements Callable<Integer> {
 
   /** Reads a topic from the start to its current end (committed records only). */
   private <V> void readToEnd(Topic<?, V> topic, Consumer<V> sink) {
-    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connection.bootstrap,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Map<String, Object> cfg = new java.util.HashMap<>(connection.kafka());
+    cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<?, V> c = new KafkaConsumer<>(cfg, topic.keySerde().deserializer(), new SkipUnreadable<>(topic))) {
       List<TopicPartition> parts = c.partitionsFor(topic.name()).stream().map(p -> new TopicPartition(topic.name(), p.partition())).toList();
       c.assign(parts);

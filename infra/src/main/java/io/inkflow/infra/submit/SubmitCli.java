@@ -1,7 +1,6 @@
 package io.inkflow.infra.submit;
 
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.ObjectKeys;
 import io.inkflow.storage.S3Clients;
@@ -132,10 +131,10 @@ public final class SubmitCli implements Callable<Integer> {
     if (dryRun) {
       return 0;
     }
-    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(connection.registryUrl))) {
+    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(connection.registry())) {
       Topics topics = Topics.create(registry, connection.topicPrefix, Topics.DEFAULT_PARTITIONS, true);
       long start = System.nanoTime();
-      BatchSubmitter.submit(connection.bootstrap, topics, batch, submitter, file.getFileName().toString(), read.requests());
+      BatchSubmitter.submit(connection.kafka(), topics, batch, submitter, file.getFileName().toString(), read.requests());
       out.printf("submitted batch %s: %d requests%n", batch, read.requests().size());
       if (!await) {
         return 0;
@@ -146,8 +145,7 @@ public final class SubmitCli implements Callable<Integer> {
 
   private int watch(Topics topics, String batch, int expected, long start) throws Exception {
     BatchProgress progress = new BatchProgress(batch, expected, start);
-    Map<String, Object> cfg = new HashMap<>();
-    cfg.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connection.bootstrap);
+    Map<String, Object> cfg = new HashMap<>(connection.kafka());
     cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     long deadline = System.nanoTime() + timeout.toNanos();
