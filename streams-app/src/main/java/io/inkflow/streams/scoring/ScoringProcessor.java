@@ -16,7 +16,6 @@ import io.inkflow.schemas.DeadLetterHeaders;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -49,10 +48,12 @@ import org.slf4j.LoggerFactory;
  * {@link ScoredImage}, forwarded to {@code images-scored} and to the request aggregator; what cannot
  * be read goes to {@code images-generated.dlq} with its original bytes.
  *
- * <p>All work, fetching and scoring included, runs inside the task, so the exactly-once commit covers
- * it: a crash before the commit replays the buffer from the changelog. A flush fetches and decodes its
- * images on a small loader pool ({@link ScoringSettings#fetchThreads()}) and waits for all of them
- * before it scores or emits anything, so no work outlives the call that started it.
+ * <p>Everything that emits, scoring included, runs on the stream thread inside the task, so the
+ * exactly-once commit covers it: an image leaves the changelogged buffer only in the call that emits
+ * its result, and a crash before the commit replays the buffer. Only fetching and decoding, which read
+ * and emit nothing, run on a small loader pool ({@link ScoringSettings#fetchThreads()}): a full batch
+ * starts loading at once and is scored when the next batch fills (or the linger passes), so loading
+ * one batch overlaps scoring the one before.
  */
 final class ScoringProcessor implements Processor<byte[], byte[], Object, Object> {
   private static final Logger log = LoggerFactory.getLogger(ScoringProcessor.class);
@@ -70,13 +71,15 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, Long> seen;
   private KeyValueStore<String, byte[]> pending;
-  private int pendingCount;
-  /** Images decoded by {@link #process}, so that a flush need not read them again (empty after a restart). */
-  private final Map<String, GeneratedImage> decoded = new HashMap<>();
+  /** Images buffered (and in the pending store) whose loads have not started. */
+  private Batch collecting = new Batch();
+  /** A full micro-batch whose images are being fetched and decoded; scored when the next one fills or lingers. */
+  private Batch loading;
+  /** When the last image was buffered (wall clock). */
+  private long lastArrivalAt;
   /** Fetches and decodes a micro-batch's images in parallel; null with one fetch thread. */
   private ExecutorService loader;
   /** Wall-clock time the oldest buffered image arrived; the punctuation flushes once it is flushInterval old. */
-  private long oldestPendingAt;
   private Sensor scored;
   private Sensor failed;
   private Sensor duplicates;
@@ -97,20 +100,23 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     this.context = context;
     this.seen = context.getStateStore(ScoringTopology.SEEN_JOBS_STORE);
     this.pending = context.getStateStore(ScoringTopology.PENDING_STORE);
-    pendingCount = 0;
+    // After a restart or a rebalance the buffer comes back from the changelog: it is scored as before.
+    collecting = new Batch();
+    loading = null;
     try (KeyValueIterator<String, byte[]> it = pending.all()) {
       while (it.hasNext()) {
-        it.next();
-        pendingCount++;
+        KeyValue<String, byte[]> kv = it.next();
+        PendingImage raw = PendingImage.decode(kv.value);
+        collecting.add(kv.key, raw, deserializer.deserialize(raw.topic(), new RecordHeaders(), raw.value()));
       }
     }
+    collecting.firstAt = context.currentSystemTimeMs();
     var metrics = context.metrics();
     scored = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "images-scored", Sensor.RecordingLevel.INFO);
     failed = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "images-failed", Sensor.RecordingLevel.INFO);
     duplicates = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "images-duplicate", Sensor.RecordingLevel.INFO);
     deadLetters = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "dead-letters", Sensor.RecordingLevel.INFO);
     batches = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "batches-scored", Sensor.RecordingLevel.INFO);
-    oldestPendingAt = context.currentSystemTimeMs();
     if (settings.fetchThreads() > 1) {
       AtomicInteger n = new AtomicInteger();
       String task = context.taskId().toString();
@@ -122,8 +128,12 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     }
     // Linger, not a fixed beat: under load batches fill by size; a trickle waits at most ~1.25 flush intervals.
     Duration tick = settings.flushInterval().dividedBy(4);
-    context.schedule(tick.toMillis() < 1 ? Duration.ofMillis(1) : tick, PunctuationType.WALL_CLOCK_TIME, now -> {
-      if (pendingCount > 0 && now - oldestPendingAt >= settings.flushInterval().toMillis()) {
+    long tickMs = Math.max(1, tick.toMillis());
+    context.schedule(Duration.ofMillis(tickMs), PunctuationType.WALL_CLOCK_TIME, now -> {
+      long oldest = loading != null ? loading.firstAt : collecting.size() > 0 ? collecting.firstAt : Long.MAX_VALUE;
+      // A loaded batch waits for the next one only while images keep arriving.
+      boolean idle = loading != null && now - lastArrivalAt >= tickMs;
+      if (idle || now - oldest >= settings.flushInterval().toMillis()) {
         flush();
       }
     });
@@ -168,33 +178,59 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       return;
     }
     pending.put(jobId, raw.encode());
-    decoded.put(jobId, image);
-    if (pendingCount == 0) {
-      oldestPendingAt = context.currentSystemTimeMs();
+    lastArrivalAt = context.currentSystemTimeMs();
+    if (collecting.size() == 0) {
+      collecting.firstAt = context.currentSystemTimeMs();
     }
-    if (++pendingCount >= settings.batchSize()) {
-      flush();
+    collecting.add(jobId, raw, image);
+    if (collecting.size() >= settings.batchSize()) {
+      advance();
     }
   }
 
-  /** Scores everything buffered: fetch, check the header, decode, one reward-pack call, emit. */
+  /**
+   * A micro-batch is full: its loads start, and the batch before it (whose loads have been running
+   * meanwhile) is scored and emitted, so fetching and decoding one batch overlaps scoring the previous
+   * one. Without a loader pool the full batch is loaded and scored at once.
+   */
+  private void advance() {
+    Batch previous = loading;
+    Batch full = collecting;
+    collecting = new Batch();
+    loading = null;
+    full.loads = loadAll(full.images);
+    if (previous != null) {
+      finish(previous);
+    }
+    if (loader != null) {
+      loading = full;
+    } else {
+      finish(full);
+    }
+  }
+
+  /** Scores everything buffered: the batch being loaded, then the partial one. */
   void flush() {
-    if (pendingCount == 0) {
-      return;
+    Batch previous = loading;
+    Batch rest = collecting;
+    collecting = new Batch();
+    loading = null;
+    if (rest.size() > 0) {
+      rest.loads = loadAll(rest.images);
     }
-    List<KeyValue<String, byte[]>> entries = new ArrayList<>();
-    try (KeyValueIterator<String, byte[]> it = pending.all()) {
-      it.forEachRemaining(entries::add);
+    if (previous != null) {
+      finish(previous);
     }
-    List<PendingImage> raws = new ArrayList<>(entries.size());
-    List<GeneratedImage> images = new ArrayList<>(entries.size());
-    for (KeyValue<String, byte[]> entry : entries) {
-      PendingImage raw = PendingImage.decode(entry.value);
-      raws.add(raw);
-      GeneratedImage image = decoded.get(entry.key);
-      images.add(image != null ? image : deserializer.deserialize(raw.topic(), new RecordHeaders(), raw.value()));
+    if (rest.size() > 0) {
+      finish(rest);
     }
-    List<Future<RgbImage>> loads = loadAll(images);
+  }
+
+  /** Waits for a batch's loads, then scores it in one reward-pack call (split only on failure) and emits every image. */
+  private void finish(Batch batch) {
+    List<PendingImage> raws = batch.raws;
+    List<GeneratedImage> images = batch.images;
+    List<Future<RgbImage>> loads = batch.loads;
     List<GeneratedImage> ready = new ArrayList<>();
     List<PendingImage> readyRaws = new ArrayList<>();
     List<RewardInput> inputs = new ArrayList<>();
@@ -250,11 +286,28 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
             .build(), timestamps.get(i));
       }
       batches.record();
-      log.info("scored {} images with {} {} ({} buffered)", inputs.size(), scorer.packId(), scorer.packVersion(), entries.size());
+      log.info("scored {} images with {} {} ({} in the batch)", inputs.size(), scorer.packId(), scorer.packVersion(), batch.size());
     }
-    entries.forEach(e -> pending.delete(e.key));
-    decoded.clear();
-    pendingCount = 0;
+    batch.keys.forEach(pending::delete);
+  }
+
+  /** Images of one micro-batch in arrival order; their loads once started. */
+  private static final class Batch {
+    final List<String> keys = new ArrayList<>();
+    final List<PendingImage> raws = new ArrayList<>();
+    final List<GeneratedImage> images = new ArrayList<>();
+    List<Future<RgbImage>> loads;
+    long firstAt;
+
+    void add(String key, PendingImage raw, GeneratedImage image) {
+      keys.add(key);
+      raws.add(raw);
+      images.add(image);
+    }
+
+    int size() {
+      return keys.size();
+    }
   }
 
   /**
@@ -289,10 +342,12 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
 
   @Override
   public void close() {
+    // Buffered images stay in the pending store: whoever owns the task next scores them.
     if (loader != null) {
       loader.shutdownNow();
     }
-    decoded.clear();
+    collecting = new Batch();
+    loading = null;
   }
 
   /**

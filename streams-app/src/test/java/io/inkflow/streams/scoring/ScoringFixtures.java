@@ -75,7 +75,8 @@ final class ScoringFixtures {
   static final class MemoryImageStore implements ImageStore {
     final Map<String, byte[]> objects = new ConcurrentHashMap<>();
     final Map<String, String> manifests = new ConcurrentHashMap<>();
-    final List<String> fetched = new ArrayList<>();
+    /** Loads run on the scorer's loader threads. */
+    final List<String> fetched = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
     public byte[] fetch(String uri, long maxBytes) {

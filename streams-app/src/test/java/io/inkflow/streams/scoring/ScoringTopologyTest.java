@@ -78,11 +78,14 @@ class ScoringTopologyTest {
     registry.close();
   }
 
+  ScoringSettings settings;
+  Properties props;
+
   @BeforeEach
   void start() {
-    ScoringSettings settings = ScoringSettings.defaults().withBatchSize(4).withFlushInterval(FLUSH)
+    settings = ScoringSettings.defaults().withBatchSize(4).withFlushInterval(FLUSH)
         .withRequestTimeout(TIMEOUT).withMaxPixels(32 * 32);
-    Properties props = new Properties();
+    props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "scoring-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
@@ -189,13 +192,48 @@ class ScoringTopologyTest {
   }
 
   @Test
-  void aFullBufferIsScoredAtOnceInOneCall() {
+  void aFullBufferStartsLoadingAndIsScoredInOneCallWhenTheNextFills() {
+    for (int i = 0; i < 4; i++) {
+      sendWithPng(generated("b1", "r" + i, 0, 1, 0.8));
+    }
+    // the first batch is loading; it is scored when the second fills, while the second loads
+    assertThat(scored.isEmpty()).isTrue();
+    assertThat(scorer.calls).isEmpty();
+    for (int i = 4; i < 8; i++) {
+      sendWithPng(generated("b1", "r" + i, 0, 1, 0.8));
+    }
+    assertThat(scored.readValuesToList()).extracting(s -> s.getImage().getJob().getJobId())
+        .containsExactly("r0-0", "r1-0", "r2-0", "r3-0");
+    assertThat(scorer.calls).containsExactly(4);
+    flush();
+    assertThat(scored.readValuesToList()).hasSize(4);
+    assertThat(scorer.calls).containsExactly(4, 4);
+    assertThat(store.fetched).hasSize(8).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aLoadedBatchIsScoredAsSoonAsImagesStopArrivingWithoutWaitingTheWholeLinger() {
+    for (int i = 0; i < 4; i++) {
+      sendWithPng(generated("b1", "r" + i, 0, 1, 0.8));
+    }
+    assertThat(scored.isEmpty()).isTrue();
+    driver.advanceWallClockTime(FLUSH.dividedBy(4));
+    driver.advanceWallClockTime(FLUSH.dividedBy(4));
+    assertThat(scored.readValuesToList()).hasSize(4);
+    assertThat(scorer.calls).containsExactly(4);
+  }
+
+  @Test
+  void withOneFetchThreadAFullBufferIsLoadedAndScoredAtOnce() {
+    driver.close();
+    driver = new TopologyTestDriver(ScoringTopology.build(topics, settings.withFetchThreads(1), store, scorer, RewardPolicyTest.POLICY),
+        props, T0);
+    images = driver.createInputTopic(topics.imagesGenerated.name(), new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ofMillis(1));
+    scored = driver.createOutputTopic(topics.imagesScored.name(), new StringDeserializer(), topics.imagesScored.valueSerde().deserializer());
     for (int i = 0; i < 4; i++) {
       sendWithPng(generated("b1", "r" + i, 0, 1, 0.8));
     }
     assertThat(scored.readValuesToList()).hasSize(4);
-    assertThat(scorer.calls).containsExactly(4);
-    flush();
     assertThat(scorer.calls).containsExactly(4);
   }
 
@@ -237,7 +275,8 @@ class ScoringTopologyTest {
     sendWithPng(generated("b1", "r1", 2, 4, 0.2));
     GeneratedImage notPng = generated("b1", "r1", 3, 4, 0.9);
     store.objects.put(notPng.getImageUri(), utf8("GIF89a"));
-    send(notPng); // the fourth image fills the batch of 4: one flush, four loads at once
+    send(notPng); // the fourth image fills the batch of 4: four loads at once
+    flush();
 
     Map<String, ScoredImage> byJob = new java.util.HashMap<>();
     scored.readValuesToList().forEach(s -> byJob.put(s.getImage().getJob().getJobId(), s));
@@ -262,6 +301,7 @@ class ScoringTopologyTest {
     poison.getJob().setRewrittenPrompt(poison.getJob().getRewrittenPrompt() + " " + ScoringFixtures.POISON);
     sendWithPng(poison);
     sendWithPng(generated("b1", "r1", 3, 4, 0.7));
+    flush();
 
     // 4 fails; [0,1] scores; [2,3] fails; [2] fails alone; [3] scores.
     assertThat(scorer.calls).containsExactly(4, 2, 2, 1, 1);
