@@ -189,10 +189,75 @@ def write_catalogue(path):
         writer.writerows(rows)
 
 
+VALIDATION_SEED = 424242  # not one of the evaluation seeds
+
+
+@torch.no_grad()
+def calibrate_thresholds(cfg, heads, n=400):
+    """The alignment and overall thresholds, chosen on a validation set (its own seed) of clean
+    renders: half with their caption, a quarter with one attribute changed, a quarter degraded; each
+    threshold maximises that set's balanced accuracy (ties: the lower threshold). The aesthetic and
+    text thresholds stay at the committed 0.5."""
+    r = cfg["reward"]
+    vocab = tok.build_vocab()
+    rng = random.Random(VALIDATION_SEED)
+    images, prompts, glyphs, bad_align, bad = [], [], [], [], []
+    for i in range(n):
+        scene = sd.sample_scene(rng)
+        arr = sd.render(scene)
+        kind = ("good", "good", "mismatch", "degraded")[i % 4]
+        shown = sd.perturb(scene, rng) if kind == "mismatch" else scene
+        if kind == "degraded":
+            arr, _ = sd.degrade(arr, rng)
+        images.append(arr)
+        prompts.append(sd.caption(shown, rng.choice(["en", "zh"]), rng.randrange(6)))
+        glyphs.append(shown["text"])
+        bad_align.append(kind == "mismatch")
+        bad.append(kind != "good")
+    px = tm.reward_pixels(images, r["image_size"])
+    ids, mask = tm.tokens(prompts, vocab, r["text_max_length"])
+    aes = heads["aesthetic"](px).numpy()
+    ali = heads["alignment"](px, ids, mask).numpy()
+    logits = heads["ocr"](px).numpy()
+    w = r["weights"]
+    overall = []
+    for j in range(n):
+        total = w["aesthetic"] * aes[j] + w["alignment"] * ali[j]
+        weight = w["aesthetic"] + w["alignment"]
+        if glyphs[j]:
+            rec = ocr_decode(logits[j])
+            total += w["textRendering"] * max(0.0, 1.0 - levenshtein(rec, glyphs[j]) / len(glyphs[j]))
+            weight += w["textRendering"]
+        overall.append(total / weight)
+
+    def best(scores, truth_bad, keep):
+        scores, truth_bad, keep = np.array(scores), np.array(truth_bad), np.array(keep)
+        grid = [round(x, 3) for x in np.concatenate([np.arange(0.005, 0.1, 0.005), np.arange(0.1, 0.95, 0.025)])]
+        top, arg = -1.0, None
+        for t in grid:
+            pred = scores[keep] < t
+            tb = truth_bad[keep]
+            ba = 0.5 * ((pred & tb).sum() / max(1, tb.sum()) + (~pred & ~tb).sum() / max(1, (~tb).sum()))
+            if ba > top + 1e-9:
+                top, arg = ba, t
+        return arg, top
+
+    not_degraded = [not (b and not m) for b, m in zip(bad, bad_align)]
+    t_align, ba_align = best(ali, bad_align, not_degraded)
+    t_overall, ba_overall = best(overall, bad, [True] * n)
+    thresholds = dict(r["thresholds"])
+    thresholds["alignment"] = t_align
+    thresholds["overall"] = t_overall
+    print("calibrated on validation: alignment %.3f (balanced accuracy %.3f), overall %.3f (%.3f)" % (
+        t_align, ba_align, t_overall, ba_overall))
+    return thresholds
+
+
 def export_reward(cfg, work, root):
     r = cfg["reward"]
     vocab = tok.build_vocab()
     heads = tm.load_reward(cfg, work)
+    thresholds = calibrate_thresholds(cfg, heads)
     out = os.path.join(root, REWARD_ID)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
@@ -231,7 +296,7 @@ def export_reward(cfg, work, root):
         "image": {"size": s, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]},
         "textRendering": {"decoder": "byt5-greedy", "maxChars": r["max_chars"]},
         "weights": r["weights"],
-        "thresholds": r["thresholds"],
+        "thresholds": thresholds,
         "graphs": graphs,
     })
 

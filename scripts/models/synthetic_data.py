@@ -430,3 +430,26 @@ def attributes_right(scene, report):
 
 def scene_rng(seed):
     return random.Random(seed)
+
+
+# ---------------------------------------------------------------------------- attribute labels
+
+SLOTS = [("background", len(COLOURS)), ("layout", 4), ("colour_1", len(COLOURS)), ("shape_1", len(SHAPE_NAMES)),
+         ("colour_2", len(COLOURS) + 1), ("shape_2", len(SHAPE_NAMES) + 1), ("text", len(TEXTS) + 1)]
+
+
+def scene_labels(scene):
+    """One class per slot of ``SLOTS``: layout is left / center / right for one object, 3 for a pair;
+    the second object's colour and shape, and the text, have a final "none" class."""
+    objs = scene["objects"]
+    layout = 3 if len(objs) == 2 else list(POSITIONS).index(objs[0]["pos"])
+    second = objs[1] if len(objs) == 2 else None
+    return [
+        COLOURS.index(scene["bg"]),
+        layout,
+        COLOURS.index(objs[0]["colour"]),
+        SHAPE_NAMES.index(objs[0]["shape"]),
+        COLOURS.index(second["colour"]) if second else len(COLOURS),
+        SHAPE_NAMES.index(second["shape"]) if second else len(SHAPE_NAMES),
+        TEXTS.index(scene["text"]) if scene["text"] else len(TEXTS),
+    ]

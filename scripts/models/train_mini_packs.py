@@ -11,7 +11,8 @@ sees the same batches as an uninterrupted one. ``export`` writes infra/models/mi
 infra/models/mini-reward with golden tensors, from the EMA generator weights and the reward heads.
 
 The generator works in pixel space: the "VAE" is a fixed 4x4 space-to-depth patching (48 latent
-channels, ``PixelShuffleDecoder``), the transformer takes 2x2 latent patches (8x8 pixels).
+channels, ``PixelShuffleDecoder``), the transformer takes 2x2 latent patches (8x8 pixels). It is
+trained to predict x0 (``XPredictionMMDiT``, MSE on x0) and exported to return the velocity.
 """
 
 import argparse
@@ -32,7 +33,7 @@ sys.path.insert(0, HERE)
 import synthetic_data as sd  # noqa: E402
 from inkflow_models import reward as rw  # noqa: E402
 from inkflow_models import tokenizer as tok  # noqa: E402
-from inkflow_models.mmdit import GlyphEncoder, MMDiT, PixelShuffleDecoder, TextEncoder  # noqa: E402
+from inkflow_models.mmdit import GlyphEncoder, MMDiT, PixelShuffleDecoder, TextEncoder, XPredictionMMDiT  # noqa: E402
 from inkflow_models import sampler  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -76,7 +77,7 @@ def build_generator(cfg, vocab_size):
         transformer.final.weight.zero_()
         transformer.final.bias.zero_()
     vae = PixelShuffleDecoder(g["pixel_factor"])
-    return text, glyph, transformer, vae
+    return text, glyph, XPredictionMMDiT(transformer), vae
 
 
 def to_latents(images, factor):
@@ -176,8 +177,8 @@ def train_generator(cfg, work):
         xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * noise
         context = torch.cat([text(ids, mask), glyph(gids, gmask)], dim=1)
         context_mask = torch.cat([mask, gmask], dim=1).float()
-        v = transformer(xt, t * 1000.0, context, context_mask, positions)
-        loss = F.mse_loss(v, noise - x0)
+        x0_hat = transformer.inner(xt, t * 1000.0, context, context_mask, positions)
+        loss = F.mse_loss(x0_hat, x0)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, g["steps"], g["lr"], g["warmup"], g["final_lr_fraction"])
         opt.zero_grad(set_to_none=True)
@@ -254,19 +255,14 @@ def reward_batch(cfg, vocab, head, step):
             else:
                 labels.append(1.0)
         elif head == "alignment":
-            if i % 2:
-                shown = sd.perturb(scene, rng)
-                labels.append(0.0)
-            else:
-                shown = scene
-                labels.append(1.0)
-            prompts.append(sd.caption(shown, rng.choice(["en", "zh"]), rng.randrange(6)))
+            prompts.append(sd.caption(scene, rng.choice(["en", "zh"]), rng.randrange(6)))
+            labels.append(sd.scene_labels(scene))
         else:
             target = [b + tok.GLYPH_OFFSET for b in (scene["text"] or "").encode("utf-8")] + [tok.GLYPH_EOS]
             glyph_targets.append((target + [0] * r["max_chars"])[:r["max_chars"]])
         images.append(arr)
     pixels = reward_pixels(images, r["image_size"])
-    out = {"pixels": pixels, "labels": torch.tensor(labels)}
+    out = {"pixels": pixels, "labels": torch.tensor(labels, dtype=torch.int64 if head == "alignment" else torch.float32)}
     if prompts:
         out["ids"], out["mask"] = tokens(prompts, vocab, r["text_max_length"])
     if glyph_targets:
@@ -279,7 +275,7 @@ def build_reward(cfg, vocab_size):
     torch.manual_seed(cfg["seed"] + 1)
     return {
         "aesthetic": rw.SceneAestheticHead(),
-        "alignment": rw.SceneAlignmentHead(vocab_size, r["image_size"], max_length=r["text_max_length"]),
+        "alignment": rw.SceneAttributeAlignment(vocab_size, sd.SLOTS, r["image_size"], max_length=r["text_max_length"]),
         "ocr": rw.SceneTextReader(r["image_size"], r["max_chars"]),
     }
 
@@ -314,8 +310,16 @@ def train_reward(cfg, work):
                 logits = model(b["pixels"])
                 loss = F.cross_entropy(logits.reshape(-1, tok.GLYPH_VOCAB), b["targets"].reshape(-1))
                 acc = float((logits.argmax(-1) == b["targets"]).all(dim=1).float().mean())
+            elif name == "alignment":
+                image = model.split(model.image_logits(b["pixels"]))
+                text = model.split(model.text_logits(b["ids"], b["mask"]))
+                loss, hits = 0.0, torch.ones(b["labels"].shape[0], dtype=torch.bool)
+                for k, (li, lt) in enumerate(zip(image, text)):
+                    loss = loss + F.cross_entropy(li, b["labels"][:, k]) + F.cross_entropy(lt, b["labels"][:, k])
+                    hits &= (li.argmax(-1) == b["labels"][:, k]) & (lt.argmax(-1) == b["labels"][:, k])
+                acc = float(hits.float().mean())
             else:
-                p = model(b["pixels"]) if name == "aesthetic" else model(b["pixels"], b["ids"], b["mask"])
+                p = model(b["pixels"])
                 p = p.clamp(1e-6, 1 - 1e-6)
                 loss = F.binary_cross_entropy(p, b["labels"])
                 acc = float(((p > 0.5).float() == b["labels"]).float().mean())

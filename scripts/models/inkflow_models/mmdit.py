@@ -265,3 +265,24 @@ class PixelShuffleDecoder(nn.Module):
 
     def forward(self, latents):
         return self.shuffle(latents)
+
+
+class XPredictionMMDiT(nn.Module):
+    """An MMDiT that predicts the clean latents x0, wrapped to speak velocity like any other pack.
+
+    In pixel space a patch (here 192 values) is wider than the model (128): a velocity target
+    (noise - x0) asks the network to carry per-pixel noise through that bottleneck, which it cannot,
+    and samples stay noisy. Predicting x0 (low-dimensional: flat colours and edges) avoids it; the
+    graph then returns ``v = (latents - x0) / sigma`` with ``sigma = timestep / 1000`` (clamped at
+    ``min_sigma``), so the pipeline's Euler sampler is unchanged and its last step lands on x0.
+    """
+
+    def __init__(self, inner, min_sigma=0.05):
+        super().__init__()
+        self.inner = inner
+        self.min_sigma = min_sigma
+
+    def forward(self, latents, timestep, context, context_mask, image_positions):
+        x0 = self.inner(latents, timestep, context, context_mask, image_positions)
+        sigma = torch.clamp(timestep / 1000.0, min=self.min_sigma)[:, None, None, None]
+        return (latents - x0) / sigma

@@ -164,3 +164,55 @@ class SceneTextReader(nn.Module):
     def forward(self, pixels):
         x = self.expand(self.tower(pixels).flatten(1)).reshape(-1, self.max_chars, self.hidden)
         return self.classify(F.silu(x))
+
+
+class SceneAttributeAlignment(nn.Module):
+    """Alignment as agreement on the scene's attributes, read once from the image and once from the
+    caption.
+
+    ``slots`` is a list of (name, classes): background colour, layout, each object's colour and shape,
+    the text. The image side (conv tower, flattened map, MLP) and the caption side (token embeddings +
+    learned positions through two bidirectional encoder blocks, mask-pooled, MLP) each give a
+    distribution per slot; the score is the product over slots of the probability that both sides
+    name the same class (sum_k p_image(k) * p_caption(k)). Both sides are trained with cross-entropy
+    on the generator's ground truth, which needs far fewer samples than learning agreement from
+    matched / mismatched pairs (a caption with one attribute changed differs from the right one in a
+    single word)."""
+
+    def __init__(self, vocab_size, slots, image_size=48, width=64, text_dim=64, max_length=32, hidden=128):
+        super().__init__()
+        from .mmdit import EncoderBlock, NEG
+        self.neg = NEG
+        self.sizes = [n for _, n in slots]
+        total = sum(self.sizes)
+        self.tower = SceneTower(width)
+        cells = (image_size // 8) ** 2
+        self.image_head = nn.Sequential(nn.Linear(width * cells, hidden), nn.SiLU(), nn.Linear(hidden, total))
+        self.embed = nn.Embedding(vocab_size, text_dim)
+        self.position = nn.Parameter(torch.randn(max_length, text_dim) * 0.02)
+        self.blocks = nn.ModuleList(EncoderBlock(text_dim, 4) for _ in range(2))
+        self.norm = nn.LayerNorm(text_dim)
+        self.text_head = nn.Sequential(nn.Linear(text_dim, hidden), nn.SiLU(), nn.Linear(hidden, total))
+
+    def image_logits(self, pixels):
+        return self.image_head(self.tower(pixels).flatten(1))
+
+    def text_logits(self, input_ids, attention_mask):
+        mask = attention_mask.float()
+        x = self.embed(input_ids) + self.position
+        bias = (1.0 - mask)[:, None, None, :] * self.neg
+        for block in self.blocks:
+            x = block(x, bias)
+        x = self.norm(x)
+        pooled = (x * mask[:, :, None]).sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp(min=1.0)
+        return self.text_head(pooled)
+
+    def split(self, logits):
+        return torch.split(logits, self.sizes, dim=-1)
+
+    def forward(self, pixels, input_ids, attention_mask):
+        score = None
+        for li, lt in zip(self.split(self.image_logits(pixels)), self.split(self.text_logits(input_ids, attention_mask))):
+            agree = (torch.softmax(li, dim=-1) * torch.softmax(lt, dim=-1)).sum(dim=-1)
+            score = agree if score is None else score * agree
+        return score

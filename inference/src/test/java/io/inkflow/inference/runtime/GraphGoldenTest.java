@@ -60,10 +60,12 @@ class GraphGoldenTest {
         out.add(Arguments.of(m.id(), key, pack, m.graph(key), m.precision()));
       }
     }
-    RewardPackManifest r = RewardPackManifest.read(TestPacks.reward());
-    for (String key : List.of(RewardPackManifest.AESTHETIC, RewardPackManifest.ALIGNMENT,
-        RewardPackManifest.TEXT_RENDERING)) {
-      out.add(Arguments.of(r.id(), key, TestPacks.reward(), r.graph(key), r.precision()));
+    for (Path pack : List.of(TestPacks.reward(), TestPacks.miniReward())) {
+      RewardPackManifest r = RewardPackManifest.read(pack);
+      for (String key : List.of(RewardPackManifest.AESTHETIC, RewardPackManifest.ALIGNMENT,
+          RewardPackManifest.TEXT_RENDERING)) {
+        out.add(Arguments.of(r.id(), key, pack, r.graph(key), r.precision()));
+      }
     }
     return out.stream();
   }

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
-/** Paths of the committed tiny packs ({@code infra/models}). */
+/** Paths of the committed packs ({@code infra/models}): the tiny random ones and the trained mini ones. */
 public final class TestPacks {
   private TestPacks() {}
 
@@ -28,6 +28,16 @@ public final class TestPacks {
 
   public static Path reward() {
     return models().resolve("tiny-reward");
+  }
+
+  /** The mmdit-flow pack trained on synthetic bilingual scenes ({@code scripts/models/train_mini_packs.py}). */
+  public static Path miniMmdit() {
+    return models().resolve("mini-mmdit-flow");
+  }
+
+  /** The reward pack trained on the same scenes. */
+  public static Path miniReward() {
+    return models().resolve("mini-reward");
   }
 
   /** A writable copy of a pack (without its golden folder) for tests that break it. */
