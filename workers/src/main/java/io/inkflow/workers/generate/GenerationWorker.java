@@ -121,7 +121,8 @@ public final class GenerationWorker implements Runnable {
     this.store = store;
     this.claims = claims;
     this.metrics = metrics;
-    this.retry = new Retry(config.ioAttempts(), config.ioBackoff(), config.ioBackoffMax(), (what, e) -> metrics.retry(what));
+    this.retry = new Retry(config.ioAttempts(), config.ioBackoff(), config.ioBackoffMax(), config.ioDeadline(),
+        (what, e) -> metrics.retry(what));
     this.batcher = new MicroBatcher<>(config.maxBatchSize(), config.maxWait().toNanos(), GenerationWorker::batchKey);
     this.inference = Executors.newSingleThreadExecutor(daemon("inference"));
     this.output = Executors.newFixedThreadPool(config.outputThreads(), daemon("output"));

@@ -7,8 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs an action up to {@code attempts} times with exponential backoff while the error is retryable,
- * logging "attempt n/m" for each failure.
+ * Runs an action with exponential backoff while the error is retryable: at least {@code attempts}
+ * times, and beyond that until {@code deadline} has passed since the first try, so that an outage of a
+ * few minutes delays the work rather than failing it. Each failure is logged as "attempt n".
  */
 public final class Retry {
   private static final Logger LOG = LoggerFactory.getLogger(Retry.class);
@@ -16,6 +17,7 @@ public final class Retry {
   private final int attempts;
   private final Duration initial;
   private final Duration max;
+  private final Duration deadline;
   private final RetryListener listener;
 
   /** Told about every failed attempt that will be retried (for metrics). */
@@ -24,13 +26,14 @@ public final class Retry {
     void retrying(String what, Throwable error);
   }
 
-  public Retry(int attempts, Duration initial, Duration max, RetryListener listener) {
+  public Retry(int attempts, Duration initial, Duration max, Duration deadline, RetryListener listener) {
     if (attempts < 1) {
       throw new IllegalArgumentException("expected attempts >= 1, found " + attempts);
     }
     this.attempts = attempts;
     this.initial = initial;
     this.max = max;
+    this.deadline = deadline;
     this.listener = listener;
   }
 
@@ -42,16 +45,18 @@ public final class Retry {
    */
   public <T> T call(String what, Predicate<Throwable> retryable, Callable<T> action) throws Exception {
     long delay = initial.toMillis();
+    long start = System.nanoTime();
     for (int attempt = 1; ; attempt++) {
       try {
         return action.call();
       } catch (Exception e) {
         Throwable cause = unwrap(e);
-        if (attempt >= attempts || !retryable.test(cause)) {
-          LOG.warn("{}: attempt {}/{} failed, giving up: {}", what, attempt, attempts, cause.toString());
+        boolean timeLeft = System.nanoTime() - start + delay * 1_000_000 < deadline.toNanos();
+        if (!retryable.test(cause) || (attempt >= attempts && !timeLeft)) {
+          LOG.warn("{}: attempt {} failed, giving up: {}", what, attempt, cause.toString());
           throw e;
         }
-        LOG.warn("{}: attempt {}/{} failed, retrying in {} ms: {}", what, attempt, attempts, delay, cause.toString());
+        LOG.warn("{}: attempt {} failed, retrying in {} ms: {}", what, attempt, delay, cause.toString());
         listener.retrying(what, cause);
         Thread.sleep(delay);
         delay = Math.min(max.toMillis(), Math.max(1, delay * 2));

@@ -31,6 +31,9 @@ import java.util.UUID;
  * @param ioAttempts attempts of one S3 upload or produce ({@code INKFLOW_WORKER_IO_ATTEMPTS}, default 8)
  * @param ioBackoff first retry delay, doubled up to {@code ioBackoffMax} ({@code INKFLOW_WORKER_IO_BACKOFF_MS}, default 200)
  * @param ioBackoffMax longest retry delay ({@code INKFLOW_WORKER_IO_BACKOFF_MAX_MS}, default 5000)
+ * @param ioDeadline how long a retryable S3 or produce error keeps being retried after the
+ *     {@code ioAttempts} are used ({@code INKFLOW_WORKER_IO_DEADLINE_MS}, default 600000): an outage holds the
+ *     rendered image, and through the bounded queues the consumer, instead of failing the job
  * @param claimDir folder of the crash claims, or null for none ({@code INKFLOW_WORKER_CLAIM_DIR})
  * @param metricsPort Prometheus endpoint port on 127.0.0.1, 0 for none ({@code INKFLOW_WORKER_METRICS_PORT}, default 0)
  * @param png PNG encoder ({@code INKFLOW_WORKER_PNG}: {@code standard} = deflate 6 + adaptive filters, or
@@ -42,7 +45,7 @@ import java.util.UUID;
 public record WorkerConfig(String bootstrapServers, String registryUrl, String topicPrefix, String groupId, String workerId,
     S3Settings s3, Path packDir, ExecutionProvider provider, int deviceId, int maxBatchSize, Duration maxWait,
     int maxAttempts, int outputThreads, int queuedBatches, int ioAttempts, Duration ioBackoff, Duration ioBackoffMax,
-    Path claimDir, int metricsPort, PngMode png, Map<String, String> clientOverrides) {
+    Duration ioDeadline, Path claimDir, int metricsPort, PngMode png, Map<String, String> clientOverrides) {
 
   /** Which PNG encoder the worker uses. */
   public enum PngMode {
@@ -80,6 +83,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
     require(ioAttempts >= 1 && ioAttempts <= 100, "INKFLOW_WORKER_IO_ATTEMPTS", "1..100", ioAttempts);
     require(ioBackoff != null && !ioBackoff.isNegative(), "INKFLOW_WORKER_IO_BACKOFF_MS", ">= 0", ioBackoff);
     require(ioBackoffMax != null && ioBackoffMax.compareTo(ioBackoff) >= 0, "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", ">= the first backoff", ioBackoffMax);
+    require(ioDeadline != null && !ioDeadline.isNegative(), "INKFLOW_WORKER_IO_DEADLINE_MS", ">= 0", ioDeadline);
     require(metricsPort >= 0 && metricsPort <= 65535, "INKFLOW_WORKER_METRICS_PORT", "0..65535", metricsPort);
     Objects.requireNonNull(png, "png");
     clientOverrides = Map.copyOf(clientOverrides);
@@ -107,6 +111,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         intValue(env, "INKFLOW_WORKER_IO_ATTEMPTS", 8),
         Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_BACKOFF_MS", 200)),
         Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", 5000)),
+        Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_DEADLINE_MS", 600_000)),
         claims == null || claims.isBlank() ? null : Path.of(claims),
         intValue(env, "INKFLOW_WORKER_METRICS_PORT", 0),
         PngMode.parse(env.getOrDefault("INKFLOW_WORKER_PNG", "standard")),
@@ -160,7 +165,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         + ", pack=" + packDir + ", provider=" + provider + ", device=" + deviceId + ", batch=" + maxBatchSize
         + ", maxWait=" + maxWait.toMillis() + "ms, maxAttempts=" + maxAttempts + ", outputThreads=" + outputThreads
         + ", queuedBatches=" + queuedBatches + ", ioAttempts=" + ioAttempts + ", ioBackoff=" + ioBackoff.toMillis()
-        + ".." + ioBackoffMax.toMillis() + "ms, claims=" + claimDir + ", metricsPort=" + metricsPort + ", png=" + png
+        + ".." + ioBackoffMax.toMillis() + "ms, ioDeadline=" + ioDeadline.toMillis() + "ms, claims=" + claimDir + ", metricsPort=" + metricsPort + ", png=" + png
         + ", kafkaClient=" + masked(clientOverrides) + "]";
   }
 
