@@ -12,46 +12,55 @@ import io.inkflow.inference.text.GlyphTokenizer;
 import io.inkflow.inference.text.PackTokenizer;
 import io.inkflow.inference.text.PaddedIds;
 import java.util.ArrayList;
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The whole pipeline from Java against the Python reference sampler
- * ({@code scripts/models/inkflow_models/sampler.py}) on the same pack: token ids, glyph ids and
- * noise must match exactly (noise within 1e-6), final latents within 1e-3 + 1e-3 * |expected|
- * (per-graph differences of ~1e-6 compound over the steps and the guidance scale), and pixels
- * within 2 levels of 255.
+ * ({@code scripts/models/inkflow_models/sampler.py}) on the same pack, for the tiny random pack and
+ * the trained mini pack: token ids, glyph ids and noise must match exactly (noise within 1e-6), final
+ * latents within 1e-3 + 1e-3 * |expected| (per-graph differences of ~1e-6 compound over the steps and
+ * the guidance scale), and pixels within 2 levels of 255.
  */
 class PipelineGoldenTest {
-  private static TextToImagePipeline pipeline;
-  private static final Golden GOLDEN = Golden.of(TestPacks.mmdit());
+  private static final Map<Path, TextToImagePipeline> PIPELINES = new LinkedHashMap<>();
 
   @BeforeAll
   static void open() {
-    pipeline = TextToImagePipeline.open(TestPacks.mmdit(), SessionOptionsConfig.cpu());
+    for (Path pack : List.of(TestPacks.mmdit(), TestPacks.miniMmdit())) {
+      PIPELINES.put(pack, TextToImagePipeline.open(pack, SessionOptionsConfig.cpu()));
+    }
   }
 
   @AfterAll
   static void close() {
-    pipeline.close();
+    PIPELINES.values().forEach(TextToImagePipeline::close);
+    PIPELINES.clear();
   }
 
-  static Stream<JsonNode> cases() {
-    List<JsonNode> out = new ArrayList<>();
-    GOLDEN.index().get("pipeline").forEach(out::add);
+  static Stream<Arguments> cases() {
+    List<Arguments> out = new ArrayList<>();
+    for (Path pack : List.of(TestPacks.mmdit(), TestPacks.miniMmdit())) {
+      Golden golden = Golden.of(pack);
+      golden.index().get("pipeline").forEach(c -> out.add(
+          Arguments.of(pack.getFileName() + "/" + c.get("name").asText(), pack, golden, c)));
+    }
     return out.stream();
   }
 
-  private static Map<String, Golden.Tensor> tensors(JsonNode c) {
+  private static Map<String, Golden.Tensor> tensors(Golden golden, JsonNode c) {
     Map<String, Golden.Tensor> out = new HashMap<>();
     for (JsonNode t : c.get("tensors")) {
-      out.put(t.get("name").asText(), GOLDEN.tensor(t));
+      out.put(t.get("name").asText(), golden.tensor(t));
     }
     return out;
   }
@@ -67,8 +76,9 @@ class PipelineGoldenTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void inputsMatchTheReference(JsonNode c) {
-    Map<String, Golden.Tensor> expected = tensors(c);
+  void inputsMatchTheReference(String name, Path pack, Golden golden, JsonNode c) {
+    TextToImagePipeline pipeline = PIPELINES.get(pack);
+    Map<String, Golden.Tensor> expected = tensors(golden, c);
     ImageRequest r = request(c);
     try (PackTokenizer tokenizer = PackTokenizer.open(pipeline.manifest().tokenizer(), pipeline.manifest().dir())) {
       PaddedIds ids = tokenizer.encodeBatch(List.of(r.prompt(), r.negativePrompt()));
@@ -85,8 +95,9 @@ class PipelineGoldenTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void latentsAndPixelsMatchTheReference(JsonNode c) throws Exception {
-    Map<String, Golden.Tensor> expected = tensors(c);
+  void latentsAndPixelsMatchTheReference(String name, Path pack, Golden golden, JsonNode c) throws Exception {
+    TextToImagePipeline pipeline = PIPELINES.get(pack);
+    Map<String, Golden.Tensor> expected = tensors(golden, c);
     ImageRequest r = request(c);
     TextToImagePipeline.Sampled sampled = pipeline.sampleLatents(List.of(r), pipeline.validate(List.of(r)));
     Tolerance.assertClose("latents", sampled.latents(), expected.get("latents").floats(), 1e-3, 1e-3);

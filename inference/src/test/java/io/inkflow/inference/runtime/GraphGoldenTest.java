@@ -53,7 +53,7 @@ class GraphGoldenTest {
 
   static Stream<Arguments> graphs() {
     List<Arguments> out = new ArrayList<>();
-    for (Path pack : List.of(TestPacks.mmdit(), TestPacks.mmditFp16())) {
+    for (Path pack : List.of(TestPacks.mmdit(), TestPacks.mmditFp16(), TestPacks.miniMmdit())) {
       PackManifest m = PackManifest.read(pack);
       for (String key : List.of(PackManifest.TEXT_ENCODER, PackManifest.GLYPH_ENCODER, PackManifest.TRANSFORMER,
           PackManifest.VAE_DECODER)) {
