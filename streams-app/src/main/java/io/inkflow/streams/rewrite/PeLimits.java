@@ -16,7 +16,7 @@ import java.util.Objects;
  * @param maxNumImages most variants per request
  * @param maxTags most tags per request
  * @param maxTagChars longest tag key or value
- * @param minSide smallest requested side in pixels
+ * @param minSide smallest requested side in pixels (lowered to the pack's smallest bucket side when that is smaller)
  * @param maxSide largest requested side in pixels
  * @param aspectSlack how far (as a factor) a requested aspect ratio may go beyond the pack's most
  *     extreme bucket before it is refused rather than snapped

@@ -40,6 +40,8 @@ public final class RequestPlanner {
   private final RewriteStrategy rewriter;
   private final double minAspect;
   private final double maxAspect;
+  /** The configured smallest side, lowered to the pack's smallest bucket side for packs that draw small. */
+  private final int minSide;
   private final List<Predicate<String>> blocked;
 
   public RequestPlanner(PackManifest pack, PackTokenizer tokenizer, PeLimits limits, RewriteStrategy rewriter) {
@@ -50,6 +52,8 @@ public final class RequestPlanner {
     this.minAspect = pack.buckets().stream().mapToDouble(Bucket::aspect).min().orElseThrow() / limits.aspectSlack();
     this.maxAspect = pack.buckets().stream().mapToDouble(Bucket::aspect).max().orElseThrow() * limits.aspectSlack();
     this.blocked = limits.blocklist().stream().map(RequestPlanner::matcher).toList();
+    this.minSide = Math.min(limits.minSide(),
+        pack.buckets().stream().mapToInt(b -> Math.min(b.width(), b.height())).min().orElseThrow());
   }
 
   /**
@@ -303,9 +307,9 @@ public final class RequestPlanner {
         h = (int) Math.round(Math.sqrt(area / aspect));
       }
     }
-    if (w < limits.minSide() || h < limits.minSide() || w > limits.maxSide() || h > limits.maxSide()) {
+    if (w < minSide || h < minSide || w > limits.maxSide() || h > limits.maxSide()) {
       throw new Rejection(RejectReason.SIZE_OUT_OF_RANGE, "size " + w + "x" + h + " is outside "
-          + limits.minSide() + ".." + limits.maxSide() + " pixels per side");
+          + minSide + ".." + limits.maxSide() + " pixels per side");
     }
     double a = (double) w / h;
     if (a < minAspect || a > maxAspect) {

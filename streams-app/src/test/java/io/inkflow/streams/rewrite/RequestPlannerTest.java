@@ -191,4 +191,23 @@ class RequestPlannerTest {
     }
     return m;
   }
+
+  @Test
+  void aPackThatDrawsSmallAcceptsItsOwnBucketSidesAndOnlyThemBelowTheConfiguredMinimum() {
+    java.nio.file.Path dir = java.nio.file.Path.of("..", "infra", "models", "mini-mmdit-flow").toAbsolutePath().normalize();
+    io.inkflow.inference.pack.PackManifest mini = io.inkflow.inference.pack.PackManifest.read(dir);
+    try (io.inkflow.inference.text.PackTokenizer tokenizer = io.inkflow.inference.text.PackTokenizer.open(mini.tokenizer(), mini.dir())) {
+      RequestPlanner small = new RequestPlanner(mini, tokenizer, PeLimits.defaults(), new RuleBasedRewriter());
+      List<GenerationJob> jobs = small.plan("m-1", request("m-1").setWidth(48).setHeight(64).build(), NOW);
+      assertThat(jobs).extracting(GenerationJob::getSize).containsOnly(new Size(48, 64));
+      PromptRequest tooSmall = request("m-2").setWidth(47).setHeight(64).build();
+      assertThatThrownBy(() -> small.plan("m-2", tooSmall, NOW))
+          .isInstanceOfSatisfying(Rejection.class, e -> assertThat(e.reason()).isEqualTo(RejectReason.SIZE_OUT_OF_RANGE))
+          .hasMessageContaining("48..");
+      // the rewrite keeps to the pack's vocabulary
+      assertThat(jobs.get(0).getRewrittenPrompt()).startsWith("a red circle on a blue background");
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
 }
