@@ -56,10 +56,10 @@ public final class DemoMain implements Callable<Integer> {
       + " as a pack trained on a closed vocabulary does, else examples/catalog-sample.csv)")
   Path catalog;
 
-  @Option(names = "--pack", defaultValue = "infra/models/tiny-mmdit-flow", description = "generation pack (default: ${DEFAULT-VALUE})")
+  @Option(names = "--pack", defaultValue = "infra/models/mini-mmdit-flow", description = "generation pack (default: ${DEFAULT-VALUE})")
   Path pack;
 
-  @Option(names = "--reward-pack", defaultValue = "infra/models/tiny-reward", description = "reward pack (default: ${DEFAULT-VALUE})")
+  @Option(names = "--reward-pack", defaultValue = "infra/models/mini-reward", description = "reward pack (default: ${DEFAULT-VALUE})")
   Path rewardPack;
 
   @Option(names = "--timeout", defaultValue = "PT10M", description = "give up after (default: ${DEFAULT-VALUE})")

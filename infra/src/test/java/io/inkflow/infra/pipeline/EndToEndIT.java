@@ -35,13 +35,13 @@ class EndToEndIT {
   void aCatalogueWithBadRowsEndsAsOneResultPerRequestAndOneBatchResult() throws Exception {
     Path csv = dir.resolve("e2e.csv");
     Files.writeString(csv, """
-        sku,prompt,width,height,num_images,steps,category
-        E-1,青花瓷茶杯，白色背景,256,256,2,2,tableware
-        E-2,"a red sneaker, side view",256,256,2,2,footwear
-        E-3,写出“福”字的红色海报,256,384,1,2,poster
-        E-4,a banner far too wide,100000,256,1,2,poster
-        E-1,a duplicate key,256,256,1,2,tableware
-        E-5,not a number,256,tall,1,2,toys
+        sku,prompt,width,height,num_images,category
+        E-1,蓝色背景，左边是黄色圆环，右边是红色方形,48,48,2,shapes
+        E-2,"a red circle on the left of a blue background",64,48,2,shapes
+        E-3,"a black triangle in the middle, on a white background, with the text \"\"福\"\"\",48,64,1,shapes-text
+        E-4,a banner far too wide,100000,48,1,shapes
+        E-1,a duplicate key,48,48,1,shapes
+        E-5,not a number,48,tall,1,shapes
         """, StandardCharsets.UTF_8);
     Path out = dir.resolve("out");
     List<byte[]> promptDlq = new ArrayList<>();
@@ -65,7 +65,7 @@ class EndToEndIT {
       }
     };
     int status = new CommandLine(new DemoMain(hooks)).execute("--output", out.toString(), "--catalog", csv.toString(),
-        "--pack", Path.of("models", "tiny-mmdit-flow").toString(), "--reward-pack", Path.of("models", "tiny-reward").toString(),
+        "--pack", Path.of("models", "mini-mmdit-flow").toString(), "--reward-pack", Path.of("models", "mini-reward").toString(),
         "--timeout", "PT5M");
     assertThat(status).as("demo exit status; service logs in " + out.resolve("logs")).isZero();
 
