@@ -61,6 +61,35 @@ public final class LocalStack implements AutoCloseable {
 
   /** Starts everything; on any failure stops what already started and rethrows. */
   public static LocalStack start(LocalStackConfig config) {
+    boolean freePorts = config.kafkaPort() == 0 && config.controllerPort() == 0 && config.registryPort() == 0 && config.s3Port() == 0;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(config);
+      } catch (RuntimeException e) {
+        // A port found free can be taken by another process before a server binds it.
+        if (!freePorts || config.dataDir() != null || attempt >= 3 || !portTaken(e)) {
+          throw e;
+        }
+        log.warn("a free port was taken before the local stack bound it ({}); starting again on new ports", e.toString());
+      }
+    }
+  }
+
+  static boolean portTaken(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+        return true;
+      }
+      for (Throwable s : t.getSuppressed()) {
+        if (portTaken(s)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static LocalStack startOnce(LocalStackConfig config) {
     long t0 = System.nanoTime();
     Path dir;
     boolean owns = config.dataDir() == null;
