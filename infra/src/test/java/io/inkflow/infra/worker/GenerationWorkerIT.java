@@ -33,7 +33,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,12 +130,18 @@ class GenerationWorkerIT {
       jobs.add(job("rebalance", "rb-" + i, 1, 1));
     }
     WorkerStack.send(stack, topics, jobs);
-    // Renders take over half a second per batch, so the first worker is still busy when the second joins.
-    ImageGenerator slow = new FailingOn("no job says this") {
+    // After its first batch the first worker holds its renders until the group has handed a partition
+    // away from it (two members, neither holding both partitions), so the rebalance lands while it is
+    // busy and its unstarted jobs go to the second worker.
+    CountDownLatch secondInGroup = new CountDownLatch(1);
+    AtomicInteger firstRenders = new AtomicInteger();
+    ImageGenerator held = new FailingOn("no job says this") {
       @Override
       public List<RenderedImage> render(List<ImageRequest> batch) {
         try {
-          Thread.sleep(600);
+          if (firstRenders.incrementAndGet() > 1 && !secondInGroup.await(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("no partition moved to the second worker within 60 s");
+          }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException(e);
@@ -139,11 +149,21 @@ class GenerationWorkerIT {
         return super.render(batch);
       }
     };
-    try (RunningWorker first = new RunningWorker(config("rebalance.", "rebalance", Map.of()), topics, slow, s3,
-        ClaimStore.none(), WorkerMetrics.NONE)) {
+    WorkerConfig firstConfig = config("rebalance.", "rebalance", Map.of());
+    String group = firstConfig.groupId();
+    try (RunningWorker first = new RunningWorker(firstConfig, topics, held, s3, ClaimStore.none(), WorkerMetrics.NONE);
+         Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers()))) {
       WorkerStack.readUntil(stack, topics.imagesGenerated, Duration.ofSeconds(60), r -> !r.isEmpty());
-      try (RunningWorker second = new RunningWorker(config("rebalance.", "rebalance", Map.of()), topics, slow, s3,
-          ClaimStore.none(), WorkerMetrics.NONE)) {
+      try (RunningWorker second = new RunningWorker(config("rebalance.", "rebalance", Map.of()), topics,
+          new FailingOn("no job says this"), s3, ClaimStore.none(), WorkerMetrics.NONE)) {
+        try {
+          await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            var members = admin.describeConsumerGroups(List.of(group)).all().get().get(group).members();
+            return members.size() == 2 && members.stream().allMatch(m -> m.assignment().topicPartitions().size() < 2);
+          });
+        } finally {
+          secondInGroup.countDown(); // released either way, so a failed wait does not also hang the first worker
+        }
         List<ConsumerRecord<byte[], GeneratedImage>> out = WorkerStack.readUntil(stack, topics.imagesGenerated,
             Duration.ofSeconds(90), r -> WorkerStack.distinctJobs(r) >= jobs.size());
         // The revoked partition's started jobs were finished and committed before it moved: nothing twice.
