@@ -79,7 +79,6 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   private long lastArrivalAt;
   /** Fetches and decodes a micro-batch's images in parallel; null with one fetch thread. */
   private ExecutorService loader;
-  /** Wall-clock time the oldest buffered image arrived; the punctuation flushes once it is flushInterval old. */
   private Sensor scored;
   private Sensor failed;
   private Sensor duplicates;
