@@ -48,7 +48,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * environment, as {@code scripts/local-up} prints it).
  *
  * <ul>
- *   <li>{@code worker PACK ROUNDS IMAGES}: the tiny pack, 256x256, the pack's default steps, batch 4.
+ *   <li>{@code worker PACK ROUNDS IMAGES [PNG] [INTRA_OP_THREADS]}: the tiny pack, 256x256, the pack's default
+ *       steps, batch 4; both sides run the same session options (intra-op threads 0: ONNX Runtime's choice).
  *       Per round, the bare loop (render + PNG on one thread, batches of 4) and the worker (jobs on
  *       Kafka → S3 + events) generate IMAGES images each; sides alternate, after one unreported
  *       warm-up round. Prints efficiency (worker images/s ÷ bare images/s) and overhead per image.</li>
@@ -78,7 +79,8 @@ public final class WorkerBench {
       int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
       int images = args.length > 3 ? Integer.parseInt(args[3]) : 48;
       WorkerConfig.PngMode png = WorkerConfig.PngMode.parse(args.length > 4 ? args[4] : "standard");
-      bench.worker(pack, rounds, images, png);
+      int intraOpThreads = args.length > 5 ? Integer.parseInt(args[5]) : 0;
+      bench.worker(pack, rounds, images, png, intraOpThreads);
     } else if (mode.equals("feed")) {
       int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
       int images = args.length > 2 ? Integer.parseInt(args[2]) : 400;
@@ -92,11 +94,13 @@ public final class WorkerBench {
     bench.registry.close();
   }
 
-  private void worker(Path packDir, int rounds, int images, WorkerConfig.PngMode png) throws Exception {
-    try (PipelineGenerator generator = PipelineGenerator.open(packDir, SessionOptionsConfig.cpu(), png.encoder())) {
+  private void worker(Path packDir, int rounds, int images, WorkerConfig.PngMode png, int intraOpThreads) throws Exception {
+    SessionOptionsConfig options = SessionOptionsConfig.cpu().withIntraOpThreads(intraOpThreads);
+    try (PipelineGenerator generator = PipelineGenerator.open(packDir, options, png.encoder())) {
       int steps = generator.pipeline().manifest().scheduler().defaultSteps();
-      System.out.printf(Locale.ROOT, "worker bench: pack %s@%s, 256x256, %d steps, batch 4, PNG %s, %d images per side, %d rounds (+1 warm-up)%n",
-          generator.packId(), generator.packVersion(), steps, png, images, rounds);
+      System.out.printf(Locale.ROOT, "worker bench: pack %s@%s, 256x256, %d steps, batch 4, PNG %s, intra-op threads %s,"
+              + " %d images per side, %d rounds (+1 warm-up)%n", generator.packId(), generator.packVersion(), steps, png,
+          intraOpThreads == 0 ? "ONNX Runtime's choice" : Integer.toString(intraOpThreads), images, rounds);
       double[] efficiency = new double[rounds];
       double[] overheadMs = new double[rounds];
       double[] busy = new double[rounds];

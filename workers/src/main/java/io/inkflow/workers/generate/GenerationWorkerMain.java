@@ -36,6 +36,7 @@ public final class GenerationWorkerMain {
     LOG.info("starting generation worker: {}", config);
     SessionOptionsConfig options = config.provider() == ExecutionProvider.CUDA
         ? SessionOptionsConfig.cuda(config.deviceId()) : SessionOptionsConfig.cpu();
+    options = options.withIntraOpThreads(config.intraOpThreads());
     CountDownLatch stopped = new CountDownLatch(1);
     try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(registryConfig(config.registryUrl(), System.getenv()));
          PipelineGenerator generator = PipelineGenerator.open(config.packDir(), options, config.png().encoder());

@@ -23,6 +23,9 @@ import java.util.UUID;
  * @param packDir the model pack folder ({@code INKFLOW_PACK_DIR})
  * @param provider execution provider ({@code INKFLOW_EXECUTION_PROVIDER}: cpu or cuda, default cpu)
  * @param deviceId CUDA device ({@code INKFLOW_DEVICE_ID}, default 0); run one process per GPU
+ * @param intraOpThreads ONNX Runtime threads per operator ({@code INKFLOW_WORKER_INTRA_OP_THREADS}, default 0:
+ *     ONNX Runtime's choice, one per core). On a CPU host it is the share of the cores inference takes;
+ *     the rest are left to the output threads and the clients
  * @param maxBatchSize most jobs per inference call ({@code INKFLOW_WORKER_BATCH_SIZE}, default 4)
  * @param maxWait longest a partial batch waits for company ({@code INKFLOW_WORKER_MAX_WAIT_MS}, default 200)
  * @param maxAttempts attempts per job before it is dead-lettered ({@code INKFLOW_WORKER_MAX_ATTEMPTS}, default 3)
@@ -43,7 +46,7 @@ import java.util.UUID;
  *     {@code INKFLOW_KAFKA_CLIENT_X_Y=v} becomes {@code x.y=v} (e.g. {@code INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL=SASL_SSL})
  */
 public record WorkerConfig(String bootstrapServers, String registryUrl, String topicPrefix, String groupId, String workerId,
-    S3Settings s3, Path packDir, ExecutionProvider provider, int deviceId, int maxBatchSize, Duration maxWait,
+    S3Settings s3, Path packDir, ExecutionProvider provider, int deviceId, int intraOpThreads, int maxBatchSize, Duration maxWait,
     int maxAttempts, int outputThreads, int queuedBatches, int ioAttempts, Duration ioBackoff, Duration ioBackoffMax,
     Duration ioDeadline, Path claimDir, int metricsPort, PngMode png, Map<String, String> clientOverrides) {
 
@@ -75,6 +78,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
     require(packDir != null, "INKFLOW_PACK_DIR", "a model pack folder", packDir);
     Objects.requireNonNull(provider, "provider");
     require(deviceId >= 0, "INKFLOW_DEVICE_ID", ">= 0", deviceId);
+    require(intraOpThreads >= 0 && intraOpThreads <= 1024, "INKFLOW_WORKER_INTRA_OP_THREADS", "0..1024 (0: ONNX Runtime's choice)", intraOpThreads);
     require(maxBatchSize >= 1 && maxBatchSize <= 256, "INKFLOW_WORKER_BATCH_SIZE", "1..256", maxBatchSize);
     require(maxWait != null && !maxWait.isNegative(), "INKFLOW_WORKER_MAX_WAIT_MS", ">= 0", maxWait);
     require(maxAttempts >= 1 && maxAttempts <= 100, "INKFLOW_WORKER_MAX_ATTEMPTS", "1..100", maxAttempts);
@@ -103,6 +107,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         pack == null || pack.isBlank() ? null : Path.of(pack),
         ExecutionProvider.parse(env.getOrDefault("INKFLOW_EXECUTION_PROVIDER", "cpu")),
         intValue(env, "INKFLOW_DEVICE_ID", 0),
+        intValue(env, "INKFLOW_WORKER_INTRA_OP_THREADS", 0),
         intValue(env, "INKFLOW_WORKER_BATCH_SIZE", 4),
         Duration.ofMillis(intValue(env, "INKFLOW_WORKER_MAX_WAIT_MS", 200)),
         intValue(env, "INKFLOW_WORKER_MAX_ATTEMPTS", 3),
@@ -162,7 +167,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
   public String toString() {
     return "WorkerConfig[bootstrap=" + bootstrapServers + ", registry=" + registryUrl.replaceAll("//[^/@]*@", "//****@")
         + ", topicPrefix='" + topicPrefix + "', group=" + groupId + ", workerId=" + workerId + ", s3=" + s3
-        + ", pack=" + packDir + ", provider=" + provider + ", device=" + deviceId + ", batch=" + maxBatchSize
+        + ", pack=" + packDir + ", provider=" + provider + ", device=" + deviceId + ", intraOpThreads=" + intraOpThreads + ", batch=" + maxBatchSize
         + ", maxWait=" + maxWait.toMillis() + "ms, maxAttempts=" + maxAttempts + ", outputThreads=" + outputThreads
         + ", queuedBatches=" + queuedBatches + ", ioAttempts=" + ioAttempts + ", ioBackoff=" + ioBackoff.toMillis()
         + ".." + ioBackoffMax.toMillis() + "ms, ioDeadline=" + ioDeadline.toMillis() + "ms, claims=" + claimDir + ", metricsPort=" + metricsPort + ", png=" + png

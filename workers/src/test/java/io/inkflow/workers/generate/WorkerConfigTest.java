@@ -41,6 +41,7 @@ class WorkerConfigTest {
     WorkerConfig c = WorkerConfig.fromEnv(env);
     assertThat(c.provider()).isEqualTo(ExecutionProvider.CUDA);
     assertThat(c.deviceId()).isEqualTo(1);
+    assertThat(c.intraOpThreads()).isZero();
     assertThat(c.maxBatchSize()).isEqualTo(4);
     assertThat(c.maxAttempts()).isEqualTo(3);
     assertThat(c.clientOverrides()).containsEntry("security.protocol", "SASL_SSL");
@@ -57,6 +58,12 @@ class WorkerConfigTest {
     assertThatThrownBy(() -> WorkerConfig.fromEnv(env)).hasMessageContaining("INKFLOW_WORKER_BATCH_SIZE: expected 1..256, found 0");
     env.put("INKFLOW_WORKER_BATCH_SIZE", "four");
     assertThatThrownBy(() -> WorkerConfig.fromEnv(env)).hasMessageContaining("expected an integer, found 'four'");
+    Map<String, String> threads = env();
+    threads.put("INKFLOW_WORKER_INTRA_OP_THREADS", "1");
+    assertThat(WorkerConfig.fromEnv(threads).intraOpThreads()).isEqualTo(1);
+    threads.put("INKFLOW_WORKER_INTRA_OP_THREADS", "-1");
+    assertThatThrownBy(() -> WorkerConfig.fromEnv(threads))
+        .hasMessageContaining("INKFLOW_WORKER_INTRA_OP_THREADS: expected 0..1024 (0: ONNX Runtime's choice), found -1");
     Map<String, String> noPack = env();
     noPack.remove("INKFLOW_PACK_DIR");
     assertThatThrownBy(() -> WorkerConfig.fromEnv(noPack)).hasMessageContaining("INKFLOW_PACK_DIR");
