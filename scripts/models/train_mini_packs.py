@@ -13,6 +13,17 @@ infra/models/mini-reward with golden tensors, from the EMA generator weights and
 The generator works in pixel space: the "VAE" is a fixed 4x4 space-to-depth patching (48 latent
 channels, ``PixelShuffleDecoder``), the transformer takes 2x2 latent patches (8x8 pixels). It is
 trained to predict x0 (``XPredictionMMDiT``, MSE on x0) and exported to return the velocity.
+
+Training has two phases. The first (``generator.steps``) weighs every pixel alike. Under it the model
+learns colours, layout and text, and which shape is asked, but draws each object as a patchwork of
+8x8 tokens whose edges disagree at token borders; the pixels where one shape differs from another are
+a few percent of the image and move the loss little. The second (``generator.object_phase``) resumes
+with a warm restart of the learning rate, weighs the pixels inside each object's box (and, with
+``text_box``, the text's box), dilated by ``box_margin``, ``1 + object_weight`` times (the boxes are
+the renderer's ground truth), and trains the ``LatentRefiner`` as well: convolutions over the latent
+grid that clean the transformer's x0 of ragged edges, speckle and steps at token borders.
+The refiner exists in both phases but starts as the identity and is left out of the first phase's
+optimizer, so the first phase trains exactly the transformer and encoders.
 """
 
 import argparse
@@ -33,7 +44,8 @@ sys.path.insert(0, HERE)
 import synthetic_data as sd  # noqa: E402
 from inkflow_models import reward as rw  # noqa: E402
 from inkflow_models import tokenizer as tok  # noqa: E402
-from inkflow_models.mmdit import GlyphEncoder, MMDiT, PixelShuffleDecoder, TextEncoder, XPredictionMMDiT  # noqa: E402
+from inkflow_models.mmdit import (GlyphEncoder, LatentRefiner, MMDiT, PixelShuffleDecoder, TextEncoder,  # noqa: E402
+                                  XPredictionMMDiT)
 from inkflow_models import sampler  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -77,7 +89,9 @@ def build_generator(cfg, vocab_size):
         transformer.final.weight.zero_()
         transformer.final.bias.zero_()
     vae = PixelShuffleDecoder(g["pixel_factor"])
-    return text, glyph, XPredictionMMDiT(transformer), vae
+    refiner = LatentRefiner(3 * g["pixel_factor"] ** 2, g["object_phase"]["refiner_width"],
+                            g["object_phase"]["refiner_layers"])
+    return text, glyph, XPredictionMMDiT(transformer, refiner=refiner), vae
 
 
 def to_latents(images, factor):
@@ -125,10 +139,15 @@ def generator_batch(cfg, vocab, step, spec):
     g = cfg["generator"]
     rng = random.Random(cfg["seed"] * 1000003 + step)
     bucket = rng.choices(sd.BUCKETS, sd.BUCKET_WEIGHTS)[0]
-    images, prompts, glyphs = [], [], []
+    images, prompts, glyphs, boxes = [], [], [], []
     for _ in range(g["batch"]):
         scene = sd.sample_scene(rng, bucket, text_prob=g["text_prob"], two_prob=g["two_prob"])
         images.append(sd.render(scene))
+        scene_boxes = [o["box"] for o in scene["objects"]]
+        if scene["text"] and g["object_phase"]["text_box"]:
+            ys, xs = np.nonzero(sd.cached_text_layer(scene["text"], scene["width"], scene["height"]))
+            scene_boxes.append([int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())])
+        boxes.append(scene_boxes)
         if rng.random() < g["cfg_dropout"]:
             prompts.append("")
             glyphs.append([])
@@ -140,7 +159,17 @@ def generator_batch(cfg, vocab, step, spec):
     x0 = to_latents(images, g["pixel_factor"])
     w, h = bucket
     positions = torch.from_numpy(sampler.image_positions(h, w, spec["vae_scale"], spec["patch"], spec["base_resolution"]))
-    return x0, ids, mask, gids, gmask, positions
+    return x0, ids, mask, gids, gmask, positions, boxes
+
+
+def object_weights(boxes, width, height, factor, weight, margin):
+    """Per-value loss weights in the latent layout: 1 + ``weight`` inside every object box dilated by
+    ``margin`` px, 1 elsewhere; [N, 3 f^2, H/f, W/f] like the pixel-space latents."""
+    w = torch.ones(len(boxes), 3, height, width)
+    for i, scene_boxes in enumerate(boxes):
+        for x0, y0, x1, y1 in scene_boxes:
+            w[i, :, max(0, y0 - margin):min(height, y1 + 1 + margin), max(0, x0 - margin):min(width, x1 + 1 + margin)] = 1.0 + weight
+    return F.pixel_unshuffle(w, factor)
 
 
 def train_generator(cfg, work):
@@ -151,25 +180,43 @@ def train_generator(cfg, work):
     text, glyph, transformer, _ = build_generator(cfg, len(vocab))
     modules = torch.nn.ModuleDict({"text": text, "glyph": glyph, "transformer": transformer})
     ema = {k: v.detach().clone() for k, v in modules.state_dict().items()}
-    opt = torch.optim.AdamW(modules.parameters(), lr=g["lr"], weight_decay=g["weight_decay"], betas=(0.9, 0.99))
+
+    def optimizer(phase_no):
+        params = [p for n, p in modules.named_parameters() if phase_no == 2 or ".refiner." not in n]
+        return torch.optim.AdamW(params, lr=g["lr"], weight_decay=g["weight_decay"], betas=(0.9, 0.99))
+
+    opt, opt_phase = optimizer(1), 1
     ckpt = os.path.join(work, "generator.pt")
     step = 0
+    fh = open(os.path.join(work, "generator.log"), "a", encoding="utf-8")
+    no_refiner = False
     if os.path.exists(ckpt):
         state = torch.load(ckpt)
-        modules.load_state_dict(state["model"])
-        ema = state["ema"]
-        opt.load_state_dict(state["opt"])
+        missing, unexpected = modules.load_state_dict(state["model"], strict=False)
+        if unexpected or any(".refiner." not in k for k in missing):
+            raise RuntimeError("checkpoint does not match the model: missing %s, unexpected %s" % (missing, unexpected))
+        no_refiner = bool(missing)  # a checkpoint from before the refiner existed: it starts as the identity
+        ema.update(state["ema"])
         step = state["step"]
-    fh = open(os.path.join(work, "generator.log"), "a", encoding="utf-8")
-    log(fh, "generator: %d params, resuming at step %d of %d" % (
-        sum(p.numel() for p in modules.parameters()), step, g["steps"]))
+        if state.get("opt_phase", 1) == 2:
+            opt, opt_phase = optimizer(2), 2
+        opt.load_state_dict(state["opt"])
+    phase = g["object_phase"]
+    total = g["steps"] + phase["steps"]
+    log(fh, "generator: %d params, resuming at step %d of %d (%d uniform, then %d object-weighted)" % (
+        sum(p.numel() for p in modules.parameters()), step, total, g["steps"], phase["steps"]))
+    if no_refiner:
+        log(fh, "checkpoint has no refiner; it starts as the identity")
     last_save = time.time()
     started = time.time()
     first = step
     losses = []
     modules.train()
-    while step < g["steps"]:
-        x0, ids, mask, gids, gmask, positions = generator_batch(cfg, vocab, step, spec)
+    while step < total:
+        if step >= g["steps"] and opt_phase == 1:
+            log(fh, "step %d: object-weighted phase, refiner trained, fresh optimizer" % step)
+            opt, opt_phase = optimizer(2), 2
+        x0, ids, mask, gids, gmask, positions, boxes = generator_batch(cfg, vocab, step, spec)
         gen = torch.Generator().manual_seed(cfg["seed"] * 7919 + step)
         n = x0.shape[0]
         t = torch.sigmoid(torch.randn(n, generator=gen))  # logit-normal timesteps
@@ -177,13 +224,20 @@ def train_generator(cfg, work):
         xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * noise
         context = torch.cat([text(ids, mask), glyph(gids, gmask)], dim=1)
         context_mask = torch.cat([mask, gmask], dim=1).float()
-        x0_hat = transformer.inner(xt, t * 1000.0, context, context_mask, positions)
-        loss = F.mse_loss(x0_hat, x0)
+        x0_hat = transformer.predict_x0(xt, t * 1000.0, context, context_mask, positions)
+        if step < g["steps"]:
+            loss = F.mse_loss(x0_hat, x0)
+            lr = lr_at(step, g["steps"], g["lr"], g["warmup"], g["final_lr_fraction"])
+        else:
+            w = object_weights(boxes, x0.shape[3] * g["pixel_factor"], x0.shape[2] * g["pixel_factor"],
+                               g["pixel_factor"], phase["object_weight"], phase["box_margin"])
+            loss = (w * (x0_hat - x0) ** 2).sum() / w.sum()
+            lr = lr_at(step - g["steps"], phase["steps"], phase["lr"], phase["warmup"], g["final_lr_fraction"])
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, g["steps"], g["lr"], g["warmup"], g["final_lr_fraction"])
+            group["lr"] = lr
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(modules.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for group in opt.param_groups for p in group["params"]], 1.0)
         opt.step()
         decay = min(g["ema"], (1 + step) / (10 + step))
         with torch.no_grad():
@@ -195,9 +249,10 @@ def train_generator(cfg, work):
         if step % 25 == 0:
             rate = (time.time() - started) / (step - first)
             log(fh, "step %d loss %.4f (mean of 25) %.2f s/step, eta %.1f min" % (
-                step, sum(losses[-25:]) / 25, rate, rate * (g["steps"] - step) / 60))
-        if time.time() - last_save > cfg["checkpoint_seconds"] or step == g["steps"]:
-            save(ckpt, {"model": modules.state_dict(), "ema": ema, "opt": opt.state_dict(), "step": step})
+                step, sum(losses[-25:]) / 25, rate, rate * (total - step) / 60))
+        if time.time() - last_save > cfg["checkpoint_seconds"] or step in (g["steps"], total):
+            save(ckpt, {"model": modules.state_dict(), "ema": ema, "opt": opt.state_dict(), "opt_phase": opt_phase,
+                        "step": step})
             last_save = time.time()
     log(fh, "generator done: %d steps, %.1f min this run" % (step, (time.time() - started) / 60))
     with open(os.path.join(work, "generator.done"), "w") as f:
@@ -209,7 +264,9 @@ def load_generator(cfg, work, use_ema=True):
     text, glyph, transformer, vae = build_generator(cfg, len(vocab))
     modules = torch.nn.ModuleDict({"text": text, "glyph": glyph, "transformer": transformer})
     state = torch.load(os.path.join(work, "generator.pt"))
-    modules.load_state_dict(state["ema"] if use_ema else state["model"])
+    missing, unexpected = modules.load_state_dict(state["ema"] if use_ema else state["model"], strict=False)
+    if unexpected or any(".refiner." not in k for k in missing):  # no refiner yet: it is the identity
+        raise RuntimeError("checkpoint does not match the model: missing %s, unexpected %s" % (missing, unexpected))
     for m in (text, glyph, transformer, vae):
         m.eval()
     return (text, glyph, transformer, vae), state["step"]
