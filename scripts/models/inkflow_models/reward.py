@@ -113,42 +113,6 @@ class SceneAestheticHead(nn.Module):
         return torch.sigmoid(self.head(feats))[:, 0]
 
 
-class SceneAlignmentHead(nn.Module):
-    """Probability that the image shows what the caption says.
-
-    Image: the tower's spatial map, flattened (so left/right survive). Text: token embeddings with
-    learned positions through two bidirectional encoder blocks, mask-pooled (so word order, which
-    binds colours to shapes and backgrounds, survives). Joint: an MLP over [image, text, image*text].
-    """
-
-    def __init__(self, vocab_size, image_size=48, width=64, text_dim=64, max_length=32, hidden=128):
-        super().__init__()
-        from .mmdit import EncoderBlock, NEG
-        self.neg = NEG
-        self.tower = SceneTower(width)
-        cells = (image_size // 8) ** 2
-        self.image_proj = nn.Linear(width * cells, hidden)
-        self.embed = nn.Embedding(vocab_size, text_dim)
-        self.position = nn.Parameter(torch.randn(max_length, text_dim) * 0.02)
-        self.blocks = nn.ModuleList(EncoderBlock(text_dim, 4) for _ in range(2))
-        self.norm = nn.LayerNorm(text_dim)
-        self.text_proj = nn.Linear(text_dim, hidden)
-        self.joint = nn.Sequential(nn.Linear(3 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
-
-    def forward(self, pixels, input_ids, attention_mask):
-        image = self.image_proj(self.tower(pixels).flatten(1))
-        mask = attention_mask.float()
-        x = self.embed(input_ids) + self.position
-        bias = (1.0 - mask)[:, None, None, :] * self.neg
-        for block in self.blocks:
-            x = block(x, bias)
-        x = self.norm(x)
-        pooled = (x * mask[:, :, None]).sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp(min=1.0)
-        text = self.text_proj(pooled)
-        logit = self.joint(torch.cat([image, text, image * text], dim=-1))
-        return torch.sigmoid(logit)[:, 0]
-
-
 class SceneTextReader(nn.Module):
     """OCR head over the flattened spatial map: [N, 3, S, S] -> char_logits [N, max_chars, 259]."""
 
