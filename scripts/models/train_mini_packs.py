@@ -172,6 +172,15 @@ def object_weights(boxes, width, height, factor, weight, margin):
     return F.pixel_unshuffle(w, factor)
 
 
+def load_weights(modules, weights):
+    """Loads generator weights; a checkpoint from before the refiner existed may lack only the refiner,
+    which then stays the identity. Returns whether it was missing."""
+    missing, unexpected = modules.load_state_dict(weights, strict=False)
+    if unexpected or any(".refiner." not in k for k in missing):
+        raise RuntimeError("checkpoint does not match the model: missing %s, unexpected %s" % (missing, unexpected))
+    return bool(missing)
+
+
 def train_generator(cfg, work):
     torch.set_num_threads(int(os.environ.get("INKFLOW_THREADS", "2")))
     g = cfg["generator"]
@@ -192,10 +201,7 @@ def train_generator(cfg, work):
     no_refiner = False
     if os.path.exists(ckpt):
         state = torch.load(ckpt)
-        missing, unexpected = modules.load_state_dict(state["model"], strict=False)
-        if unexpected or any(".refiner." not in k for k in missing):
-            raise RuntimeError("checkpoint does not match the model: missing %s, unexpected %s" % (missing, unexpected))
-        no_refiner = bool(missing)  # a checkpoint from before the refiner existed: it starts as the identity
+        no_refiner = load_weights(modules, state["model"])
         ema.update(state["ema"])
         step = state["step"]
         if state.get("opt_phase", 1) == 2:
@@ -264,9 +270,7 @@ def load_generator(cfg, work, use_ema=True):
     text, glyph, transformer, vae = build_generator(cfg, len(vocab))
     modules = torch.nn.ModuleDict({"text": text, "glyph": glyph, "transformer": transformer})
     state = torch.load(os.path.join(work, "generator.pt"))
-    missing, unexpected = modules.load_state_dict(state["ema"] if use_ema else state["model"], strict=False)
-    if unexpected or any(".refiner." not in k for k in missing):  # no refiner yet: it is the identity
-        raise RuntimeError("checkpoint does not match the model: missing %s, unexpected %s" % (missing, unexpected))
+    load_weights(modules, state["ema"] if use_ema else state["model"])
     for m in (text, glyph, transformer, vae):
         m.eval()
     return (text, glyph, transformer, vae), state["step"]
