@@ -193,35 +193,35 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
    * one. Without a loader pool the full batch is loaded and scored at once.
    */
   private void advance() {
-    Batch previous = loading;
-    Batch full = collecting;
-    collecting = new Batch();
-    loading = null;
-    full.loads = loadAll(full.images);
-    if (previous != null) {
-      finish(previous);
-    }
-    if (loader != null) {
-      loading = full;
-    } else {
-      finish(full);
-    }
+    rotate(loader != null);
   }
 
   /** Scores everything buffered: the batch being loaded, then the partial one. */
   void flush() {
+    rotate(false);
+  }
+
+  /**
+   * Starts the loads of the batch being collected, scores the batch being loaded, then either keeps the
+   * new batch loading ({@code keepLoading}) or scores it too.
+   */
+  private void rotate(boolean keepLoading) {
     Batch previous = loading;
-    Batch rest = collecting;
+    Batch next = collecting;
     collecting = new Batch();
     loading = null;
-    if (rest.size() > 0) {
-      rest.loads = loadAll(rest.images);
+    if (next.size() > 0) {
+      next.loads = loadAll(next.images);
     }
     if (previous != null) {
       finish(previous);
     }
-    if (rest.size() > 0) {
-      finish(rest);
+    if (next.size() > 0) {
+      if (keepLoading) {
+        loading = next;
+      } else {
+        finish(next);
+      }
     }
   }
 
