@@ -34,9 +34,8 @@ public final class GenerationWorkerMain {
   public static void main(String[] args) throws Exception {
     WorkerConfig config = WorkerConfig.fromEnv(System.getenv());
     LOG.info("starting generation worker: {}", config);
-    SessionOptionsConfig options = config.provider() == ExecutionProvider.CUDA
-        ? SessionOptionsConfig.cuda(config.deviceId()) : SessionOptionsConfig.cpu();
-    options = options.withIntraOpThreads(config.intraOpThreads());
+    SessionOptionsConfig options = (config.provider() == ExecutionProvider.CUDA
+        ? SessionOptionsConfig.cuda(config.deviceId()) : SessionOptionsConfig.cpu()).withIntraOpThreads(config.intraOpThreads());
     CountDownLatch stopped = new CountDownLatch(1);
     try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(registryConfig(config.registryUrl(), System.getenv()));
          PipelineGenerator generator = PipelineGenerator.open(config.packDir(), options, config.png().encoder());
