@@ -355,7 +355,7 @@ def export_reward(cfg, work, root):
 
 def export_all(cfg, work, root):
     torch.set_num_threads(1)
-    if os.path.exists(os.path.join(work, "generator.pt")):
+    if any(os.path.exists(os.path.join(work, f)) for f in ("generator.pt", "generator-ema.npz")):
         print("wrote", export_generator(cfg, work, root))
     if all(os.path.exists(os.path.join(work, "reward-%s.pt" % n)) for n in ("aesthetic", "alignment", "ocr")):
         print("wrote", export_reward(cfg, work, root))

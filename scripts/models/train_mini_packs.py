@@ -51,9 +51,35 @@ from inkflow_models import sampler  # noqa: E402
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 
-def load_config():
+def merge(base, override):
+    out = dict(base)
+    for k, v in override.items():
+        out[k] = merge(base[k], v) if isinstance(v, dict) and isinstance(base.get(k), dict) else v
+    return out
+
+
+def load_config(work=None, profile=None):
+    """The effective configuration: ``WORK/config.json`` where a training run wrote it (so export and
+    evaluation see what was trained), else ``mini_packs.json`` with ``profiles[profile]`` merged in."""
+    if work and profile is None and os.path.exists(os.path.join(work, "config.json")):
+        with open(os.path.join(work, "config.json"), encoding="utf-8") as f:
+            return json.load(f)
     with open(os.path.join(HERE, "mini_packs.json"), encoding="utf-8") as f:
-        return json.load(f)
+        cfg = json.load(f)
+    profiles = cfg.pop("profiles", {})
+    if profile:
+        if profile not in profiles:
+            raise SystemExit("no profile %r in mini_packs.json; known: %s" % (profile, ", ".join(sorted(profiles))))
+        cfg = merge(cfg, profiles[profile])
+        cfg["profile"] = profile
+    return cfg
+
+
+def write_config(cfg, work):
+    tmp = os.path.join(work, "config.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+    os.replace(tmp, os.path.join(work, "config.json"))
 
 
 def spec_of(cfg):
@@ -159,7 +185,31 @@ def generator_batch(cfg, vocab, step, spec):
     x0 = to_latents(images, g["pixel_factor"])
     w, h = bucket
     positions = torch.from_numpy(sampler.image_positions(h, w, spec["vae_scale"], spec["patch"], spec["base_resolution"]))
-    return x0, ids, mask, gids, gmask, positions, boxes
+    gen = torch.Generator().manual_seed(cfg["seed"] * 7919 + step)
+    t = torch.sigmoid(torch.randn(x0.shape[0], generator=gen))  # logit-normal timesteps
+    noise = torch.randn(x0.shape, generator=gen)
+    phase = g["object_phase"]
+    weights = object_weights(boxes, w, h, g["pixel_factor"], phase["object_weight"], phase["box_margin"])
+    return {"x0": x0, "ids": ids, "mask": mask, "gids": gids, "gmask": gmask, "positions": positions,
+            "t": t, "noise": noise, "weights": weights}
+
+
+class GeneratorBatches(torch.utils.data.IterableDataset):
+    """Steps ``first``, ``first + 1``, ... for ``DataLoader`` workers: worker i of n makes the steps
+    congruent to i mod n, and the loader takes the workers in turn, so batches arrive in step order
+    and each is the same as ``generator_batch`` makes in the training process."""
+
+    def __init__(self, cfg, spec, first):
+        self.cfg, self.spec, self.first = cfg, spec, first
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        k, n = (info.id, info.num_workers) if info else (0, 1)
+        vocab = tok.build_vocab()
+        step = self.first + k
+        while True:
+            yield generator_batch(self.cfg, vocab, step, self.spec)
+            step += n
 
 
 def object_weights(boxes, width, height, factor, weight, margin):
@@ -181,13 +231,27 @@ def load_weights(modules, weights):
     return bool(missing)
 
 
-def train_generator(cfg, work):
+def fit_schedule(cfg, step, seconds_left, seconds_per_step):
+    """Scales both phases' step counts, keeping their ratio, so the run ends within ``seconds_left``
+    from ``step``. Called before the warm-up ends, when the schedule so far is the same for any count."""
+    g = cfg["generator"]
+    phase = g["object_phase"]
+    planned = g["steps"] + phase["steps"]
+    total = step + int(0.95 * seconds_left / seconds_per_step)
+    g["steps"] = max(g["warmup"] + 1, round(total * g["steps"] / planned))
+    phase["steps"] = max(phase["warmup"] + 1, total - g["steps"])
+
+
+def train_generator(cfg, work, device="cpu", workers=0, fit_seconds=None):
     torch.set_num_threads(int(os.environ.get("INKFLOW_THREADS", "2")))
+    if device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     g = cfg["generator"]
     vocab = tok.build_vocab()
     spec = spec_of(cfg)
     text, glyph, transformer, _ = build_generator(cfg, len(vocab))
-    modules = torch.nn.ModuleDict({"text": text, "glyph": glyph, "transformer": transformer})
+    modules = torch.nn.ModuleDict({"text": text, "glyph": glyph, "transformer": transformer}).to(device)
     ema = {k: v.detach().clone() for k, v in modules.state_dict().items()}
 
     def optimizer(phase_no):
@@ -200,43 +264,55 @@ def train_generator(cfg, work):
     fh = open(os.path.join(work, "generator.log"), "a", encoding="utf-8")
     no_refiner = False
     if os.path.exists(ckpt):
-        state = torch.load(ckpt)
+        state = torch.load(ckpt, map_location=device)
         no_refiner = load_weights(modules, state["model"])
         ema.update(state["ema"])
         step = state["step"]
         if state.get("opt_phase", 1) == 2:
             opt, opt_phase = optimizer(2), 2
         opt.load_state_dict(state["opt"])
+        if fit_seconds:
+            log(fh, "resuming: --fit-seconds ignored, the schedule in config.json stands")
+            fit_seconds = None
+    if fit_seconds and g["warmup"] <= 150:
+        raise SystemExit("--fit-seconds measures steps 50-150, inside the warm-up; generator.warmup must exceed 150")
+    cfg["trained_on"] = torch.cuda.get_device_name(device) if device.startswith("cuda") else "cpu"
+    write_config(cfg, work)
     phase = g["object_phase"]
-    total = g["steps"] + phase["steps"]
-    log(fh, "generator: %d params, resuming at step %d of %d (%d uniform, then %d object-weighted)" % (
-        sum(p.numel() for p in modules.parameters()), step, total, g["steps"], phase["steps"]))
+    log(fh, "generator on %s: %d params, resuming at step %d of %d (%d uniform, then %d object-weighted), batch %d, "
+        "patch %d" % (device, sum(p.numel() for p in modules.parameters()), step, g["steps"] + phase["steps"],
+                      g["steps"], phase["steps"], g["batch"], g["patch"]))
     if no_refiner:
         log(fh, "checkpoint has no refiner; it starts as the identity")
+    if workers:
+        batches = iter(torch.utils.data.DataLoader(GeneratorBatches(cfg, spec, step), batch_size=None,
+                                                   num_workers=workers, prefetch_factor=4,
+                                                   pin_memory=device.startswith("cuda")))
+    else:
+        batches = iter(GeneratorBatches(cfg, spec, step))
+    floats = [k for k, v in ema.items() if v.dtype.is_floating_point]
+    ema_list = [ema[k] for k in floats]
     last_save = time.time()
     started = time.time()
     first = step
-    losses = []
+    mark = None
+    loss_sum = torch.zeros((), device=device)
     modules.train()
-    while step < total:
+    while step < g["steps"] + phase["steps"]:
         if step >= g["steps"] and opt_phase == 1:
             log(fh, "step %d: object-weighted phase, refiner trained, fresh optimizer" % step)
             opt, opt_phase = optimizer(2), 2
-        x0, ids, mask, gids, gmask, positions, boxes = generator_batch(cfg, vocab, step, spec)
-        gen = torch.Generator().manual_seed(cfg["seed"] * 7919 + step)
-        n = x0.shape[0]
-        t = torch.sigmoid(torch.randn(n, generator=gen))  # logit-normal timesteps
-        noise = torch.randn(x0.shape, generator=gen)
-        xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * noise
-        context = torch.cat([text(ids, mask), glyph(gids, gmask)], dim=1)
-        context_mask = torch.cat([mask, gmask], dim=1).float()
-        x0_hat = transformer.predict_x0(xt, t * 1000.0, context, context_mask, positions)
+        b = {k: v.to(device, non_blocking=True) for k, v in next(batches).items()}
+        x0, t = b["x0"], b["t"]
+        xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * b["noise"]
+        context = torch.cat([text(b["ids"], b["mask"]), glyph(b["gids"], b["gmask"])], dim=1)
+        context_mask = torch.cat([b["mask"], b["gmask"]], dim=1).float()
+        x0_hat = transformer.predict_x0(xt, t * 1000.0, context, context_mask, b["positions"])
         if step < g["steps"]:
             loss = F.mse_loss(x0_hat, x0)
             lr = lr_at(step, g["steps"], g["lr"], g["warmup"], g["final_lr_fraction"])
         else:
-            w = object_weights(boxes, x0.shape[3] * g["pixel_factor"], x0.shape[2] * g["pixel_factor"],
-                               g["pixel_factor"], phase["object_weight"], phase["box_margin"])
+            w = b["weights"]
             loss = (w * (x0_hat - x0) ** 2).sum() / w.sum()
             lr = lr_at(step - g["steps"], phase["steps"], phase["lr"], phase["warmup"], g["final_lr_fraction"])
         for group in opt.param_groups:
@@ -247,19 +323,33 @@ def train_generator(cfg, work):
         opt.step()
         decay = min(g["ema"], (1 + step) / (10 + step))
         with torch.no_grad():
-            for k, p in modules.state_dict().items():
-                if p.dtype.is_floating_point:
-                    ema[k].mul_(decay).add_(p.detach(), alpha=1 - decay)
-        losses.append(float(loss))
+            current = modules.state_dict()
+            torch._foreach_mul_(ema_list, decay)
+            torch._foreach_add_(ema_list, [current[k].detach() for k in floats], alpha=1 - decay)
+            loss_sum += loss.detach()
         step += 1
+        if fit_seconds and step - first in (50, 150):
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            if step - first == 50:
+                mark = time.time()
+            else:
+                rate = (time.time() - mark) / 100
+                fit_schedule(cfg, step, fit_seconds - (time.time() - started), rate)
+                write_config(cfg, work)
+                log(fh, "fitted to %d s at %.4f s/step: %d uniform + %d object-weighted steps (config.json)" % (
+                    fit_seconds, rate, g["steps"], phase["steps"]))
         if step % 25 == 0:
             rate = (time.time() - started) / (step - first)
-            log(fh, "step %d loss %.4f (mean of 25) %.2f s/step, eta %.1f min" % (
-                step, sum(losses[-25:]) / 25, rate, rate * (total - step) / 60))
-        if time.time() - last_save > cfg["checkpoint_seconds"] or step in (g["steps"], total):
+            log(fh, "step %d loss %.4f (mean of 25) %.3f s/step, eta %.1f min" % (
+                step, float(loss_sum) / 25, rate, rate * (g["steps"] + phase["steps"] - step) / 60))
+            loss_sum.zero_()
+        if time.time() - last_save > cfg["checkpoint_seconds"] or step in (g["steps"], g["steps"] + phase["steps"]):
             save(ckpt, {"model": modules.state_dict(), "ema": ema, "opt": opt.state_dict(), "opt_phase": opt_phase,
                         "step": step})
             last_save = time.time()
+    np.savez(os.path.join(work, "generator-ema.npz"), step=np.array(step),
+             **{k: v.detach().cpu().numpy() for k, v in ema.items()})
     log(fh, "generator done: %d steps, %.1f min this run" % (step, (time.time() - started) / 60))
     with open(os.path.join(work, "generator.done"), "w") as f:
         f.write("%d\n" % step)
@@ -269,11 +359,20 @@ def load_generator(cfg, work, use_ema=True):
     vocab = tok.build_vocab()
     text, glyph, transformer, vae = build_generator(cfg, len(vocab))
     modules = torch.nn.ModuleDict({"text": text, "glyph": glyph, "transformer": transformer})
-    state = torch.load(os.path.join(work, "generator.pt"))
-    load_weights(modules, state["ema"] if use_ema else state["model"])
+    path = os.path.join(work, "generator.pt")
+    if os.path.exists(path):
+        state = torch.load(path, map_location="cpu")
+        weights, step = state["ema"] if use_ema else state["model"], state["step"]
+    else:  # a run trained elsewhere: its EMA weights alone (``generator-ema.npz``, any torch version)
+        if not use_ema:
+            raise SystemExit("%s has no generator.pt, only the EMA weights" % work)
+        with np.load(os.path.join(work, "generator-ema.npz")) as z:
+            weights = {k: torch.from_numpy(z[k]) for k in z.files if k != "step"}
+            step = int(z["step"])
+    load_weights(modules, weights)
     for m in (text, glyph, transformer, vae):
         m.eval()
-    return (text, glyph, transformer, vae), state["step"]
+    return (text, glyph, transformer, vae), step
 
 
 # --------------------------------------------------------------------------------------- reward
@@ -413,11 +512,17 @@ def main():
     parser.add_argument("phase", choices=["generator", "reward", "export"])
     parser.add_argument("--work", default="/tmp/inkflow-mini")
     parser.add_argument("--out", default=os.path.join(REPO, "infra", "models"))
+    parser.add_argument("--profile", help="merge mini_packs.json's profiles[PROFILE] into the configuration")
+    parser.add_argument("--device", default="cpu", help="generator training: cpu, cuda, ...")
+    parser.add_argument("--workers", type=int, default=0, help="generator training: data-making processes")
+    parser.add_argument("--fit-seconds", type=float,
+                        help="generator training: scale both phases' step counts so the run ends within this "
+                             "time, from the speed of steps 50-150; config.json records the counts chosen")
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    cfg = load_config()
+    cfg = load_config(args.work, args.profile)
     if args.phase == "generator":
-        train_generator(cfg, args.work)
+        train_generator(cfg, args.work, args.device, args.workers, args.fit_seconds)
     elif args.phase == "reward":
         train_reward(cfg, args.work)
     else:

@@ -110,7 +110,7 @@ class GlyphEncoder(nn.Module):
 
 def timestep_embedding(t, dim):
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
     args = t[:, None].float() * freqs[None, :]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
@@ -118,7 +118,7 @@ def timestep_embedding(t, dim):
 def rope_angles(positions, head_dim, theta):
     """positions [T, 2] (row, col) -> angles [T, head_dim/2]: half the pairs rotate by row, half by col."""
     quarter = head_dim // 4
-    inv_freq = 1.0 / (theta ** (torch.arange(quarter, dtype=torch.float32) / quarter))
+    inv_freq = 1.0 / (theta ** (torch.arange(quarter, dtype=torch.float32, device=positions.device) / quarter))
     rows = positions[:, 0:1] * inv_freq[None, :]
     cols = positions[:, 1:2] * inv_freq[None, :]
     return torch.cat([rows, cols], dim=-1)
