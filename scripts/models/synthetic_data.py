@@ -11,15 +11,17 @@ generator's own shape drawings, position from the centroid, and the text band by
 against the candidate texts. ``scripts/models/evaluate`` validates it against the generator's ground
 truth before trusting it.
 
-Text is drawn with WenQuanYi Zen Hei (Debian ``fonts-wqy-zenhei``), which covers Latin and CJK.
+Text is drawn with WenQuanYi Zen Hei (Debian ``fonts-wqy-zenhei``), which covers Latin and CJK;
+``INKFLOW_FONT`` names the file where it is not at the Debian path.
 """
 
+import os
 import random
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+FONT_PATH = os.environ.get("INKFLOW_FONT", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
 # name -> (RGB, Chinese name)
 PALETTE = {
@@ -394,8 +396,18 @@ def check(arr, scene):
     return report
 
 
+def shifted(mask, dy, dx):
+    """``mask`` moved by (dy, dx) px, what moves out dropped, what moves in False."""
+    out = np.zeros_like(mask)
+    h, w = mask.shape
+    out[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = mask[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+    return out
+
+
 def read_text(arr, bg_rgb=None):
-    """Template-match the bottom band against every candidate text; "" when nothing fits."""
+    """Template-match the bottom band against every candidate text, each template also moved by up to
+    1 px each way (a generated text that is right but 1 px off matches its template worse than a
+    bigger glyph does in place); "" when nothing fits."""
     h, w = arr.shape[:2]
     px = arr.astype(np.float32)
     if bg_rgb is None:
@@ -406,10 +418,13 @@ def read_text(arr, bg_rgb=None):
         return ""
     best, best_iou = "", 0.3
     for t in TEXTS:
-        template = cached_text_layer(t, w, h)
-        iou = np.logical_and(template, ink).sum() / max(1, np.logical_or(template, ink).sum())
-        if iou > best_iou:
-            best, best_iou = t, iou
+        placed = cached_text_layer(t, w, h)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                template = shifted(placed, dy, dx)
+                iou = np.logical_and(template, ink).sum() / max(1, np.logical_or(template, ink).sum())
+                if iou > best_iou:
+                    best, best_iou = t, iou
     return best
 
 
