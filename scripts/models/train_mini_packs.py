@@ -78,7 +78,7 @@ def load_config(work=None, profile=None):
 def write_config(cfg, work):
     tmp = os.path.join(work, "config.json.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(cfg, f, indent=2, sort_keys=True)
+        json.dump(cfg, f, indent=2, ensure_ascii=False)
     os.replace(tmp, os.path.join(work, "config.json"))
 
 
