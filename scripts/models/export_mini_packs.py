@@ -195,9 +195,10 @@ VALIDATION_SEED = 424242  # not one of the evaluation seeds
 @torch.no_grad()
 def calibrate_thresholds(cfg, heads, n=400):
     """The alignment and overall thresholds, chosen on a validation set (its own seed) of clean
-    renders: half with their caption, a quarter with one attribute changed, a quarter degraded; each
-    threshold maximises that set's balanced accuracy (ties: the lower threshold). The aesthetic and
-    text thresholds stay at the committed 0.5."""
+    renders: half with their caption, a quarter with one attribute changed, a quarter degraded, the
+    captions as the scoring stream sees them (``as_scored``); each threshold maximises that set's
+    balanced accuracy (ties: the lower threshold). The aesthetic and text thresholds stay at the
+    committed 0.5."""
     r = cfg["reward"]
     vocab = tok.build_vocab()
     rng = random.Random(VALIDATION_SEED)
@@ -215,7 +216,7 @@ def calibrate_thresholds(cfg, heads, n=400):
         bad_align.append(kind == "mismatch")
         bad.append(kind != "good")
     px = tm.reward_pixels(images, r["image_size"])
-    ids, mask = tm.tokens(prompts, vocab, r["text_max_length"])
+    ids, mask = tm.tokens([tm.as_scored(p) for p in prompts], vocab, r["text_max_length"])
     aes = heads["aesthetic"](px).numpy()
     ali = heads["alignment"](px, ids, mask).numpy()
     logits = heads["ocr"](px).numpy()

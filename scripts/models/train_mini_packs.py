@@ -30,9 +30,11 @@ import argparse
 import json
 import math
 import os
+import pickle
 import random
 import sys
 import time
+import unicodedata
 
 import numpy as np
 import torch
@@ -398,16 +400,23 @@ def light_augment(arr, rng):
     return arr
 
 
-def reward_batch(cfg, vocab, head, step):
+def reward_batch(cfg, vocab, head, step, pool=None):
+    """A batch of rendered scenes; with ``pool`` (``generated_pool``), every second image is a
+    generated one instead, with the scene it was drawn from (for OCR, one with text 3 times in 4)."""
     r = cfg["reward"]
     rng = random.Random(cfg["seed"] * 1000033 + step * 7 + {"aesthetic": 1, "alignment": 2, "ocr": 3}[head])
     images, prompts, labels, glyph_targets = [], [], [], []
     for i in range(r["batch"]):
-        if head == "ocr":
-            scene = sd.sample_scene(rng, text_prob=0.75)
+        if pool and i % 2:
+            with_text = head == "ocr" and rng.random() < 0.75
+            arr, scene = rng.choice(pool["text"] if with_text else pool["all"])
+            arr = light_augment(arr, rng)
         else:
-            scene = sd.sample_scene(rng)
-        arr = light_augment(sd.render(scene), rng)
+            if head == "ocr":
+                scene = sd.sample_scene(rng, text_prob=0.75)
+            else:
+                scene = sd.sample_scene(rng)
+            arr = light_augment(sd.render(scene), rng)
         if head == "aesthetic":
             if i % 2:
                 arr, _ = sd.degrade(sd.render(scene), rng)
@@ -440,6 +449,77 @@ def build_reward(cfg, vocab_size):
     }
 
 
+def generated_pool(cfg, work, fh):
+    """Images drawn by the generator trained in ``work``, for the alignment and OCR heads' last steps
+    (``reward.generated``): without them the heads know only clean renders, and they misread generated
+    images that the checker reads right (glyphs 1 px off, softer edges). Scenes come from their own
+    seed, held-out pairs excluded, drawn at the pack's default steps and guidance in a random
+    language; only images the checker reads back in full are kept, so their labels are the scene's.
+    Cached in ``reward-generated.pkl``."""
+    path = os.path.join(work, "reward-generated.pkl")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    if not os.path.exists(os.path.join(work, "generator.done")):
+        raise SystemExit("the reward heads' generated-image steps need the trained generator: run this again once "
+                         "%s/generator.done exists" % work)
+    g, n = cfg["generator"], cfg["reward"]["generated"]["images"]
+    models, _ = load_generator(cfg, work)
+    vocab, spec = tok.build_vocab(), spec_of(cfg)
+    rng = random.Random(cfg["seed"] * 1000037)
+    kept, started = [], time.time()
+    for i in range(n):
+        scene = sd.sample_scene(rng, text_prob=0.5)
+        prompt = sd.caption(scene, rng.choice(["en", "zh"]), rng.randrange(6))
+        glyphs = [scene["text"]] if scene["text"] else []
+        pixels = sampler.generate(models, vocab, spec, prompt, "", glyphs, scene["width"], scene["height"],
+                                  g["default_steps"], g["default_guidance"], cfg["seed"] + 17 * i)["pixels"]
+        if sd.attributes_right(scene, sd.check(pixels, scene))[1]:
+            kept.append((pixels, scene))
+        if (i + 1) % 100 == 0:
+            log(fh, "generated %d of %d images, %d kept, %.2f s/image" % (i + 1, n, len(kept), (time.time() - started) / (i + 1)))
+    pool = {"all": kept, "text": [k for k in kept if k[1]["text"]]}
+    with open(path + ".tmp", "wb") as f:
+        pickle.dump(pool, f)
+    os.replace(path + ".tmp", path)
+    return pool
+
+
+def as_scored(prompt):
+    """A prompt as the scoring stream sees it: the PE stream NFKC-normalises prompts (PromptText.java),
+    so a Chinese caption's full-width commas arrive as ASCII ones."""
+    return unicodedata.normalize("NFKC", prompt)
+
+
+def caption_step(cfg, vocab, model, opt, step, k):
+    """One step of the alignment head's caption side (``reward.caption_steps``), which is trained on
+    captions alone, after the image side: they cost nothing to make, so batches are large. Held-out
+    pairs are excluded, and every second caption is NFKC-normalised as the PE stream normalises
+    prompts before they are scored (a Chinese caption's full-width commas arrive as ASCII ones). The
+    image side is not run, so its weights and batch-norm statistics stay as they are (AdamW skips
+    parameters without a gradient). Returns the batch's all-slots accuracy."""
+    c = cfg["reward"]["caption_steps"]
+    rng = random.Random(cfg["seed"] * 1000039 + step)
+    prompts, labels = [], []
+    for i in range(c["batch"]):
+        scene = sd.sample_scene(rng)
+        caption = sd.caption(scene, rng.choice(["en", "zh"]), rng.randrange(6))
+        prompts.append(as_scored(caption) if i % 2 else caption)
+        labels.append(sd.scene_labels(scene))
+    ids, mask = tokens(prompts, vocab, cfg["reward"]["text_max_length"])
+    labels = torch.tensor(labels, dtype=torch.int64)
+    for group in opt.param_groups:
+        group["lr"] = lr_at(k, c["steps"], c["lr"], 20, 0.05)
+    loss, hits = 0.0, torch.ones(labels.shape[0], dtype=torch.bool)
+    for j, lt in enumerate(model.split(model.text_logits(ids, mask))):
+        loss = loss + F.cross_entropy(lt, labels[:, j])
+        hits &= lt.argmax(-1) == labels[:, j]
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return float(hits.float().mean())
+
+
 def train_reward(cfg, work):
     torch.set_num_threads(int(os.environ.get("INKFLOW_THREADS", "1")))
     r = cfg["reward"]
@@ -448,7 +528,11 @@ def train_reward(cfg, work):
     fh = open(os.path.join(work, "reward.log"), "a", encoding="utf-8")
     for name in ("aesthetic", "ocr", "alignment"):
         model = heads[name]
-        total = r[name + "_steps"]
+        base = r[name + "_steps"]
+        gen = r.get("generated", {})
+        text_from = base + gen.get(name + "_steps", 0)
+        total = text_from + (r["caption_steps"]["steps"] if name == "alignment" and "caption_steps" in r else 0)
+        pool = None
         ckpt = os.path.join(work, "reward-%s.pt" % name)
         opt = torch.optim.AdamW(model.parameters(), lr=r["lr"], weight_decay=0.01)
         step = 0
@@ -463,20 +547,34 @@ def train_reward(cfg, work):
         model.train()
         accs = []
         while step < total:
-            b = reward_batch(cfg, vocab, name, step)
+            if step >= text_from:
+                if step == text_from or not accs:
+                    log(fh, "reward alignment: steps %d-%d train the caption side alone" % (text_from, total))
+                accs.append(caption_step(cfg, vocab, model, opt, step, step - text_from))
+                step += 1
+                if step % 50 == 0:
+                    log(fh, "reward alignment caption step %d train acc (50) %.3f" % (step, sum(accs[-50:]) / 50))
+                if time.time() - last_save > cfg["checkpoint_seconds"] or step == total:
+                    save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "step": step})
+                    last_save = time.time()
+                continue
+            if step >= base and pool is None:
+                pool = generated_pool(cfg, work, fh)
+                log(fh, "reward %s: steps %d-%d mix in %d generated images (%d with text)" % (
+                    name, base, total, len(pool["all"]), len(pool["text"])))
+            b = reward_batch(cfg, vocab, name, step, pool)
             for group in opt.param_groups:
-                group["lr"] = lr_at(step, total, r["lr"], 50, 0.05)
+                group["lr"] = (lr_at(step, base, r["lr"], 50, 0.05) if step < base else
+                               lr_at(step - base, text_from - base, gen["lr"], 20, 0.05))
             if name == "ocr":
                 logits = model(b["pixels"])
                 loss = F.cross_entropy(logits.reshape(-1, tok.GLYPH_VOCAB), b["targets"].reshape(-1))
                 acc = float((logits.argmax(-1) == b["targets"]).all(dim=1).float().mean())
-            elif name == "alignment":
-                image = model.split(model.image_logits(b["pixels"]))
-                text = model.split(model.text_logits(b["ids"], b["mask"]))
+            elif name == "alignment":  # the image side; the caption side has steps of its own (caption_step)
                 loss, hits = 0.0, torch.ones(b["labels"].shape[0], dtype=torch.bool)
-                for k, (li, lt) in enumerate(zip(image, text)):
-                    loss = loss + F.cross_entropy(li, b["labels"][:, k]) + F.cross_entropy(lt, b["labels"][:, k])
-                    hits &= (li.argmax(-1) == b["labels"][:, k]) & (lt.argmax(-1) == b["labels"][:, k])
+                for k, li in enumerate(model.split(model.image_logits(b["pixels"]))):
+                    loss = loss + F.cross_entropy(li, b["labels"][:, k])
+                    hits &= li.argmax(-1) == b["labels"][:, k]
                 acc = float(hits.float().mean())
             else:
                 p = model(b["pixels"])
