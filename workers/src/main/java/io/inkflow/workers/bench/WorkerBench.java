@@ -48,11 +48,13 @@ import software.amazon.awssdk.services.s3.S3Client;
  * environment, as {@code scripts/local-up} prints it).
  *
  * <ul>
- *   <li>{@code worker PACK ROUNDS IMAGES [PNG] [INTRA_OP_THREADS]}: the tiny pack, 256x256, the pack's default
- *       steps, batch 4; both sides run the same session options (intra-op threads 0: ONNX Runtime's choice).
- *       Per round, the bare loop (render + PNG on one thread, batches of 4) and the worker (jobs on
- *       Kafka → S3 + events) generate IMAGES images each; sides alternate, after one unreported
- *       warm-up round. Prints efficiency (worker images/s ÷ bare images/s) and overhead per image.</li>
+ *   <li>{@code worker PACK ROUNDS IMAGES [PNG] [INTRA_OP_THREADS] [WARMUP]}: the tiny pack, 256x256, the pack's
+ *       default steps, batch 4; both sides run the same session options (intra-op threads 0: ONNX Runtime's
+ *       choice). Per round, the bare loop (render + PNG on one thread, batches of 4) and the worker (jobs on
+ *       Kafka → S3 + events) generate IMAGES images each; sides alternate, after WARMUP (default 3)
+ *       unreported warm-up rounds, so that the JIT has compiled the worker's Kafka, Avro and S3 paths
+ *       before anything is timed. Prints efficiency (worker images/s ÷ bare images/s) and overhead per
+ *       image.</li>
  *   <li>{@code feed ROUNDS IMAGES [OUTPUT_THREADS]}: a synthetic generator returning 512x512 images at
  *       once, so the worker's CPU side (PNG, upload, produce) is the limit. Prints the sustained rate
  *       and the per-stage times that bound it.</li>
@@ -80,7 +82,8 @@ public final class WorkerBench {
       int images = args.length > 3 ? Integer.parseInt(args[3]) : 48;
       WorkerConfig.PngMode png = WorkerConfig.PngMode.parse(args.length > 4 ? args[4] : "standard");
       int intraOpThreads = args.length > 5 ? Integer.parseInt(args[5]) : 0;
-      bench.worker(pack, rounds, images, png, intraOpThreads);
+      int warmup = args.length > 6 ? Integer.parseInt(args[6]) : 3;
+      bench.worker(pack, rounds, images, png, intraOpThreads, warmup);
     } else if (mode.equals("feed")) {
       int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
       int images = args.length > 2 ? Integer.parseInt(args[2]) : 400;
@@ -94,20 +97,25 @@ public final class WorkerBench {
     bench.registry.close();
   }
 
-  private void worker(Path packDir, int rounds, int images, WorkerConfig.PngMode png, int intraOpThreads) throws Exception {
+  private void worker(Path packDir, int rounds, int images, WorkerConfig.PngMode png, int intraOpThreads, int warmup)
+      throws Exception {
+    if (rounds < 1 || images < 1 || warmup < 0) {
+      throw new IllegalArgumentException("expected rounds >= 1, images >= 1 and warm-up rounds >= 0, found "
+          + rounds + ", " + images + ", " + warmup);
+    }
     SessionOptionsConfig options = SessionOptionsConfig.cpu().withIntraOpThreads(intraOpThreads);
     try (PipelineGenerator generator = PipelineGenerator.open(packDir, options, png.encoder())) {
       int steps = generator.pipeline().manifest().scheduler().defaultSteps();
       System.out.printf(Locale.ROOT, "worker bench: pack %s@%s, 256x256, %d steps, batch 4, PNG %s, intra-op threads %s,"
-              + " %d images per side, %d rounds (+1 warm-up)%n", generator.packId(), generator.packVersion(), steps, png,
-          intraOpThreads == 0 ? "ONNX Runtime's choice" : Integer.toString(intraOpThreads), images, rounds);
+              + " %d images per side, %d rounds (+%d warm-up)%n", generator.packId(), generator.packVersion(), steps, png,
+          intraOpThreads == 0 ? "ONNX Runtime's choice" : Integer.toString(intraOpThreads), images, rounds, warmup);
       double[] efficiency = new double[rounds];
       double[] overheadMs = new double[rounds];
       double[] busy = new double[rounds];
-      for (int round = -1; round < rounds; round++) {
+      for (int round = -warmup; round < rounds; round++) {
         double[] bareRun;
         Run run;
-        if (round % 2 == 0) {
+        if (Math.floorMod(round, 2) == 0) {
           bareRun = bare(generator, images, 256, steps);
           run = timedWorker(generator, images, steps, round);
         } else {
@@ -116,7 +124,7 @@ public final class WorkerBench {
         }
         double bare = bareRun[0];
         double worker = run.seconds;
-        String label = round < 0 ? "warm-up" : "round " + (round + 1);
+        String label = round < 0 ? "warm-up " + (round + warmup + 1) : "round " + (round + 1);
         System.out.printf(Locale.ROOT, "%-8s bare %.2f img/s (%.1f ms/img, render %.1f), worker %.2f img/s (%.1f ms/img, render %.1f), "
                 + "efficiency %.3f, overhead %.2f ms/img, inference busy %.3f%n",
             label, images / bare, bare * 1000 / images, bareRun[1] * 1000 / images, images / worker, worker * 1000 / images,
