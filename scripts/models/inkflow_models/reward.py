@@ -184,10 +184,6 @@ class SceneAttributeAlignment(nn.Module):
         pooled = torch.matmul(weights, x)  # [N, slots, D]
         return torch.cat([head(pooled[:, k]) for k, head in enumerate(self.slot_heads)], dim=-1)
 
-    def caption_parameters(self):
-        """The caption side's parameters, which the caption steps train alone."""
-        return [p for n, p in self.named_parameters() if not n.startswith(("tower.", "image_head."))]
-
     def split(self, logits):
         return torch.split(logits, self.sizes, dim=-1)
 
