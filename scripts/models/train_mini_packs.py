@@ -11,7 +11,7 @@ sees the same batches as an uninterrupted one. ``export`` writes infra/models/mi
 infra/models/mini-reward with golden tensors, from the EMA generator weights and the reward heads.
 
 The generator works in pixel space: the "VAE" is a fixed 4x4 space-to-depth patching (48 latent
-channels, ``PixelShuffleDecoder``), the transformer takes 2x2 latent patches (8x8 pixels). It is
+channels, ``PixelShuffleDecoder``), the transformer takes 2x2 latent patches (8x8 pixels; ``patch``). It is
 trained to predict x0 (``XPredictionMMDiT``, MSE on x0) and exported to return the velocity.
 
 Training has two phases. The first (``generator.steps``) weighs every pixel alike. Under it the model
@@ -304,7 +304,9 @@ def train_generator(cfg, work, device="cpu", workers=0, fit_seconds=None):
         if step >= g["steps"] and opt_phase == 1:
             log(fh, "step %d: object-weighted phase, refiner trained, fresh optimizer" % step)
             opt, opt_phase = optimizer(2), 2
-        b = {k: v.to(device, non_blocking=True) for k, v in next(batches).items()}
+        # the object weights (made for every step, since --fit-seconds may move the phase boundary after
+        # the workers started) travel to the device only in the phase that uses them
+        b = {k: v.to(device, non_blocking=True) for k, v in next(batches).items() if k != "weights" or step >= g["steps"]}
         x0, t = b["x0"], b["t"]
         xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * b["noise"]
         context = torch.cat([text(b["ids"], b["mask"]), glyph(b["gids"], b["gmask"])], dim=1)
@@ -491,33 +493,31 @@ def as_scored(prompt):
     return unicodedata.normalize("NFKC", prompt)
 
 
-def caption_step(cfg, vocab, model, opt, step, k):
-    """One step of the alignment head's caption side (``reward.caption_steps``), which is trained on
+def caption_batch(cfg, vocab, step):
+    """A batch for the alignment head's caption side (``reward.caption_steps``), which is trained on
     captions alone, after the image side: they cost nothing to make, so batches are large. Held-out
     pairs are excluded, and every second caption is NFKC-normalised as the PE stream normalises
     prompts before they are scored (a Chinese caption's full-width commas arrive as ASCII ones). The
     image side is not run, so its weights and batch-norm statistics stay as they are (AdamW skips
-    parameters without a gradient). Returns the batch's all-slots accuracy."""
-    c = cfg["reward"]["caption_steps"]
+    parameters without a gradient)."""
     rng = random.Random(cfg["seed"] * 1000039 + step)
     prompts, labels = [], []
-    for i in range(c["batch"]):
+    for i in range(cfg["reward"]["caption_steps"]["batch"]):
         scene = sd.sample_scene(rng)
         caption = sd.caption(scene, rng.choice(["en", "zh"]), rng.randrange(6))
         prompts.append(as_scored(caption) if i % 2 else caption)
         labels.append(sd.scene_labels(scene))
     ids, mask = tokens(prompts, vocab, cfg["reward"]["text_max_length"])
-    labels = torch.tensor(labels, dtype=torch.int64)
-    for group in opt.param_groups:
-        group["lr"] = lr_at(k, c["steps"], c["lr"], 20, 0.05)
+    return ids, mask, torch.tensor(labels, dtype=torch.int64)
+
+
+def slot_loss(slot_logits, labels):
+    """Cross-entropy summed over the alignment head's slots, and the share of rows with every slot right."""
     loss, hits = 0.0, torch.ones(labels.shape[0], dtype=torch.bool)
-    for j, lt in enumerate(model.split(model.text_logits(ids, mask))):
-        loss = loss + F.cross_entropy(lt, labels[:, j])
-        hits &= lt.argmax(-1) == labels[:, j]
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
-    return float(hits.float().mean())
+    for k, logits in enumerate(slot_logits):
+        loss = loss + F.cross_entropy(logits, labels[:, k])
+        hits &= logits.argmax(-1) == labels[:, k]
+    return loss, float(hits.float().mean())
 
 
 def train_reward(cfg, work):
@@ -547,40 +547,33 @@ def train_reward(cfg, work):
         model.train()
         accs = []
         while step < total:
-            if step >= text_from:
-                if step == text_from or not accs:
+            if step >= text_from:  # the alignment head's caption side
+                if not accs or step == text_from:
                     log(fh, "reward alignment: steps %d-%d train the caption side alone" % (text_from, total))
-                accs.append(caption_step(cfg, vocab, model, opt, step, step - text_from))
-                step += 1
-                if step % 50 == 0:
-                    log(fh, "reward alignment caption step %d train acc (50) %.3f" % (step, sum(accs[-50:]) / 50))
-                if time.time() - last_save > cfg["checkpoint_seconds"] or step == total:
-                    save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "step": step})
-                    last_save = time.time()
-                continue
-            if step >= base and pool is None:
-                pool = generated_pool(cfg, work, fh)
-                log(fh, "reward %s: steps %d-%d mix in %d generated images (%d with text)" % (
-                    name, base, total, len(pool["all"]), len(pool["text"])))
-            b = reward_batch(cfg, vocab, name, step, pool)
-            for group in opt.param_groups:
-                group["lr"] = (lr_at(step, base, r["lr"], 50, 0.05) if step < base else
-                               lr_at(step - base, text_from - base, gen["lr"], 20, 0.05))
-            if name == "ocr":
-                logits = model(b["pixels"])
-                loss = F.cross_entropy(logits.reshape(-1, tok.GLYPH_VOCAB), b["targets"].reshape(-1))
-                acc = float((logits.argmax(-1) == b["targets"]).all(dim=1).float().mean())
-            elif name == "alignment":  # the image side; the caption side has steps of its own (caption_step)
-                loss, hits = 0.0, torch.ones(b["labels"].shape[0], dtype=torch.bool)
-                for k, li in enumerate(model.split(model.image_logits(b["pixels"]))):
-                    loss = loss + F.cross_entropy(li, b["labels"][:, k])
-                    hits &= li.argmax(-1) == b["labels"][:, k]
-                acc = float(hits.float().mean())
+                ids, mask, labels = caption_batch(cfg, vocab, step)
+                lr = lr_at(step - text_from, total - text_from, r["caption_steps"]["lr"], 20, 0.05)
+                loss, acc = slot_loss(model.split(model.text_logits(ids, mask)), labels)
             else:
-                p = model(b["pixels"])
-                p = p.clamp(1e-6, 1 - 1e-6)
-                loss = F.binary_cross_entropy(p, b["labels"])
-                acc = float(((p > 0.5).float() == b["labels"]).float().mean())
+                if step >= base and pool is None:
+                    pool = generated_pool(cfg, work, fh)
+                    log(fh, "reward %s: steps %d-%d mix in %d generated images (%d with text)" % (
+                        name, base, text_from, len(pool["all"]), len(pool["text"])))
+                b = reward_batch(cfg, vocab, name, step, pool)
+                lr = (lr_at(step, base, r["lr"], 50, 0.05) if step < base else
+                      lr_at(step - base, text_from - base, gen["lr"], 20, 0.05))
+                if name == "ocr":
+                    logits = model(b["pixels"])
+                    loss = F.cross_entropy(logits.reshape(-1, tok.GLYPH_VOCAB), b["targets"].reshape(-1))
+                    acc = float((logits.argmax(-1) == b["targets"]).all(dim=1).float().mean())
+                elif name == "alignment":  # the image side
+                    loss, acc = slot_loss(model.split(model.image_logits(b["pixels"])), b["labels"])
+                else:
+                    p = model(b["pixels"])
+                    p = p.clamp(1e-6, 1 - 1e-6)
+                    loss = F.binary_cross_entropy(p, b["labels"])
+                    acc = float(((p > 0.5).float() == b["labels"]).float().mean())
+            for group in opt.param_groups:
+                group["lr"] = lr
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
