@@ -57,15 +57,25 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     return schema;
   }
 
+  /**
+   * The registry id this serializer writes for {@code topic}: registered (or looked up) under
+   * {@code <topic>-value} or {@code -key} on first use, then cached.
+   *
+   * @throws SerializationException when the registry refuses or cannot be reached
+   */
+  public int schemaId(String topic) {
+    if (registry == null) {
+      throw new IllegalStateException("AvroSerializer for " + schema.getFullName() + " used before configure()");
+    }
+    return idByTopic.computeIfAbsent(topic, this::registerOrLookUp);
+  }
+
   @Override
   public byte[] serialize(String topic, T data) {
     if (data == null) {
       return null;
     }
-    if (registry == null) {
-      throw new IllegalStateException("AvroSerializer for " + schema.getFullName() + " used before configure()");
-    }
-    int id = idByTopic.computeIfAbsent(topic, this::schemaId);
+    int id = schemaId(topic);
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream(256);
       byte[] header = new byte[WireFormat.HEADER_SIZE];
@@ -81,7 +91,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
     }
   }
 
-  private int schemaId(String topic) {
+  private int registerOrLookUp(String topic) {
     String subject = WireFormat.subject(topic, isKey);
     try {
       return autoRegister ? registry.register(subject, schema) : registry.lookup(subject, schema);

@@ -5,6 +5,8 @@ import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.schemas.serde.AvroSerializer;
+import io.inkflow.schemas.serde.FanOutEncoder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -43,9 +45,13 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
   static final String STAGE = "pe-rewrite";
   /** Longest requestId a REJECTED result is keyed by; longer ones only get a dead letter. */
   private static final int MAX_RESULT_KEY_CHARS = 1024;
+  /** The only fields in which the jobs of one request differ. */
+  static final List<String> VARYING_JOB_FIELDS = List.of("variant", "jobId", "seed");
 
   private final RequestPlanner planner;
   private final Deserializer<PromptRequest> deserializer;
+  private final FanOutEncoder<GenerationJob> jobEncoder;
+  private final String jobsTopic;
   private final String storeName;
   private final Duration retention;
   private ProcessorContext<Object, Object> context;
@@ -55,9 +61,16 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
   private Sensor duplicates;
   private Sensor jobsOut;
 
-  PromptRewriteProcessor(RequestPlanner planner, Deserializer<PromptRequest> deserializer, String storeName, Duration retention) {
+  /**
+   * @param jobSerializer the serializer of generation-jobs: the jobs of a request are written through it,
+   *     their shared fields once per request
+   */
+  PromptRewriteProcessor(RequestPlanner planner, Deserializer<PromptRequest> deserializer,
+      AvroSerializer<GenerationJob> jobSerializer, String jobsTopic, String storeName, Duration retention) {
     this.planner = planner;
     this.deserializer = deserializer;
+    this.jobEncoder = new FanOutEncoder<>(jobSerializer, VARYING_JOB_FIELDS);
+    this.jobsTopic = jobsTopic;
     this.storeName = storeName;
     this.retention = retention;
   }
@@ -120,9 +133,10 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
       reject(record, source, key, request, new Rejection(RejectReason.PROCESSING_FAILED, e.toString()));
       return;
     }
+    List<byte[]> payloads = jobEncoder.encode(jobsTopic, jobs);
     identities.put(requestId, identity + "|" + context.currentSystemTimeMs());
-    for (GenerationJob job : jobs) {
-      context.forward(new Record<>(job.getJobId(), job, record.timestamp()), PromptRewriteTopology.JOBS_SINK);
+    for (int i = 0; i < jobs.size(); i++) {
+      context.forward(new Record<>(jobs.get(i).getJobId(), payloads.get(i), record.timestamp()), PromptRewriteTopology.JOBS_SINK);
       jobsOut.record();
     }
     accepted.record();

@@ -1,8 +1,11 @@
 package io.inkflow.streams.rewrite;
 
+import io.inkflow.avro.GenerationJob;
 import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.serde.AvroSerializer;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
@@ -34,16 +37,22 @@ public final class PromptRewriteTopology {
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
   public static Topology build(Topics topics, RequestPlanner planner, Duration idempotencyRetention) {
+    if (!(topics.generationJobs.valueSerde().serializer() instanceof AvroSerializer<GenerationJob> jobSerializer)) {
+      throw new IllegalArgumentException("the PE stage writes generation jobs with an AvroSerializer; found "
+          + topics.generationJobs.valueSerde().serializer().getClass().getName());
+    }
     Topology topology = new Topology();
     topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.promptRequests.name());
     topology.addProcessor(PROCESSOR,
-        () -> new PromptRewriteProcessor(planner, topics.promptRequests.valueSerde().deserializer(), IDENTITY_STORE, idempotencyRetention),
+        () -> new PromptRewriteProcessor(planner, topics.promptRequests.valueSerde().deserializer(), jobSerializer,
+            topics.generationJobs.name(), IDENTITY_STORE, idempotencyRetention),
         SOURCE);
     topology.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(IDENTITY_STORE), Serdes.String(), Serdes.String()), PROCESSOR);
+    // Job values arrive encoded: the processor writes a request's jobs together (FanOutEncoder).
     topology.addSink(JOBS_SINK, topics.generationJobs.name(),
         (org.apache.kafka.common.serialization.Serializer) topics.generationJobs.keySerde().serializer(),
-        (org.apache.kafka.common.serialization.Serializer) topics.generationJobs.valueSerde().serializer(), PROCESSOR);
+        new ByteArraySerializer(), PROCESSOR);
     topology.addSink(RESULTS_SINK, topics.requestResults.name(),
         (org.apache.kafka.common.serialization.Serializer) topics.requestResults.keySerde().serializer(),
         (org.apache.kafka.common.serialization.Serializer) topics.requestResults.valueSerde().serializer(), PROCESSOR);

@@ -128,6 +128,7 @@ public final class RequestPlanner {
         request.getTags().get("category"), pack.promptRewrite(), budget, counter));
     int rewrittenTokens = rewritten.equals(prompt.text()) ? promptTokens : counter.applyAsInt(rewritten);
 
+    Size size = new Size(bucket.width(), bucket.height());
     List<GenerationJob> jobs = new ArrayList<>(numImages);
     for (int variant = 0; variant < numImages; variant++) {
       GenerationJob.Builder job = GenerationJob.newBuilder()
@@ -145,7 +146,7 @@ public final class RequestPlanner {
           .setGlyphTexts(glyphs)
           .setPromptTokens(rewrittenTokens)
           .setRequestedSize(requested)
-          .setSize(new Size(bucket.width(), bucket.height()))
+          .setSize(size)
           .setSteps(steps)
           .setGuidanceScale((float) guidance)
           .setSeed(seed(request, variant))

@@ -1,0 +1,123 @@
+package io.inkflow.schemas.serde;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.Size;
+import io.inkflow.schemas.ExampleEvents;
+import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.schemas.registry.SchemaRegistryClient;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class FanOutEncoderTest {
+  private static final String TOPIC = "fan-out-test.generation-jobs";
+  private static final List<String> VARYING = List.of("variant", "jobId", "seed");
+  private static EmbeddedSchemaRegistry registry;
+  private static SchemaRegistryClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    registry = EmbeddedSchemaRegistry.start();
+    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+  }
+
+  @AfterAll
+  static void stop() {
+    client.close();
+    registry.close();
+  }
+
+  @Test
+  void everyPayloadIsWhatTheSerializerWrites() {
+    AvroSerializer<GenerationJob> serializer = new AvroSerializer<>(GenerationJob.class, client, true);
+    AvroDeserializer<GenerationJob> deserializer = new AvroDeserializer<>(GenerationJob.class, client);
+    FanOutEncoder<GenerationJob> encoder = new FanOutEncoder<>(serializer, VARYING);
+    Random random = new Random(7);
+    int payloads = 0;
+    for (int g = 0; g < 200; g++) {
+      List<GenerationJob> group = group(random, 1 + random.nextInt(8));
+      List<byte[]> encoded = encoder.encode(TOPIC, group);
+      assertThat(encoded).hasSameSizeAs(group);
+      for (int i = 0; i < group.size(); i++) {
+        assertThat(encoded.get(i)).as("group %d, record %d", g, i).isEqualTo(serializer.serialize(TOPIC, group.get(i)));
+        assertThat(deserializer.deserialize(TOPIC, encoded.get(i))).isEqualTo(group.get(i));
+        payloads++;
+      }
+    }
+    assertThat(payloads).isGreaterThan(500);
+  }
+
+  @Test
+  void aRecordThatDoesNotShareIsWrittenInFull() {
+    AvroSerializer<GenerationJob> serializer = new AvroSerializer<>(GenerationJob.class, client, true);
+    FanOutEncoder<GenerationJob> encoder = new FanOutEncoder<>(serializer, VARYING);
+    GenerationJob first = ExampleEvents.job();
+    GenerationJob sameButVariant = GenerationJob.newBuilder(first).setVariant(0).setJobId("TEA-003-0").setSeed(42L).build();
+    GenerationJob otherPrompt = GenerationJob.newBuilder(first).setVariant(2).setRewrittenPrompt("a different prompt").build();
+    GenerationJob otherRequest = GenerationJob.newBuilder(first)
+        .setRequest(PromptRequest.newBuilder(first.getRequest()).setPrompt("another request").build()).build();
+    List<GenerationJob> group = List.of(first, sameButVariant, otherPrompt, otherRequest);
+
+    List<byte[]> encoded = encoder.encode(TOPIC, group);
+
+    for (int i = 0; i < group.size(); i++) {
+      assertThat(encoded.get(i)).as("record %d", i).isEqualTo(serializer.serialize(TOPIC, group.get(i)));
+    }
+    assertThat(encoded.get(2)).isNotEqualTo(encoded.get(0));
+    assertThat(encoder.encode(TOPIC, List.of())).isEmpty();
+  }
+
+  @Test
+  void unknownVaryingFieldsAreRefused() {
+    AvroSerializer<GenerationJob> serializer = new AvroSerializer<>(GenerationJob.class, client, true);
+    assertThatThrownBy(() -> new FanOutEncoder<>(serializer, List.of("variant", "colour")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("no field 'colour'")
+        .hasMessageContaining("jobId");
+  }
+
+  /** Jobs of one request as a planner makes them: shared objects, with nullable and empty fields varied per group. */
+  private static List<GenerationJob> group(Random random, int n) {
+    PromptRequest.Builder request = PromptRequest.newBuilder(ExampleEvents.request())
+        .setRequestId("req-" + random.nextInt(1_000_000))
+        .setPrompt(random.nextBoolean() ? "青花瓷茶杯，白色背景 " + random.nextInt() : "a tea cup on white, studio light " + random.nextInt());
+    if (random.nextBoolean()) {
+      request.setNegativePrompt(null).setRenderText(null).setSeed(null).setWidth(null).setHeight(null);
+    }
+    Map<String, String> tags = new HashMap<>();
+    for (int t = random.nextInt(4); t > 0; t--) {
+      tags.put("k" + random.nextInt(100), "v" + random.nextInt(100));
+    }
+    PromptRequest shared = request.setTags(tags).build();
+    List<String> glyphs = random.nextBoolean() ? List.of() : List.of("春", "SALE");
+    Size size = new Size(512 + 64 * random.nextInt(4), 512);
+    Size requested = random.nextBoolean() ? null : new Size(500, 510);
+    List<GenerationJob> jobs = new ArrayList<>();
+    for (int variant = 0; variant < n; variant++) {
+      jobs.add(GenerationJob.newBuilder(ExampleEvents.job())
+          .setRequest(shared)
+          .setVariant(variant)
+          .setNumVariants(n)
+          .setJobId(shared.getRequestId() + "-" + variant)
+          .setNormalizedNegativePrompt(shared.getNegativePrompt())
+          .setSanitizations(random.nextInt(4) == 0 ? List.of("STRIPPED_BIDI") : List.of())
+          .setGlyphTexts(glyphs)
+          .setRequestedSize(requested)
+          .setSize(size)
+          .setSeed(random.nextLong())
+          .build());
+    }
+    return jobs;
+  }
+}
