@@ -2,7 +2,6 @@ package io.inkflow.inference.pack;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -148,11 +147,28 @@ public record PackManifest(Path dir, String id, String version, String family, S
     }
     double aspect = Math.log((double) width / height);
     double area = Math.log((double) width * height);
-    Comparator<Bucket> byAspect = Comparator.comparingDouble(b -> round(Math.abs(Math.log(b.aspect()) - aspect)));
-    Comparator<Bucket> byArea = Comparator.comparingDouble(b -> round(Math.abs(Math.log((double) b.area()) - area)));
-    return buckets.stream()
-        .min(byAspect.thenComparing(byArea).thenComparingLong(Bucket::area))
-        .orElseThrow();
+    // A plain loop (the PE stream resolves a size per request): the first of the least by aspect
+    // distance, then area distance, then area.
+    Bucket best = null;
+    double bestAspect = 0;
+    double bestArea = 0;
+    for (Bucket b : buckets) {
+      double byAspect = round(Math.abs(Math.log(b.aspect()) - aspect));
+      double byArea = round(Math.abs(Math.log((double) b.area()) - area));
+      int c = best == null ? -1 : Double.compare(byAspect, bestAspect);
+      if (c == 0) {
+        c = Double.compare(byArea, bestArea);
+      }
+      if (c == 0) {
+        c = Long.compare(b.area(), best.area());
+      }
+      if (c < 0) {
+        best = b;
+        bestAspect = byAspect;
+        bestArea = byArea;
+      }
+    }
+    return best;
   }
 
   // Ratios such as 2:3 and 3:2 are equally far from 1:1 only up to rounding; compare at 1e-9.

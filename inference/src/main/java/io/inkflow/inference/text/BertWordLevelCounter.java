@@ -26,12 +26,28 @@ final class BertWordLevelCounter {
   private final boolean individualDigits;
   private final int specialTokens;
   private final List<String> addedTokens;
+  /**
+   * The added tokens' first characters when each is an ASCII character without case (such as '['):
+   * text that holds none of them cannot hold an added token, in any case. Null when that test does
+   * not apply.
+   */
+  private final String addedTokenStarts;
 
   private BertWordLevelCounter(boolean stripAccents, boolean individualDigits, int specialTokens, List<String> addedTokens) {
     this.stripAccents = stripAccents;
     this.individualDigits = individualDigits;
     this.specialTokens = specialTokens;
     this.addedTokens = addedTokens;
+    StringBuilder starts = new StringBuilder();
+    for (String t : addedTokens) {
+      char first = t.isEmpty() ? 'a' : t.charAt(0);
+      if (first >= 0x80 || Character.isLetter(first)) {
+        starts = null;
+        break;
+      }
+      starts.append(first);
+    }
+    this.addedTokenStarts = starts == null ? null : starts.toString();
   }
 
   /** A counter for {@code tokenizer.json}, or empty when its shape is not the one this class knows. */
@@ -91,7 +107,7 @@ final class BertWordLevelCounter {
 
   /** Tokens of {@code text} including the template's special tokens, or -1 when only the library can tell. */
   int count(String text) {
-    if (!addedTokens.isEmpty()) {
+    if (!addedTokens.isEmpty() && mayHoldAddedToken(text)) {
       String lower = text.toLowerCase(Locale.ROOT);
       for (String t : addedTokens) {
         if (!t.isEmpty() && lower.contains(t)) {
@@ -104,6 +120,32 @@ final class BertWordLevelCounter {
     for (int i = 0; i < text.length(); ) {
       int c = text.codePointAt(i);
       i += Character.charCount(c);
+      // ASCII and the CJK ideographs of Unicode 13 (the JVM's oldest supported tables) first, without
+      // table lookups: the general path below gives the same answer for them.
+      if (c < 0x80) {
+        if (c < 0x20 || c == 0x7F) {
+          // Controls vanish (clean_text) except tab, newline and carriage return, which are white space.
+          if (c == '\t' || c == '\n' || c == '\r') {
+            inWord = false;
+          }
+          continue;
+        }
+        if (c == ' ') {
+          inWord = false;
+        } else if (isPunctuation(c) || (individualDigits && c >= '0' && c <= '9')) {
+          pieces++;
+          inWord = false;
+        } else if (!inWord) {
+          pieces++;
+          inWord = true;
+        }
+        continue;
+      }
+      if (c >= 0x4E00 && c <= 0x9FFC) {
+        pieces++;
+        inWord = false;
+        continue;
+      }
       if (!stable(c) || Character.getType(c) == Character.UNASSIGNED) {
         return -1;
       }
@@ -148,6 +190,18 @@ final class BertWordLevelCounter {
       }
     }
     return pieces + specialTokens;
+  }
+
+  private boolean mayHoldAddedToken(String text) {
+    if (addedTokenStarts == null) {
+      return true;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      if (addedTokenStarts.indexOf(text.charAt(i)) >= 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean isolated(int c) {

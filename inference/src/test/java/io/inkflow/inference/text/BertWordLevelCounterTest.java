@@ -41,7 +41,7 @@ class BertWordLevelCounterTest {
       // Random strings over letters, accents, digits, punctuation, CJK, kana, Hangul, full-width forms,
       // whitespace, invisible characters, emoji, and arbitrary code points.
       int[] alphabet = ("abcXYZ éüñÅßİ 0123٣½Ⅻ ,.!?“”「」（）—-_@#%&* 你好春福中秋 ㄅか가ﬁ \t\n\u00A0\u3000\u2003"
-          + "\u200B\u202E\u0007\u00AD 🎂").codePoints().toArray();
+          + "\u200B\u202E\u0007\u000B\u000C\u007F\u00AD\u9FFC\u9FFD\u4E00 [] 🎂").codePoints().toArray();
       Random random = new Random(42);
       for (int n = 0; n < 20_000; n++) {
         StringBuilder sb = new StringBuilder();

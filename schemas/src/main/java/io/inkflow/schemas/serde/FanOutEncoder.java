@@ -34,8 +34,17 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
   private final AvroSerializer<T> serializer;
   private final List<Schema.Field> fields;
   private final boolean[] varying;
+  /**
+   * The record's layout, in field order: part p is the varying field {@code varyingField[p]}, or,
+   * where that is -1, the run of shared fields {@code runFrom[p]} up to (excluded) {@code runTo[p]}.
+   */
+  private final int[] varyingField;
+  private final int[] runFrom;
+  private final int[] runTo;
   private final FieldWriter writer;
-  private final ByteArrayOutputStream runBuffer = new ByteArrayOutputStream(1024);
+  private final Buffer runBuffer = new Buffer(1024);
+  private final Buffer varyingBuffer = new Buffer(256);
+  private final int[] varyingEnd;
   private BinaryEncoder encoder;
 
   /**
@@ -56,6 +65,23 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
       }
       varying[f.pos()] = true;
     }
+    List<int[]> parts = new ArrayList<>();
+    for (int i = 0; i < fields.size(); ) {
+      if (varying[i]) {
+        parts.add(new int[] {i, -1, -1});
+        i++;
+        continue;
+      }
+      int from = i;
+      while (i < fields.size() && !varying[i]) {
+        i++;
+      }
+      parts.add(new int[] {-1, from, i});
+    }
+    this.varyingField = parts.stream().mapToInt(p -> p[0]).toArray();
+    this.runFrom = parts.stream().mapToInt(p -> p[1]).toArray();
+    this.runTo = parts.stream().mapToInt(p -> p[2]).toArray();
+    this.varyingEnd = new int[parts.size()];
     this.writer = new FieldWriter(schema);
   }
 
@@ -72,45 +98,52 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
     int id = serializer.schemaId(topic);
     T first = group.get(0);
     try {
-      // The record's layout: each run of shared fields as its bytes (encoded from the first record),
-      // each varying field as itself.
-      List<Object> parts = new ArrayList<>();
+      // Each run of shared fields, encoded once from the first record.
+      byte[][] runs = new byte[varyingField.length][];
       int sharedBytes = 0;
-      int i = 0;
-      while (i < fields.size()) {
-        if (varying[i]) {
-          parts.add(fields.get(i++));
-          continue;
+      for (int p = 0; p < varyingField.length; p++) {
+        if (varyingField[p] < 0) {
+          runBuffer.reset();
+          encoder = EncoderFactory.get().binaryEncoder(runBuffer, encoder);
+          for (int f = runFrom[p]; f < runTo[p]; f++) {
+            writer.writeField(first, fields.get(f), encoder);
+          }
+          encoder.flush();
+          runs[p] = runBuffer.toByteArray();
+          sharedBytes += runs[p].length;
         }
-        runBuffer.reset();
-        encoder = EncoderFactory.get().binaryEncoder(runBuffer, encoder);
-        while (i < fields.size() && !varying[i]) {
-          writer.writeField(first, fields.get(i++), encoder);
-        }
-        encoder.flush();
-        byte[] run = runBuffer.toByteArray();
-        sharedBytes += run.length;
-        parts.add(run);
       }
-      byte[] header = new byte[WireFormat.HEADER_SIZE];
-      WireFormat.writeHeader(header, id);
       for (T record : group) {
         if (record != first && !sharesWith(record, first)) {
           out.add(serializer.serialize(topic, record));
           continue;
         }
-        ByteArrayOutputStream payload = new ByteArrayOutputStream(WireFormat.HEADER_SIZE + sharedBytes + 64);
-        payload.write(header);
-        encoder = EncoderFactory.get().binaryEncoder(payload, encoder);
-        for (Object part : parts) {
-          if (part instanceof byte[] run) {
-            encoder.writeFixed(run);
-          } else {
-            writer.writeField(record, (Schema.Field) part, encoder);
+        // This record's varying fields, one after another, then the payload assembled at its exact size.
+        varyingBuffer.reset();
+        encoder = EncoderFactory.get().binaryEncoder(varyingBuffer, encoder);
+        for (int p = 0; p < varyingField.length; p++) {
+          if (varyingField[p] >= 0) {
+            writer.writeField(record, fields.get(varyingField[p]), encoder);
+            encoder.flush();
+            varyingEnd[p] = varyingBuffer.size();
           }
         }
-        encoder.flush();
-        out.add(payload.toByteArray());
+        byte[] payload = new byte[WireFormat.HEADER_SIZE + sharedBytes + varyingBuffer.size()];
+        WireFormat.writeHeader(payload, id);
+        int at = WireFormat.HEADER_SIZE;
+        int varyingFrom = 0;
+        for (int p = 0; p < varyingField.length; p++) {
+          if (varyingField[p] < 0) {
+            System.arraycopy(runs[p], 0, payload, at, runs[p].length);
+            at += runs[p].length;
+          } else {
+            int length = varyingEnd[p] - varyingFrom;
+            System.arraycopy(varyingBuffer.array(), varyingFrom, payload, at, length);
+            at += length;
+            varyingFrom = varyingEnd[p];
+          }
+        }
+        out.add(payload);
       }
       return out;
     } catch (IOException | RuntimeException e) {
@@ -121,11 +154,26 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
 
   private boolean sharesWith(T record, T first) {
     for (int i = 0; i < varying.length; i++) {
-      if (!varying[i] && !Objects.equals(record.get(i), first.get(i))) {
-        return false;
+      if (!varying[i]) {
+        Object a = record.get(i);
+        Object b = first.get(i);
+        if (a != b && !Objects.equals(a, b)) {
+          return false;
+        }
       }
     }
     return true;
+  }
+
+  /** A byte buffer whose contents can be copied from without a copy of their own. */
+  private static final class Buffer extends ByteArrayOutputStream {
+    Buffer(int size) {
+      super(size);
+    }
+
+    byte[] array() {
+      return buf;
+    }
   }
 
   /** Avro's own field writer (logical-type conversions included), opened up to write one field at a time. */

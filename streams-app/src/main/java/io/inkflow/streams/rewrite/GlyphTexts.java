@@ -13,8 +13,12 @@ import java.util.regex.Pattern;
  * such as 写出…字 or "with the words …". These strings go to the glyph encoder and are never rewritten.
  */
 public final class GlyphTexts {
-  private static final Pattern QUOTED = Pattern.compile("“([^”]{1,64})”|「([^」]{1,64})」|『([^』]{1,64})』|\"([^\"]{1,64})\"");
-  /** 写出春字, 写着福字, 写有"中秋"字样 — the quoted forms are caught by QUOTED. */
+  /** Opening quotes and, at the same index, their closing quotes. */
+  private static final String OPEN = "“「『\"";
+  private static final String CLOSE = "”」』\"";
+  /** Longest quoted text, in code points. */
+  static final int MAX_QUOTED = 64;
+  /** 写出春字, 写着福字, 写有"中秋"字样 — the quoted forms are caught by {@link #unquote}. */
   private static final Pattern ZH_PHRASE = Pattern.compile("(?:写出|写着|写有|写上|书写|印有|印着)([\\p{IsHan}A-Za-z0-9%]{1,12}?)(?:字样|字|$|[，。,.\\s])");
   /** with the word SALE, with the words 50% OFF, that says HELLO, reading OPEN: a run of upper-case words. */
   private static final Pattern EN_PHRASE = Pattern.compile(
@@ -26,39 +30,25 @@ public final class GlyphTexts {
 
   private GlyphTexts() {}
 
-  private static boolean containsAny(String text, String chars) {
-    for (int i = 0; i < text.length(); i++) {
-      if (chars.indexOf(text.charAt(i)) >= 0) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Literal texts in order of appearance, without duplicates; at most {@code max}. */
   public static List<String> extract(String prompt, int max) {
     Set<String> found = new LinkedHashSet<>();
-    String unquoted = prompt;
-    // Each pattern runs only when the characters or words it needs are present: most prompts have none.
-    if (containsAny(prompt, "“「『\"")) {
-      Matcher q = QUOTED.matcher(prompt);
-      while (q.find()) {
-        for (int g = 1; g <= q.groupCount(); g++) {
-          if (q.group(g) != null && !q.group(g).isBlank()) {
-            found.add(q.group(g).strip());
-          }
-        }
-      }
-      unquoted = QUOTED.matcher(prompt).replaceAll(" ");
+    String unquoted = unquote(prompt, found);
+    // Each phrase pattern runs only when the characters or words it needs are present: most prompts have none.
+    boolean zhCue = false;
+    boolean latin = false;
+    for (int i = 0; i < unquoted.length(); i++) {
+      char c = unquoted.charAt(i);
+      zhCue |= c == '写' || c == '书' || c == '印';
+      latin |= (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
     }
-    if (containsAny(unquoted, "写书印")) {
+    if (zhCue) {
       Matcher zh = ZH_PHRASE.matcher(unquoted);
       while (zh.find()) {
         found.add(zh.group(1));
       }
     }
-    String lower = unquoted.toLowerCase(Locale.ROOT);
-    if (EN_CUES.stream().anyMatch(lower::contains)) {
+    if (latin && EN_CUES.stream().anyMatch(unquoted.toLowerCase(Locale.ROOT)::contains)) {
       Matcher en = EN_PHRASE.matcher(unquoted);
       while (en.find()) {
         found.add(en.group(1).strip());
@@ -66,5 +56,37 @@ public final class GlyphTexts {
     }
     List<String> out = new ArrayList<>(found);
     return out.size() > max ? out.subList(0, max) : out;
+  }
+
+  /**
+   * Adds each quoted text (1 to {@value #MAX_QUOTED} code points between a quote and the first
+   * matching closing quote, not blank) to {@code found}, stripped, and returns the prompt with every
+   * quotation, quotes included, replaced by a space. Scanning resumes after a quotation; an opening
+   * quote without a closing one in reach is an ordinary character.
+   */
+  static String unquote(String prompt, Set<String> found) {
+    StringBuilder rest = null;
+    int copied = 0;
+    for (int i = 0; i < prompt.length(); i++) {
+      int kind = OPEN.indexOf(prompt.charAt(i));
+      if (kind < 0) {
+        continue;
+      }
+      int close = prompt.indexOf(CLOSE.charAt(kind), i + 1);
+      if (close <= i + 1 || (close - i - 1 > MAX_QUOTED && prompt.codePointCount(i + 1, close) > MAX_QUOTED)) {
+        continue;
+      }
+      String text = prompt.substring(i + 1, close);
+      if (!text.isBlank()) {
+        found.add(text.strip());
+      }
+      if (rest == null) {
+        rest = new StringBuilder(prompt.length());
+      }
+      rest.append(prompt, copied, i).append(' ');
+      copied = close + 1;
+      i = close;
+    }
+    return rest == null ? prompt : rest.append(prompt, copied, prompt.length()).toString();
   }
 }

@@ -56,6 +56,15 @@ public final class PromptText {
     for (int i = 0; i < nfkc.length(); ) {
       int cp = nfkc.codePointAt(i);
       i += Character.charCount(cp);
+      if ((cp > ' ' && cp < 0x7F) || (cp >= 0x4E00 && cp <= 0x9FFC)) {
+        // Printable ASCII and CJK ideographs: kept as they are, no table lookups.
+        if (pendingSpace) {
+          out.append(' ');
+          pendingSpace = false;
+        }
+        out.append((char) cp);
+        continue;
+      }
       String removed = classify(cp);
       if (removed != null) {
         if (policy == Policy.REFUSE) {

@@ -30,8 +30,6 @@ import java.util.regex.Pattern;
  * variant — or refuse with a {@link Rejection}. No Kafka here.
  */
 public final class RequestPlanner {
-  /** Safe in an S3 key and a Kafka key: letters, digits, '.', '_', '-'; no leading dot, no "..". */
-  private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
   private static final Pattern ASPECT = Pattern.compile("\\s*(\\d{1,4}(?:\\.\\d{1,3})?)\\s*[:x/]\\s*(\\d{1,4}(?:\\.\\d{1,3})?)\\s*");
 
   private final PackManifest pack;
@@ -195,10 +193,26 @@ public final class RequestPlanner {
     if (id.length() > limits.maxIdChars()) {
       throw new Rejection(reason, field + " has " + id.length() + " characters; expected at most " + limits.maxIdChars());
     }
-    if (!SAFE_ID.matcher(id).matches() || id.contains("..")) {
+    if (!isSafeId(id)) {
       throw new Rejection(reason, field + " " + quote(id) + " holds characters unsafe in an object key;"
           + " expected [A-Za-z0-9._-], not starting with '.' and without '..'");
     }
+  }
+
+  /** Letters, digits, '.', '_' and '-', not starting with '.', without "..": safe in an object key and a Kafka key. */
+  static boolean isSafeId(String id) {
+    if (id.isEmpty() || id.charAt(0) == '.') {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'
+          || (c == '.' && id.charAt(i - 1) != '.');
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void checkTags(Map<String, String> tags) {

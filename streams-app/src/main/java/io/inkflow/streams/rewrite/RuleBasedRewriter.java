@@ -21,9 +21,9 @@ public final class RuleBasedRewriter implements RewriteStrategy {
   /** Categories the templates know. */
   enum Category { PRODUCT, POSTER, FOOD, FASHION, GENERAL }
 
-  private record Attributes(List<String> en, List<String> zh) {}
+  record Attributes(List<String> en, List<String> zh) {}
 
-  private static final Map<Category, Attributes> ATTRIBUTES = Map.of(
+  static final Map<Category, Attributes> ATTRIBUTES = Map.of(
       Category.PRODUCT, new Attributes(
           List.of("professional product photography", "soft studio lighting", "clean composition", "sharp focus", "fine material texture"),
           List.of("专业产品摄影", "柔和的影棚光", "构图简洁", "对焦清晰", "材质细腻")),
@@ -69,7 +69,8 @@ public final class RuleBasedRewriter implements RewriteStrategy {
     String lowerPrompt = input.prompt().toLowerCase(Locale.ROOT);
     List<String> usable = new ArrayList<>(candidates.size());
     for (String attribute : candidates) {
-      if (!lowerPrompt.contains(attribute.toLowerCase(Locale.ROOT)) && (vocabulary == null || inVocabulary(attribute, vocabulary))) {
+      // The attributes are lower case already (checked by the tests), so the prompt alone is lowered.
+      if (!lowerPrompt.contains(attribute) && (vocabulary == null || inVocabulary(attribute, vocabulary))) {
         usable.add(attribute);
       }
     }

@@ -17,10 +17,19 @@ public final class ScriptLanguage {
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
-      Character.UnicodeScript script = Character.UnicodeScript.of(cp);
-      boolean latin = script == Character.UnicodeScript.LATIN && Character.isLetter(cp);
-      if (script == Character.UnicodeScript.HAN) {
+      boolean latin;
+      if (cp < 0x80) {
+        latin = (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
+      } else if (cp >= 0x4E00 && cp <= 0x9FFC) {
+        // CJK unified ideographs assigned since Unicode 13: Han without a table lookup.
+        latin = false;
         han++;
+      } else {
+        Character.UnicodeScript script = Character.UnicodeScript.of(cp);
+        latin = script == Character.UnicodeScript.LATIN && Character.isLetter(cp);
+        if (script == Character.UnicodeScript.HAN) {
+          han++;
+        }
       }
       if (latin && !inWord) {
         latinWords++;

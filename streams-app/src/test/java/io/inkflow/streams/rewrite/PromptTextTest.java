@@ -69,4 +69,71 @@ class PromptTextTest {
     assertThat(GlyphTexts.extract("white running shoe, side view", 4)).isEmpty();
     assertThat(GlyphTexts.extract("“a” “b” “c”", 2)).isEqualTo(List.of("a", "b"));
   }
+
+  /**
+   * Random text over ASCII (controls included), CJK (the edges of the fast range too), full-width and
+   * invisible characters, emoji and combining marks: the cleaning and the language must be what the
+   * Unicode tables alone give, code point by code point.
+   */
+  @Test
+  void fastPathsAgreeWithTheUnicodeTables() {
+    int[] alphabet = ("aZ09 ,.!~\t\n\r\u000B\u007F\u0000 你好春\u4E00\u9FFC\u9FFD\u3400 ，。ＳＡ５　"
+        + "\u200B\u202E\u00AD\uFFFD é\u0301 ﬁ 🎂 가か").codePoints().toArray();
+    java.util.Random random = new java.util.Random(5);
+    for (int n = 0; n < 20_000; n++) {
+      StringBuilder sb = new StringBuilder();
+      for (int k = random.nextInt(30); k > 0; k--) {
+        sb.appendCodePoint(alphabet[random.nextInt(alphabet.length)]);
+      }
+      String raw = sb.toString();
+      String nfkc = java.text.Normalizer.normalize(raw, java.text.Normalizer.Form.NFKC);
+      assertThat(PromptText.clean(raw, "prompt", PromptText.Policy.STRIP).text()).as(raw).isEqualTo(referenceClean(nfkc));
+      assertThat(ScriptLanguage.detect(raw)).as(raw).isEqualTo(referenceLanguage(raw));
+    }
+  }
+
+  /** The cleaning loop with a table lookup for every code point. */
+  private static String referenceClean(String nfkc) {
+    StringBuilder out = new StringBuilder();
+    boolean pendingSpace = false;
+    for (int i = 0; i < nfkc.length(); ) {
+      int cp = nfkc.codePointAt(i);
+      i += Character.charCount(cp);
+      String removed = PromptText.classify(cp);
+      if (removed != null) {
+        pendingSpace |= removed.equals(PromptText.STRIPPED_CONTROL) && out.length() > 0;
+        continue;
+      }
+      if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+        pendingSpace |= out.length() > 0;
+        continue;
+      }
+      if (pendingSpace) {
+        out.append(' ');
+        pendingSpace = false;
+      }
+      out.appendCodePoint(cp);
+    }
+    return out.toString();
+  }
+
+  private static Language referenceLanguage(String text) {
+    int han = 0;
+    int latinWords = 0;
+    boolean inWord = false;
+    for (int i = 0; i < text.length(); ) {
+      int cp = text.codePointAt(i);
+      i += Character.charCount(cp);
+      Character.UnicodeScript script = Character.UnicodeScript.of(cp);
+      boolean latin = script == Character.UnicodeScript.LATIN && Character.isLetter(cp);
+      han += script == Character.UnicodeScript.HAN ? 1 : 0;
+      latinWords += latin && !inWord ? 1 : 0;
+      inWord = latin;
+    }
+    if (han == 0 && latinWords == 0) {
+      return Language.UNKNOWN;
+    }
+    double zhShare = han / (double) (han + latinWords);
+    return zhShare >= 0.8 ? Language.ZH : zhShare <= 0.2 ? Language.EN : Language.MIXED;
+  }
 }

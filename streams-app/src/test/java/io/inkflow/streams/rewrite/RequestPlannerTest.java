@@ -210,4 +210,23 @@ class RequestPlannerTest {
       throw new AssertionError(e);
     }
   }
+
+  @Test
+  void safeIdsAreExactlyTheOnesTheRuleDescribes() {
+    java.util.regex.Pattern rule = java.util.regex.Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]*");
+    String alphabet = "aZ09_-./ \\é春:";
+    java.util.Random random = new java.util.Random(3);
+    int safe = 0;
+    for (int n = 0; n < 20_000; n++) {
+      StringBuilder id = new StringBuilder();
+      for (int k = random.nextInt(8); k > 0; k--) {
+        id.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String s = id.toString();
+      boolean expected = rule.matcher(s).matches() && !s.contains("..");
+      assertThat(RequestPlanner.isSafeId(s)).as(s).isEqualTo(expected);
+      safe += expected ? 1 : 0;
+    }
+    assertThat(safe).isGreaterThan(1_000);
+  }
 }

@@ -9,6 +9,20 @@ import java.util.function.ToIntFunction;
 import org.junit.jupiter.api.Test;
 
 class RuleBasedRewriterTest {
+
+  @Test
+  void attributesAreWrittenInLowerCase() {
+    // rewrite() compares them with the lowered prompt as they are.
+    for (RuleBasedRewriter.Attributes a : RuleBasedRewriter.ATTRIBUTES.values()) {
+      for (String attribute : a.en()) {
+        assertThat(attribute).isEqualTo(attribute.toLowerCase(java.util.Locale.ROOT));
+      }
+      for (String attribute : a.zh()) {
+        assertThat(attribute).isEqualTo(attribute.toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+  }
+
   final RuleBasedRewriter rewriter = new RuleBasedRewriter();
   final ToIntFunction<String> tokens = TestPack.TOKENIZER::countTokens;
   final RewritePolicy on = new RewritePolicy(RewritePolicy.Mode.ON, List.of());
