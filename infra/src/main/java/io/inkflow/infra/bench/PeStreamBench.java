@@ -14,6 +14,9 @@ import io.inkflow.streams.rewrite.PromptRewriteTopology;
 import io.inkflow.streams.rewrite.RequestIdentity;
 import io.inkflow.streams.rewrite.RequestPlanner;
 import io.inkflow.streams.rewrite.RuleBasedRewriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +27,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
@@ -80,7 +85,8 @@ public final class PeStreamBench {
       // Round 0 warms both paths (JIT, registry caches, transactions) and is not reported.
       for (int round = 0; round <= rounds; round++) {
         String tag = "r" + round;
-        int size = round == 0 ? Math.min(n, 20_000) : n;
+        // The warm-up is as long as a round: shorter ones left the PE stage's code still compiling in round 1.
+        int size = n;
         // Each round on its own topics, so every app reads its input from the start.
         Topics topics = Topics.create(registry, "bench-" + tag + ".", PARTITIONS, true);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
@@ -146,7 +152,7 @@ public final class PeStreamBench {
     if (records.isEmpty()) {
       return Double.NaN;
     }
-    var cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+    var cpu = ManagementFactory.getThreadMXBean();
     var deserializer = topics.promptRequests.valueSerde().deserializer();
     RequestPlanner planner = new RequestPlanner(pack, tokenizer, PeLimits.defaults(), new RuleBasedRewriter());
     List<byte[][]> sample = records.subList(0, Math.min(records.size(), 20_000));
@@ -238,14 +244,18 @@ public final class PeStreamBench {
     long deadline = System.nanoTime() + timeout.toNanos();
     try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(cfg, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       c.subscribe(List.of(topic));
-      while (seen < expected) {
+      while (true) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(topic + ": only " + seen + " of " + expected + " records within " + timeout);
         }
         seen += c.poll(Duration.ofMillis(100)).count();
+        if (seen >= expected) {
+          // The time the last record arrived, not after close(): closing waits for the in-flight fetch
+          // (up to fetch.max.wait.ms, 500 ms), which is no part of either side's work.
+          return System.nanoTime();
+        }
       }
     }
-    return System.nanoTime();
   }
 
   private static double runPe(LocalStack stack, Topics topics, PackManifest pack, PackTokenizer tokenizer,
@@ -258,7 +268,7 @@ public final class PeStreamBench {
     // The app's own client settings (StreamsSettings), as deployed; the copy's clients match them.
     RequestPlanner planner = new RequestPlanner(pack, tokenizer, PeLimits.defaults(), new RuleBasedRewriter());
     KafkaStreams streams = new KafkaStreams(PromptRewriteTopology.build(topics, planner, Duration.ofDays(7)), props);
-    java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch running = new CountDownLatch(1);
     streams.setStateListener((now, before) -> {
       if (now == KafkaStreams.State.RUNNING) {
         running.countDown();
@@ -269,9 +279,11 @@ public final class PeStreamBench {
       throw new IllegalStateException("streams not running within 60 s: " + streams.state());
     }
     try {
+      CpuByRole cpu = CpuByRole.start();
       long t0 = System.nanoTime();
       produce(bootstrap, topics.promptRequests.name(), records);
       long t1 = awaitCount(bootstrap, topics.generationJobs.name(), 4L * records.size(), Duration.ofMinutes(10));
+      cpu.print("pe-stream", records.size(), t1 - t0);
       return records.size() / ((t1 - t0) / 1e9);
     } finally {
       streams.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
@@ -281,7 +293,8 @@ public final class PeStreamBench {
 
   /**
    * The baseline: one transactional consume → deserialize → serialize → produce loop writing
-   * {@code fanOut} records per record read (1: a plain copy; 4: the least any 4-variant fan-out must do).
+   * {@code fanOut} records per record read (1: a plain copy; 4: the least any 4-variant fan-out must
+   * do: the record serialized once and written four times).
    * Returns input records per second.
    */
   private static double runCopy(String bootstrap, Topics topics, List<byte[][]> records, String in, String out, int fanOut)
@@ -296,11 +309,18 @@ public final class PeStreamBench {
     cc.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     cc.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     cc.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    CountDownLatch ready = new CountDownLatch(1);
     Thread loop = new Thread(() -> {
       try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cc, new ByteArrayDeserializer(), new ByteArrayDeserializer());
            KafkaProducer<byte[], byte[]> producer = producer(bootstrap, "bench-copy-" + in)) {
         producer.initTransactions();
         consumer.subscribe(List.of(in));
+        // Like the PE side, which is RUNNING before the clock starts: transactions initialised and the
+        // input assigned (it is still empty, so these polls return nothing).
+        while (running.get() && consumer.assignment().isEmpty()) {
+          consumer.poll(Duration.ofMillis(50));
+        }
+        ready.countDown();
         long lastCommit = System.nanoTime();
         boolean open = false;
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -312,8 +332,10 @@ public final class PeStreamBench {
               open = true;
             }
             PromptRequest req = de.deserialize(in, r.value());
+            // Serialized once, written fanOut times: the least a fan-out must do.
+            byte[] value = ser.serialize(out, req);
             for (int k = 0; k < fanOut; k++) {
-              producer.send(new ProducerRecord<>(out, r.key(), ser.serialize(out, req)));
+              producer.send(new ProducerRecord<>(out, r.key(), value));
             }
             offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
           }
@@ -334,13 +356,71 @@ public final class PeStreamBench {
     }, "bench-copy");
     loop.start();
     try {
+      if (!ready.await(60, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the copy loop was not assigned " + in + " within 60 s");
+      }
+      CpuByRole cpu = CpuByRole.start();
       long t0 = System.nanoTime();
       produce(bootstrap, in, records);
       long t1 = awaitCount(bootstrap, out, (long) fanOut * records.size(), Duration.ofMinutes(10));
+      cpu.print(fanOut == 1 ? "copy" : "copy x" + fanOut, records.size(), t1 - t0);
       return records.size() / ((t1 - t0) / 1e9);
     } finally {
       running.set(false);
       loop.join(30_000);
+    }
+  }
+
+  /**
+   * CPU time of this JVM's threads between two points, by role (thread name): where a side's time
+   * goes, in microseconds of CPU per input record. Threads that end inside the window (the load
+   * generator's producer I/O) are not counted; the load generator's own sends are, under "load + count".
+   */
+  private static final class CpuByRole {
+    private final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    private final Map<Long, Long> before = new HashMap<>();
+
+    static CpuByRole start() {
+      CpuByRole c = new CpuByRole();
+      for (long id : c.mx.getAllThreadIds()) {
+        c.before.put(id, Math.max(0, c.mx.getThreadCpuTime(id)));
+      }
+      return c;
+    }
+
+    static String role(String thread) {
+      if (thread.startsWith("kafka-producer-network-thread")) {
+        return "producer I/O";
+      }
+      if (thread.contains("StreamThread") || thread.equals("bench-copy")) {
+        return "stage thread";
+      }
+      if (thread.equals("main")) {
+        return "load + count";
+      }
+      return "broker + other";
+    }
+
+    void print(String side, int records, long wallNanos) {
+      Map<String, Long> byRole = new TreeMap<>();
+      long total = 0;
+      for (ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
+        if (info == null) {
+          continue;
+        }
+        long now = mx.getThreadCpuTime(info.getThreadId());
+        if (now < 0) {
+          continue;
+        }
+        long used = now - before.getOrDefault(info.getThreadId(), 0L);
+        byRole.merge(role(info.getThreadName()), used, Long::sum);
+        total += used;
+      }
+      StringBuilder line = new StringBuilder(String.format("  cpu %-9s %.2f cores busy; us of CPU per input record:", side,
+          (double) total / wallNanos));
+      byRole.forEach((role, ns) -> line.append(String.format(" %s %.1f,", role, ns / 1e3 / records)));
+      line.append(String.format(" all %.1f", total / 1e3 / records));
+      System.out.println(line);
     }
   }
 }
