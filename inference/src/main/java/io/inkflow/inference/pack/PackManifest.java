@@ -168,6 +168,9 @@ public record PackManifest(Path dir, String id, String version, String family, S
         bestArea = byArea;
       }
     }
+    if (best == null) {
+      throw new java.util.NoSuchElementException("pack " + id + " has no buckets");
+    }
     return best;
   }
 

@@ -51,6 +51,24 @@ class PackManifestTest {
   }
 
   @Test
+  void theBucketIsTheFirstLeastByAspectThenAreaThenSize() {
+    PackManifest m = PackManifest.read(TestPacks.mmdit());
+    java.util.Random random = new java.util.Random(9);
+    for (int n = 0; n < 20_000; n++) {
+      int w = 1 + random.nextInt(2048);
+      int h = random.nextInt(4) == 0 ? w : 1 + random.nextInt(2048);
+      double aspect = Math.log((double) w / h);
+      double area = Math.log((double) w * h);
+      java.util.Comparator<Bucket> byAspect = java.util.Comparator.comparingDouble(
+          b -> Math.rint(Math.abs(Math.log(b.aspect()) - aspect) * 1e9) / 1e9);
+      java.util.Comparator<Bucket> byArea = java.util.Comparator.comparingDouble(
+          b -> Math.rint(Math.abs(Math.log((double) b.area()) - area) * 1e9) / 1e9);
+      Bucket expected = m.buckets().stream().min(byAspect.thenComparing(byArea).thenComparingLong(Bucket::area)).orElseThrow();
+      assertThat(m.nearestBucket(w, h)).as("%dx%d", w, h).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void snapsRequestedSizesToTheNearestBucketByAspectThenArea() {
     PackManifest m = PackManifest.read(TestPacks.mmdit());
     assertThat(m.nearestBucket(256, 256)).isEqualTo(new Bucket(256, 256));

@@ -31,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -310,6 +311,7 @@ public final class PeStreamBench {
     cc.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     cc.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
     CountDownLatch ready = new CountDownLatch(1);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread loop = new Thread(() -> {
       try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(cc, new ByteArrayDeserializer(), new ByteArrayDeserializer());
            KafkaProducer<byte[], byte[]> producer = producer(bootstrap, "bench-copy-" + in)) {
@@ -354,10 +356,14 @@ public final class PeStreamBench {
         }
       }
     }, "bench-copy");
+    loop.setUncaughtExceptionHandler((t, e) -> {
+      failure.set(e);
+      ready.countDown();
+    });
     loop.start();
     try {
-      if (!ready.await(60, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("the copy loop was not assigned " + in + " within 60 s");
+      if (!ready.await(60, TimeUnit.SECONDS) || failure.get() != null) {
+        throw new IllegalStateException("the copy loop was not assigned " + in + " within 60 s", failure.get());
       }
       CpuByRole cpu = CpuByRole.start();
       long t0 = System.nanoTime();
@@ -374,14 +380,19 @@ public final class PeStreamBench {
   /**
    * CPU time of this JVM's threads between two points, by role (thread name): where a side's time
    * goes, in microseconds of CPU per input record. Threads that end inside the window (the load
-   * generator's producer I/O) are not counted; the load generator's own sends are, under "load + count".
+   * generator's producer I/O) are counted only in "GC/JIT/native", the process's CPU that no listed
+   * Java thread accounts for; the load generator's own sends are under "load + count".
    */
   private static final class CpuByRole {
     private final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    private final com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private final Map<Long, Long> before = new HashMap<>();
+    private long processBefore;
 
     static CpuByRole start() {
       CpuByRole c = new CpuByRole();
+      c.processBefore = c.os.getProcessCpuTime();
       for (long id : c.mx.getAllThreadIds()) {
         c.before.put(id, Math.max(0, c.mx.getThreadCpuTime(id)));
       }
@@ -416,10 +427,13 @@ public final class PeStreamBench {
         byRole.merge(role(info.getThreadName()), used, Long::sum);
         total += used;
       }
+      // The process's CPU also holds threads the JVM does not list: GC, the JIT compilers, RocksDB's own.
+      long process = os.getProcessCpuTime() - processBefore;
       StringBuilder line = new StringBuilder(String.format("  cpu %-9s %.2f cores busy; us of CPU per input record:", side,
-          (double) total / wallNanos));
+          (double) Math.max(process, total) / wallNanos));
       byRole.forEach((role, ns) -> line.append(String.format(" %s %.1f,", role, ns / 1e3 / records)));
-      line.append(String.format(" all %.1f", total / 1e3 / records));
+      line.append(String.format(" GC/JIT/native %.1f, all %.1f", Math.max(0, process - total) / 1e3 / records,
+          Math.max(process, total) / 1e3 / records));
       System.out.println(line);
     }
   }

@@ -22,9 +22,11 @@ import org.apache.kafka.common.errors.SerializationException;
  *
  * <p>An Avro record's binary form is its fields' encodings one after another, so a run of shared
  * fields encodes to the same bytes in every record of the group. Each payload is therefore byte for
- * byte what {@link AvroSerializer} writes for that record. A record whose supposedly shared fields
- * differ from the group's first record is written in full, so every group is encoded correctly; it
- * is only faster when the records really share.
+ * byte what {@link AvroSerializer} writes for that record. A record whose other fields do not
+ * certainly encode like the group's first record's is written in full, so every group is encoded
+ * correctly; it is only faster when the records really share. Shared records, arrays and maps must be
+ * the same objects (as a planner that builds the records of a group from one set of values makes
+ * them); strings, numbers, booleans, enums and instants need only be equal.
  *
  * <p>Not thread-safe: one per stream task or thread.
  *
@@ -46,6 +48,7 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
   private final Buffer varyingBuffer = new Buffer(256);
   private final int[] varyingEnd;
   private BinaryEncoder encoder;
+  private long writtenInFull;
 
   /**
    * @param serializer the topic's serializer: its schema and registry id are the ones written
@@ -95,6 +98,9 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
     if (group.isEmpty()) {
       return out;
     }
+    for (int i = 0; i < group.size(); i++) {
+      Objects.requireNonNull(group.get(i), "record " + i + " of the group is null; a fan-out writes no tombstones");
+    }
     int id = serializer.schemaId(topic);
     T first = group.get(0);
     try {
@@ -115,6 +121,7 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
       }
       for (T record : group) {
         if (record != first && !sharesWith(record, first)) {
+          writtenInFull++;
           out.add(serializer.serialize(topic, record));
           continue;
         }
@@ -147,22 +154,47 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
       }
       return out;
     } catch (IOException | RuntimeException e) {
+      // The encoder may hold bytes of the failed record; reusing it would write them into the next payload.
+      encoder = null;
       throw new SerializationException("cannot write a fan-out of " + group.size() + " " + first.getSchema().getFullName()
           + " records for topic " + topic + ": " + e.getMessage(), e);
     }
   }
 
+  /** How many records were written in full because a field not declared varying differed from the group's first. */
+  public long writtenInFull() {
+    return writtenInFull;
+  }
+
   private boolean sharesWith(T record, T first) {
     for (int i = 0; i < varying.length; i++) {
-      if (!varying[i]) {
-        Object a = record.get(i);
-        Object b = first.get(i);
-        if (a != b && !Objects.equals(a, b)) {
-          return false;
-        }
+      if (!varying[i] && !encodesAlike(record.get(i), first.get(i))) {
+        return false;
       }
     }
     return true;
+  }
+
+  /**
+   * Whether two field values certainly encode to the same bytes: the same object, or equal immutable
+   * scalars. Equal records, arrays and maps are not enough (a map's entries are written in iteration
+   * order, which equality ignores), nor are equal floats (NaNs of different bits are equal).
+   */
+  static boolean encodesAlike(Object a, Object b) {
+    if (a == b) {
+      return true;
+    }
+    if (a == null || b == null || a.getClass() != b.getClass()) {
+      return false;
+    }
+    if (a instanceof Float x) {
+      return Float.floatToRawIntBits(x) == Float.floatToRawIntBits((Float) b);
+    }
+    if (a instanceof Double x) {
+      return Double.doubleToRawLongBits(x) == Double.doubleToRawLongBits((Double) b);
+    }
+    return (a instanceof String || a instanceof Integer || a instanceof Long || a instanceof Boolean
+        || a instanceof Enum<?> || a instanceof java.time.Instant) && a.equals(b);
   }
 
   /** A byte buffer whose contents can be copied from without a copy of their own. */

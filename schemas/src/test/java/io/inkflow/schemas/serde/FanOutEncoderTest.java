@@ -56,6 +56,48 @@ class FanOutEncoderTest {
       }
     }
     assertThat(payloads).isGreaterThan(500);
+    // Both paths ran: most records spliced, those with a list of their own written in full.
+    assertThat(encoder.writtenInFull()).isPositive().isLessThan(payloads / 2);
+  }
+
+  @Test
+  void equalRequestsWhoseTagsIterateInAnotherOrderAreWrittenInFull() {
+    AvroSerializer<GenerationJob> serializer = new AvroSerializer<>(GenerationJob.class, client, true);
+    FanOutEncoder<GenerationJob> encoder = new FanOutEncoder<>(serializer, VARYING);
+    Map<String, String> ab = new java.util.LinkedHashMap<>();
+    ab.put("a", "1");
+    ab.put("b", "2");
+    Map<String, String> ba = new java.util.LinkedHashMap<>();
+    ba.put("b", "2");
+    ba.put("a", "1");
+    GenerationJob first = GenerationJob.newBuilder(ExampleEvents.job())
+        .setRequest(PromptRequest.newBuilder(ExampleEvents.request()).setTags(ab).build()).build();
+    GenerationJob second = GenerationJob.newBuilder(first).setVariant(0).setJobId("TEA-003-0")
+        .setRequest(PromptRequest.newBuilder(ExampleEvents.request()).setTags(ba).build()).build();
+    assertThat(second.getRequest()).isEqualTo(first.getRequest());
+
+    List<byte[]> encoded = encoder.encode(TOPIC, List.of(first, second));
+
+    assertThat(encoded.get(1)).isEqualTo(serializer.serialize(TOPIC, second));
+    assertThat(encoded.get(1)).isNotEqualTo(serializer.serialize(TOPIC, GenerationJob.newBuilder(second).setRequest(first.getRequest()).build()));
+    assertThat(encoder.writtenInFull()).isEqualTo(1);
+  }
+
+  @Test
+  void aFailedGroupLeavesNothingBehindForTheNext() {
+    AvroSerializer<GenerationJob> serializer = new AvroSerializer<>(GenerationJob.class, client, true);
+    FanOutEncoder<GenerationJob> encoder = new FanOutEncoder<>(serializer, VARYING);
+    GenerationJob broken = ExampleEvents.job();
+    broken.setRewrittenPrompt(null); // not nullable: fails after the request and earlier fields were written
+    assertThatThrownBy(() -> encoder.encode(TOPIC, List.of(broken)))
+        .isInstanceOf(org.apache.kafka.common.errors.SerializationException.class)
+        .hasMessageContaining("GenerationJob");
+    assertThatThrownBy(() -> encoder.encode(TOPIC, java.util.Arrays.asList(ExampleEvents.job(), null)))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessageContaining("record 1");
+
+    GenerationJob job = ExampleEvents.job();
+    assertThat(encoder.encode(TOPIC, List.of(job)).get(0)).isEqualTo(serializer.serialize(TOPIC, job));
   }
 
   @Test

@@ -72,7 +72,7 @@ public final class GlyphTexts {
       if (kind < 0) {
         continue;
       }
-      int close = prompt.indexOf(CLOSE.charAt(kind), i + 1);
+      int close = closing(prompt, CLOSE.charAt(kind), i);
       if (close <= i + 1 || (close - i - 1 > MAX_QUOTED && prompt.codePointCount(i + 1, close) > MAX_QUOTED)) {
         continue;
       }
@@ -88,5 +88,19 @@ public final class GlyphTexts {
       i = close;
     }
     return rest == null ? prompt : rest.append(prompt, copied, prompt.length()).toString();
+  }
+
+  /**
+   * The first {@code quote} after {@code open}, looked for only as far as a quotation can reach
+   * ({@value #MAX_QUOTED} code points are at most twice as many chars), or -1.
+   */
+  private static int closing(String prompt, char quote, int open) {
+    int end = Math.min(prompt.length(), open + 2 + 2 * MAX_QUOTED);
+    for (int j = open + 1; j < end; j++) {
+      if (prompt.charAt(j) == quote) {
+        return j;
+      }
+    }
+    return -1;
   }
 }

@@ -133,7 +133,12 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
       reject(record, source, key, request, new Rejection(RejectReason.PROCESSING_FAILED, e.toString()));
       return;
     }
+    long inFull = jobEncoder.writtenInFull();
     List<byte[]> payloads = jobEncoder.encode(jobsTopic, jobs);
+    if (jobEncoder.writtenInFull() > inFull && inFull == 0) {
+      // Still correct, only slower: the planner's jobs should differ in VARYING_JOB_FIELDS alone.
+      log.warn("the jobs of request {} differ outside {}; they are written in full (logged once)", requestId, VARYING_JOB_FIELDS);
+    }
     identities.put(requestId, identity + "|" + context.currentSystemTimeMs());
     for (int i = 0; i < jobs.size(); i++) {
       context.forward(new Record<>(jobs.get(i).getJobId(), payloads.get(i), record.timestamp()), PromptRewriteTopology.JOBS_SINK);
