@@ -115,35 +115,23 @@ final class BertWordLevelCounter {
         }
       }
     }
-    int pieces = 0;
-    boolean inWord = false;
+    Pieces pieces = new Pieces();
     for (int i = 0; i < text.length(); ) {
       int c = text.codePointAt(i);
       i += Character.charCount(c);
       // ASCII and the CJK ideographs of Unicode 13 (the JVM's oldest supported tables) first, without
       // table lookups: the general path below gives the same answer for them.
       if (c < 0x80) {
-        if (c < 0x20 || c == 0x7F) {
-          // Controls vanish (clean_text) except tab, newline and carriage return, which are white space.
-          if (c == '\t' || c == '\n' || c == '\r') {
-            inWord = false;
-          }
-          continue;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+          pieces.space();
+        } else if (c >= 0x20 && c != 0x7F) {
+          pieces.add(isPunctuation(c) || (individualDigits && c >= '0' && c <= '9'));
         }
-        if (c == ' ') {
-          inWord = false;
-        } else if (isPunctuation(c) || (individualDigits && c >= '0' && c <= '9')) {
-          pieces++;
-          inWord = false;
-        } else if (!inWord) {
-          pieces++;
-          inWord = true;
-        }
+        // Other controls vanish (clean_text) without a break.
         continue;
       }
       if (c >= 0x4E00 && c <= 0x9FFC) {
-        pieces++;
-        inWord = false;
+        pieces.isolated();
         continue;
       }
       if (!stable(c) || Character.getType(c) == Character.UNASSIGNED) {
@@ -154,13 +142,12 @@ final class BertWordLevelCounter {
         continue;
       }
       if (isWhiteSpace(c)) {
-        inWord = false;
+        pieces.space();
         continue;
       }
       // handle_chinese_chars puts spaces around each ideograph: one token each.
       if (isChinese(c)) {
-        pieces++;
-        inWord = false;
+        pieces.isolated();
         continue;
       }
       if (stripAccents && c >= 0x80) {
@@ -168,28 +155,39 @@ final class BertWordLevelCounter {
         for (int j = 0; j < decomposed.length(); ) {
           int d = decomposed.codePointAt(j);
           j += Character.charCount(d);
-          if (Character.getType(d) == Character.NON_SPACING_MARK) {
-            continue;
-          }
-          if (isolated(d)) {
-            pieces++;
-            inWord = false;
-          } else if (!inWord) {
-            pieces++;
-            inWord = true;
+          if (Character.getType(d) != Character.NON_SPACING_MARK) {
+            pieces.add(isolated(d));
           }
         }
         continue;
       }
-      if (isolated(c)) {
-        pieces++;
-        inWord = false;
+      pieces.add(isolated(c));
+    }
+    return pieces.count + specialTokens;
+  }
+
+  /** Pre-tokens so far: each isolated character is one, and so is each run of word characters. */
+  private static final class Pieces {
+    int count;
+    boolean inWord;
+
+    void space() {
+      inWord = false;
+    }
+
+    void isolated() {
+      count++;
+      inWord = false;
+    }
+
+    void add(boolean isolated) {
+      if (isolated) {
+        isolated();
       } else if (!inWord) {
-        pieces++;
+        count++;
         inWord = true;
       }
     }
-    return pieces + specialTokens;
   }
 
   private boolean mayHoldAddedToken(String text) {
