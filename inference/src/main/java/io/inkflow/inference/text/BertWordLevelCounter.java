@@ -119,8 +119,8 @@ final class BertWordLevelCounter {
     for (int i = 0; i < text.length(); ) {
       int c = text.codePointAt(i);
       i += Character.charCount(c);
-      // ASCII and the CJK ideographs of Unicode 13 (the JVM's oldest supported tables) first, without
-      // table lookups: the general path below gives the same answer for them.
+      // ASCII and the common CJK ideographs first, without table lookups: the general path below
+      // gives the same answer for them.
       if (c < 0x80) {
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
           pieces.space();
@@ -130,7 +130,7 @@ final class BertWordLevelCounter {
         // Other controls vanish (clean_text) without a break.
         continue;
       }
-      if (c >= 0x4E00 && c <= 0x9FFC) {
+      if (CjkIdeographs.isCommon(c)) {
         pieces.isolated();
         continue;
       }

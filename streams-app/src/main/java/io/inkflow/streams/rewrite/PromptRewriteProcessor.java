@@ -135,7 +135,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     }
     long inFull = jobEncoder.writtenInFull();
     List<byte[]> payloads = jobEncoder.encode(jobsTopic, jobs);
-    if (jobEncoder.writtenInFull() > inFull && inFull == 0) {
+    if (inFull == 0 && jobEncoder.writtenInFull() > 0) {
       // Still correct, only slower: the planner's jobs should differ in VARYING_JOB_FIELDS alone.
       log.warn("the jobs of request {} differ outside {}; they are written in full (logged once)", requestId, VARYING_JOB_FIELDS);
     }

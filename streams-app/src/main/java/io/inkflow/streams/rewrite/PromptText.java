@@ -1,5 +1,6 @@
 package io.inkflow.streams.rewrite;
 
+import io.inkflow.inference.text.CjkIdeographs;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -56,35 +57,29 @@ public final class PromptText {
     for (int i = 0; i < nfkc.length(); ) {
       int cp = nfkc.codePointAt(i);
       i += Character.charCount(cp);
-      if ((cp > ' ' && cp < 0x7F) || (cp >= 0x4E00 && cp <= 0x9FFC)) {
-        // Printable ASCII and CJK ideographs: kept as they are, no table lookups.
-        if (pendingSpace) {
-          out.append(' ');
-          pendingSpace = false;
+      // Printable ASCII and the common CJK ideographs are kept as they are, without table lookups.
+      if (!(cp > ' ' && cp < 0x7F) && !CjkIdeographs.isCommon(cp)) {
+        String removed = classify(cp);
+        if (removed != null) {
+          if (policy == Policy.REFUSE) {
+            throw new Rejection(RejectReason.INVALID_CHARACTERS,
+                String.format("%s holds invisible or control character U+%04X; expected printable text", field, cp));
+          }
+          changes.add(removed);
+          // A removed control character (e.g. a newline) still separates words.
+          if (removed.equals(STRIPPED_CONTROL) && out.length() > 0) {
+            pendingSpace = true;
+          }
+          continue;
         }
-        out.append((char) cp);
-        continue;
-      }
-      String removed = classify(cp);
-      if (removed != null) {
-        if (policy == Policy.REFUSE) {
-          throw new Rejection(RejectReason.INVALID_CHARACTERS,
-              String.format("%s holds invisible or control character U+%04X; expected printable text", field, cp));
+        if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+          // Anything but one plain space between two words is collapsed.
+          collapsed |= cp != ' ' || pendingSpace || out.length() == 0;
+          if (out.length() > 0) {
+            pendingSpace = true;
+          }
+          continue;
         }
-        changes.add(removed);
-        // A removed control character (e.g. a newline) still separates words.
-        if (removed.equals(STRIPPED_CONTROL) && out.length() > 0) {
-          pendingSpace = true;
-        }
-        continue;
-      }
-      if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
-        // Anything but one plain space between two words is collapsed.
-        collapsed |= cp != ' ' || pendingSpace || out.length() == 0;
-        if (out.length() > 0) {
-          pendingSpace = true;
-        }
-        continue;
       }
       if (pendingSpace) {
         out.append(' ');

@@ -1,6 +1,7 @@
 package io.inkflow.streams.rewrite;
 
 import io.inkflow.avro.Language;
+import io.inkflow.inference.text.CjkIdeographs;
 
 /**
  * Detects a prompt's language by script: Han characters for Chinese, Latin letters for English.
@@ -20,8 +21,7 @@ public final class ScriptLanguage {
       boolean latin;
       if (cp < 0x80) {
         latin = (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
-      } else if (cp >= 0x4E00 && cp <= 0x9FFC) {
-        // CJK unified ideographs assigned since Unicode 13: Han without a table lookup.
+      } else if (CjkIdeographs.isCommon(cp)) {
         latin = false;
         han++;
       } else {
