@@ -9,14 +9,13 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.streams.common.StreamsSettings;
+import io.inkflow.streams.common.ThreadCpu;
 import io.inkflow.streams.rewrite.PeLimits;
 import io.inkflow.streams.rewrite.PromptRewriteTopology;
 import io.inkflow.streams.rewrite.RequestIdentity;
 import io.inkflow.streams.rewrite.RequestPlanner;
 import io.inkflow.streams.rewrite.RuleBasedRewriter;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -378,25 +377,19 @@ public final class PeStreamBench {
   }
 
   /**
-   * CPU time of this JVM's threads between two points, by role (thread name): where a side's time
-   * goes, in microseconds of CPU per input record. Threads that end inside the window (the load
-   * generator's producer I/O) are counted only in "GC/JIT/native", the process's CPU that no listed
-   * Java thread accounts for; the load generator's own sends are under "load + count".
+   * CPU time of this JVM between two points, by role (thread name): where a side's time goes, in
+   * microseconds of CPU per input record. Threads that end inside the window (the load generator's
+   * producer I/O) are counted only in "GC/JIT/native", the process's CPU that no listed Java thread
+   * accounts for; the load generator's own sends are under "load + count".
    */
   private static final class CpuByRole {
-    private final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-    private final com.sun.management.OperatingSystemMXBean os =
+    private static final com.sun.management.OperatingSystemMXBean OS =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    private final Map<Long, Long> before = new HashMap<>();
-    private long processBefore;
+    private final Map<String, Long> before = ThreadCpu.byName();
+    private final long processBefore = OS.getProcessCpuTime();
 
     static CpuByRole start() {
-      CpuByRole c = new CpuByRole();
-      c.processBefore = c.os.getProcessCpuTime();
-      for (long id : c.mx.getAllThreadIds()) {
-        c.before.put(id, Math.max(0, c.mx.getThreadCpuTime(id)));
-      }
-      return c;
+      return new CpuByRole();
     }
 
     static String role(String thread) {
@@ -415,20 +408,13 @@ public final class PeStreamBench {
     void print(String side, int records, long wallNanos) {
       Map<String, Long> byRole = new TreeMap<>();
       long total = 0;
-      for (ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
-        if (info == null) {
-          continue;
-        }
-        long now = mx.getThreadCpuTime(info.getThreadId());
-        if (now < 0) {
-          continue;
-        }
-        long used = now - before.getOrDefault(info.getThreadId(), 0L);
-        byRole.merge(role(info.getThreadName()), used, Long::sum);
+      for (Map.Entry<String, Long> thread : ThreadCpu.byName().entrySet()) {
+        long used = thread.getValue() - before.getOrDefault(thread.getKey(), 0L);
+        byRole.merge(role(thread.getKey()), used, Long::sum);
         total += used;
       }
       // The process's CPU also holds threads the JVM does not list: GC, the JIT compilers, RocksDB's own.
-      long process = os.getProcessCpuTime() - processBefore;
+      long process = OS.getProcessCpuTime() - processBefore;
       StringBuilder line = new StringBuilder(String.format("  cpu %-9s %.2f cores busy; us of CPU per input record:", side,
           (double) Math.max(process, total) / wallNanos));
       byRole.forEach((role, ns) -> line.append(String.format(" %s %.1f,", role, ns / 1e3 / records)));

@@ -23,6 +23,7 @@ import io.inkflow.storage.ObjectKeys;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
+import io.inkflow.streams.common.ThreadCpu;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -172,22 +173,11 @@ public final class ScoringBench {
   private static final String STACK_PID = System.getenv("INKFLOW_BENCH_STACK_PID");
 
   /** CPU nanoseconds per live thread name (digits stripped), for -Dinkflow.bench.threads=true. */
-  static Map<String, Long> threadCpu() {
-    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-    Map<String, Long> out = new HashMap<>();
-    for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
-      if (t != null) {
-        out.merge(t.getThreadName().replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}|\\d+", "#"), Math.max(0, mx.getThreadCpuTime(t.getThreadId())), Long::sum);
-      }
-    }
-    return out;
-  }
-
   static void printThreads(String phase, Map<String, Long> before, double seconds) {
     if (!Boolean.getBoolean("inkflow.bench.threads")) {
       return;
     }
-    Map<String, Long> after = threadCpu();
+    Map<String, Long> after = ThreadCpu.byName();
     after.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
         .filter(e -> e.getValue() > 0).sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(6)
         .forEach(e -> System.out.printf("    %s %-90s %.2f cores%n", phase, e.getKey(), e.getValue() / 1e9 / seconds));
@@ -198,7 +188,7 @@ public final class ScoringBench {
   static double bareLoop(RewardModel model, ImageStore store, ScoringSettings settings, List<String> uris) {
     long t0 = System.nanoTime();
     Cpu cpu = Cpu.now();
-    Map<String, Long> threads = threadCpu();
+    Map<String, Long> threads = ThreadCpu.byName();
     List<RewardInput> inputs = new ArrayList<>();
     int scored = 0;
     for (String uri : uris) {
@@ -264,7 +254,7 @@ public final class ScoringBench {
 
     /** Images per second for one round of events through the running app. */
     double round(List<String> uris, String tag) {
-      Map<String, Long> threads = threadCpu();
+      Map<String, Long> threads = ThreadCpu.byName();
       long t0 = System.nanoTime();
       Cpu cpu = Cpu.now();
       produce(producer, topics.imagesGenerated, uris, tag);
