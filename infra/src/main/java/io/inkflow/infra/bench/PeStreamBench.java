@@ -173,6 +173,17 @@ public final class PeStreamBench {
     }
     System.out.printf("planning alone (deserialize + identity + plan, no Kafka): %.1f us of CPU per request, best of 10 passes"
         + " over %d requests (%d jobs planned)%n", best, sample.size(), jobs);
+    // What each side writes per input record: the copy one request, the PE stage four jobs nesting it.
+    var jobSerializer = topics.generationJobs.valueSerde().serializer();
+    long requestBytes = 0;
+    long jobBytes = 0;
+    for (byte[][] r : sample) {
+      PromptRequest request = deserializer.deserialize(topics.promptRequests.name(), r[1]);
+      requestBytes += r[1].length;
+      jobBytes += jobSerializer.serialize(topics.generationJobs.name(), planner.plan(request.getRequestId(), request, now).get(0)).length;
+    }
+    System.out.printf("wire sizes: a request %.0f bytes, a job %.0f bytes (mean over %d)%n",
+        (double) requestBytes / sample.size(), (double) jobBytes / sample.size(), sample.size());
     return best;
   }
 
