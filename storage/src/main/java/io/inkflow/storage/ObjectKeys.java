@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * object and nothing else, and every user-controlled segment is sanitised: only [A-Za-z0-9._-] survive,
  * no segment is empty, "." or "..", and each is capped in length. A segment that had to be changed or
  * shortened ends with a digest of the original, so two different ids never share a key ("a/b" and
- * "a_b" would otherwise both become "a_b").
+ * "a_b" would otherwise both become "a_b"). Segments starting with '_' are reserved for the store's own
+ * names ({@link #STANDALONE}): an id starting with '_' always gets a digest, so no id can name one.
  */
 public final class ObjectKeys {
   private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9._-]");
@@ -22,11 +23,17 @@ public final class ObjectKeys {
   /** "-" and 16 hex digits (64 bits) of SHA-256 of the original id. */
   private static final int DIGEST_SUFFIX = 17;
 
+  /** The batch segment of a stand-alone request (one without a batch): no sanitised batch id can produce it. */
+  public static final String STANDALONE = "_standalone";
+
   private ObjectKeys() {}
 
-  /** {@code images/{batchId}/{requestId}/{variant}-{seed}.png}; a request without a batch goes under {@code _single}. */
+  /**
+   * {@code images/{batchId}/{requestId}/{variant}-{seed}.png}; a stand-alone request (null batch id)
+   * goes under {@code images/_standalone/{requestId}/}.
+   */
   public static String image(String batchId, String requestId, int variant, long seed) {
-    return "images/" + (batchId == null ? "_single" : segment(batchId)) + "/" + segment(requestId) + "/" + variant + "-" + seed + ".png";
+    return "images/" + (batchId == null ? STANDALONE : segment(batchId)) + "/" + segment(requestId) + "/" + variant + "-" + seed + ".png";
   }
 
   /** {@code manifests/{batchId}/manifest.jsonl}. */
@@ -47,7 +54,7 @@ public final class ObjectKeys {
       s = "_" + s.substring(1);
     }
     s = s.replace("..", "__");
-    if (s.equals(raw) && s.length() <= MAX_SEGMENT) {
+    if (s.equals(raw) && s.length() <= MAX_SEGMENT && s.charAt(0) != '_') {
       return s;
     }
     String kept = s.length() > MAX_SEGMENT - DIGEST_SUFFIX ? s.substring(0, MAX_SEGMENT - DIGEST_SUFFIX) : s;

@@ -13,7 +13,7 @@ class ObjectKeysTest {
   @Test
   void keysAreDeterministicAndSafe() {
     assertThat(ObjectKeys.image("catalog-1", "TEA-001", 2, 44)).isEqualTo("images/catalog-1/TEA-001/2-44.png");
-    assertThat(ObjectKeys.image(null, "r1", 0, 1)).isEqualTo("images/_single/r1/0-1.png");
+    assertThat(ObjectKeys.image(null, "r1", 0, 1)).isEqualTo("images/_standalone/r1/0-1.png");
     assertThat(ObjectKeys.manifest("b1")).isEqualTo("manifests/b1/manifest.jsonl");
     for (String hostile : List.of("../../etc/passwd", "..", ".", "a/b", "a\\b", "", "x\u0000y", "%2e%2e", "春")) {
       String key = ObjectKeys.image(hostile, hostile, 0, 0);
@@ -23,6 +23,17 @@ class ObjectKeysTest {
     String longA = "a".repeat(300) + "1";
     String longB = "a".repeat(300) + "2";
     assertThat(ObjectKeys.segment(longA)).hasSize(ObjectKeys.MAX_SEGMENT).isNotEqualTo(ObjectKeys.segment(longB));
+  }
+
+  @Test
+  void noBatchIdCanNameTheStandalonePrefix() {
+    // Ids that look like the reserved segment, or would be sanitised into it, get a digest instead.
+    for (String id : List.of("_standalone", "_standalone ", "/standalone", "?standalone", "_single", "_", "__")) {
+      assertThat(ObjectKeys.segment(id)).as(id).isNotEqualTo(ObjectKeys.STANDALONE).matches("[A-Za-z0-9._-]+");
+      assertThat(ObjectKeys.image(id, "r1", 0, 1)).as(id).doesNotStartWith("images/" + ObjectKeys.STANDALONE + "/");
+    }
+    // Ids with '_' elsewhere stay readable.
+    assertThat(ObjectKeys.segment("catalog_1")).isEqualTo("catalog_1");
   }
 
   @Test

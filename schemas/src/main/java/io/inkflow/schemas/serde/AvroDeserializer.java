@@ -27,7 +27,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * <p>Anything that is not a complete, well-formed record of a compatible schema raises a
  * {@link SerializationException} whose message says what was expected and what was found: a short
  * or empty payload, a wrong magic byte, an unknown schema id, a schema that cannot be read as the
- * target type, a truncated or corrupt body, trailing bytes. A stream stage routes those to its
+ * target type, a truncated or corrupt body, trailing bytes; a string that is not well-formed UTF-8
+ * raises the subclass {@link InvalidTextException}, naming the field. A stream stage routes those to its
  * dead-letter topic. A registry outage instead raises
  * {@link io.inkflow.schemas.registry.SchemaRegistryUnavailableException} (retriable, not bad data).
  * A null payload (a tombstone) deserializes to null.
@@ -91,6 +92,10 @@ public final class AvroDeserializer<T extends SpecificRecord> implements Deseria
     T value;
     try {
       value = reader.read(null, new BoundedDecoder(decoder, data.length - WireFormat.HEADER_SIZE));
+    } catch (InvalidTextException e) {
+      BinaryDecoder again = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_SIZE, data.length - WireFormat.HEADER_SIZE, null);
+      throw StrictDatumReader.locate(reader.getSchema(), readerSchema, type, new BoundedDecoder(again, data.length - WireFormat.HEADER_SIZE), e)
+          .context("cannot read " + what + " (schema id " + id + "): ");
     } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException
         | ClassCastException | IllegalArgumentException | UnsupportedOperationException e) {
       throw new SerializationException(String.format(

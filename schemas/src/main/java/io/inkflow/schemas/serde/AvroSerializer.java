@@ -5,12 +5,12 @@ import io.inkflow.schemas.registry.SchemaRegistryClient;
 import io.inkflow.schemas.registry.SchemaRegistryException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serializer;
@@ -18,10 +18,12 @@ import org.apache.kafka.common.serialization.Serializer;
 /**
  * Writes specific Avro records in the Confluent wire format, registering (or looking up) the writer
  * schema under {@code <topic>-value} once per topic. Null values pass through as null (tombstones).
+ * A string that is not valid UTF-16 (an unpaired surrogate) is refused with an
+ * {@link InvalidTextException} naming the field, never written as '?'.
  */
 public final class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
   private final Schema schema;
-  private final SpecificDatumWriter<T> writer;
+  private final StrictDatumWriter<T> writer;
   private SchemaRegistryClient registry;
   private boolean ownsRegistry;
   private boolean autoRegister = true;
@@ -32,7 +34,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
   /** For Kafka's reflective construction: call {@link #configure} before use. */
   public AvroSerializer(Class<T> type) {
     this.schema = AvroDeserializer.schemaOf(type);
-    this.writer = new SpecificDatumWriter<>(schema);
+    this.writer = new StrictDatumWriter<>(schema);
   }
 
   public AvroSerializer(Class<T> type, SchemaRegistryClient registry, boolean autoRegister) {
@@ -86,8 +88,27 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
       writer.write(data, encoder);
       encoder.flush();
       return out.toByteArray();
+    } catch (InvalidTextException e) {
+      throw e.context("cannot write " + schema.getFullName() + " for topic " + topic + ": ");
     } catch (IOException | RuntimeException e) {
       throw new SerializationException("cannot write " + schema.getFullName() + " for topic " + topic + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks that {@code data} can be written, without a registry: what {@link #serialize} would refuse
+   * for its content (not for the registry) is refused here with the same exception.
+   */
+  public void checkWritable(T data) {
+    try {
+      BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(OutputStream.nullOutputStream(), encoders.get());
+      encoders.set(encoder);
+      writer.write(data, encoder);
+      encoder.flush();
+    } catch (InvalidTextException e) {
+      throw e.context("cannot write " + schema.getFullName() + ": ");
+    } catch (IOException | RuntimeException e) {
+      throw new SerializationException("cannot write " + schema.getFullName() + ": " + e.getMessage(), e);
     }
   }
 

@@ -13,6 +13,9 @@ import org.apache.avro.util.Utf8;
  * corrupt or hostile 20-byte record claiming a 1 GiB string exhausts the heap. No well-formed value
  * can be longer than the bytes that hold it (every element of our schemas takes at least one byte),
  * so lengths are checked against the payload size before anything is allocated.
+ *
+ * <p>Strings must be well-formed UTF-8: Avro would turn invalid bytes (from a non-Java producer, or
+ * corruption) into U+FFFD without a word; here they raise an {@link InvalidTextException}.
  */
 final class BoundedDecoder extends Decoder {
   private final Decoder in;
@@ -68,6 +71,9 @@ final class BoundedDecoder extends Decoder {
     result.setByteLength(length);
     if (length > 0) {
       in.readFixed(result.getBytes(), 0, length);
+      if (!StrictText.isUtf8(result.getBytes(), length)) {
+        throw new InvalidTextException("a string of " + length + " bytes is not well-formed UTF-8");
+      }
     }
     return result;
   }

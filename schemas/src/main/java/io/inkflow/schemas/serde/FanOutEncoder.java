@@ -11,7 +11,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.Encoder;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.kafka.common.errors.SerializationException;
 
@@ -209,7 +208,7 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
   }
 
   /** Avro's own field writer (logical-type conversions included), opened up to write one field at a time. */
-  private static final class FieldWriter extends SpecificDatumWriter<Object> {
+  private static final class FieldWriter extends StrictDatumWriter<Object> {
     FieldWriter(Schema schema) {
       super(schema);
     }

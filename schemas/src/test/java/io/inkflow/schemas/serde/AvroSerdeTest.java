@@ -220,6 +220,59 @@ class AvroSerdeTest {
   }
 
   @SuppressWarnings("unchecked")
+  @Test
+  void anUnpairedSurrogateIsRefusedNamingTheFieldNotWrittenAsAQuestionMark() {
+    var serializer = topics.promptRequests.valueSerde().serializer();
+    for (String bad : List.of("a cat \uD83D", "\uDC31 a cat", "a \uDC31\uD83D cat")) {
+      PromptRequest request = PromptRequest.newBuilder(ExampleEvents.request()).setPrompt(bad).build();
+      assertThatThrownBy(() -> serializer.serialize(topics.promptRequests.name(), request))
+          .as(bad)
+          .isInstanceOf(InvalidTextException.class)
+          .hasMessageContaining("field prompt")
+          .hasMessageContaining("unpaired UTF-16 surrogate")
+          .hasMessageContaining("at char " + StrictText.firstUnpairedSurrogate(bad));
+    }
+    // Nested records and maps name their path; the registry-free check refuses the same.
+    PromptRequest taggedBadly = PromptRequest.newBuilder(ExampleEvents.request()).setTags(java.util.Map.of("sku", "x\uD800")).build();
+    var job = io.inkflow.avro.GenerationJob.newBuilder(ExampleEvents.job()).setRequest(taggedBadly).build();
+    assertThatThrownBy(() -> topics.generationJobs.valueSerde().serializer().serialize(topics.generationJobs.name(), job))
+        .isInstanceOf(InvalidTextException.class).hasMessageContaining("field request.tags");
+    assertThatThrownBy(() -> new AvroSerializer<>(PromptRequest.class).checkWritable(taggedBadly))
+        .isInstanceOf(InvalidTextException.class).hasMessageContaining("field tags");
+    // Valid surrogate pairs (emoji, supplementary CJK) travel unchanged.
+    PromptRequest fine = PromptRequest.newBuilder(ExampleEvents.request()).setPrompt("a cat \uD83D\uDC31 𠀀 春").build();
+    assertThat(deserialize(topics.promptRequests, serialize(topics.promptRequests, fine))).isEqualTo(fine);
+  }
+
+  @Test
+  void invalidUtf8IsRefusedNamingTheFieldNotReadAsReplacementCharacters() {
+    PromptRequest request = PromptRequest.newBuilder(ExampleEvents.request()).setPrompt("a cat XYZ").build();
+    byte[] good = serialize(topics.promptRequests, request);
+    // Same-length byte sequences that no UTF-8 encoder writes: a bad continuation, an overlong '/',
+    // an encoded surrogate, a code point above U+10FFFF, a truncated sequence.
+    for (byte[] bad : List.of(new byte[] {(byte) 0xc3, '(', 'Z'}, new byte[] {(byte) 0xc0, (byte) 0xaf, 'Z'},
+        new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0xbd}, new byte[] {'X', 'Y', (byte) 0xf5},
+        new byte[] {'X', 'Y', (byte) 0xe6})) {
+      byte[] corrupt = good.clone();
+      int at = indexOf(corrupt, "XYZ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      System.arraycopy(bad, 0, corrupt, at, 3);
+      assertThatThrownBy(() -> deserialize(topics.promptRequests, corrupt))
+          .as(Arrays.toString(bad))
+          .isInstanceOf(InvalidTextException.class)
+          .hasMessageContaining("field prompt")
+          .hasMessageContaining("not well-formed UTF-8");
+    }
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+        return i;
+      }
+    }
+    throw new AssertionError("not found");
+  }
+
   private static byte[] serialize(Topic<?, ?> topic, Object value) {
     return ((Serde<Object>) topic.valueSerde()).serializer().serialize(topic.name(), value);
   }

@@ -7,6 +7,7 @@ import io.inkflow.avro.RequestStatus;
 import io.inkflow.schemas.DeadLetterHeaders;
 import io.inkflow.schemas.serde.AvroSerializer;
 import io.inkflow.schemas.serde.FanOutEncoder;
+import io.inkflow.schemas.serde.InvalidTextException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -102,6 +103,9 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     PromptRequest request;
     try {
       request = deserializer.deserialize(source.topic(), record.headers(), record.value());
+    } catch (InvalidTextException e) {
+      reject(record, source, key, null, new Rejection(RejectReason.INVALID_UTF8, e.getMessage()));
+      return;
     } catch (SerializationException e) {
       reject(record, source, key, null, new Rejection(RejectReason.DESERIALIZATION_FAILED, e.getMessage()));
       return;

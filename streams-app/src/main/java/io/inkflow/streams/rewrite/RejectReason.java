@@ -4,6 +4,8 @@ package io.inkflow.streams.rewrite;
 public enum RejectReason {
   /** The value bytes are not a readable PromptRequest (wrong magic byte, unknown schema, truncated, …). */
   DESERIALIZATION_FAILED,
+  /** A string of the request is not well-formed UTF-8 (the message names the field): a producer's encoding bug. */
+  INVALID_UTF8,
   /** A null value: a tombstone is not a request. */
   TOMBSTONE,
   /** The record key is missing or differs from the request's requestId (idempotency is per key). */

@@ -13,6 +13,7 @@ import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.reward.RewardInput;
 import io.inkflow.inference.reward.RewardScores;
 import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.schemas.serde.InvalidTextException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -152,7 +153,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     try {
       image = deserializer.deserialize(source.topic(), record.headers(), record.value());
     } catch (SerializationException e) {
-      deadLetter(raw, "DESERIALIZATION_FAILED", e.getMessage());
+      deadLetter(raw, e instanceof InvalidTextException ? "INVALID_UTF8" : "DESERIALIZATION_FAILED", e.getMessage());
       return;
     }
     String jobId = image.getJob() == null ? null : image.getJob().getJobId();
