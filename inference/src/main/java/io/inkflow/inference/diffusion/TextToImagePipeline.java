@@ -22,6 +22,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,12 +48,17 @@ import org.slf4j.LoggerFactory;
  * agree to rounding only.
  *
  * <p>The pipeline owns one session per stage and closes them in reverse order; {@link #render} and
- * {@link #generate} are thread-safe (concurrent calls share the stages' thread pools).
+ * {@link #generate} are thread-safe (concurrent calls share the stages' thread pools). {@link #close}
+ * waits for renders in progress to end, so sessions are never freed under a running inference, and
+ * refuses renders that come after it.
  */
 public final class TextToImagePipeline implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TextToImagePipeline.class);
 
   private final PackManifest pack;
+  /** Renders hold the read lock, close takes the write lock: sessions outlive every render that started. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private boolean closed;
   private final SessionFactory factory;
   private final PackTokenizer tokenizer;
   private final GlyphTokenizer glyphs;
@@ -154,11 +160,17 @@ public final class TextToImagePipeline implements AutoCloseable {
    */
   public List<RenderedImage> render(List<ImageRequest> batch) {
     Bucket bucket = validate(batch);
+    lifecycle.readLock().lock();
     try {
+      if (closed) {
+        throw new IllegalStateException(pack.id() + ": pipeline is closed; expected render before close");
+      }
       return renderBatch(batch, bucket);
     } catch (OrtException e) {
       throw new InferenceException(pack.id() + ": inference failed for a batch of " + batch.size()
           + " at " + bucket + ": " + e.getMessage(), e);
+    } finally {
+      lifecycle.readLock().unlock();
     }
   }
 
@@ -312,9 +324,21 @@ public final class TextToImagePipeline implements AutoCloseable {
     }
   }
 
-  /** Closes the VAE decoder, transformer, glyph encoder, text encoder and tokenizer, in that order. */
+  /**
+   * Closes the VAE decoder, transformer, glyph encoder, text encoder and tokenizer, in that order,
+   * once the renders in progress have ended. Idempotent.
+   */
   @Override
   public void close() {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
     RuntimeException failure = closeAll(List.of(vaeDecoder, transformer, glyphEncoder, textEncoder, tokenizer), null);
     if (failure != null) {
       throw failure;

@@ -1,6 +1,8 @@
 package io.inkflow.streams.scoring;
 
+import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.ImageStatus;
 import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.PreferenceSource;
 import io.inkflow.avro.RankedVariant;
@@ -63,13 +65,14 @@ public final class BestOfN {
     if (scored == 0) {
       status = RequestStatus.FAILED;
       reason = missing ? TIMED_OUT : ALL_VARIANTS_FAILED;
-      message = ranked.size() + " of " + numVariants + " variants arrived, none could be scored";
+      message = ranked.size() + " of " + numVariants + " variants arrived, none scored: " + failures(ranked);
     } else if (scored == numVariants) {
       status = RequestStatus.COMPLETED;
     } else {
       status = RequestStatus.PARTIAL;
       reason = missing ? TIMED_OUT : VARIANTS_FAILED;
-      message = scored + " of " + numVariants + " variants scored, " + ranked.size() + " arrived";
+      message = scored + " of " + numVariants + " variants scored, " + ranked.size() + " arrived"
+          + (scored < ranked.size() ? ": " + failures(ranked) : "");
     }
     List<RankedVariant> out = ranked.stream().map(BestOfN::toRanked).toList();
     GenerationJob job = ranked.get(0).getImage().getJob();
@@ -85,6 +88,35 @@ public final class BestOfN {
         .setTags(job.getRequest().getTags())
         .setCompletedAt(decidedAt)
         .build();
+  }
+
+  /** Longest account of one failed variant in a result's message. */
+  private static final int MAX_FAILURE_CHARS = 240;
+
+  /**
+   * What went wrong with each failed variant, naming the stage that failed and its cause, e.g.
+   * "variant 1: generation failed (INFERENCE_ERROR: …)" or "variant 0: scoring failed (IMAGE_UNREADABLE)".
+   */
+  static String failures(List<ScoredImage> ranked) {
+    List<String> out = new ArrayList<>();
+    for (ScoredImage s : ranked) {
+      if (isScored(s)) {
+        continue;
+      }
+      GeneratedImage image = s.getImage();
+      String why;
+      if (image.getStatus() != ImageStatus.GENERATED) {
+        String code = image.getErrorCode() == null ? "GENERATION_FAILED" : image.getErrorCode();
+        why = "generation failed (" + code + (image.getErrorMessage() == null ? "" : ": " + image.getErrorMessage()) + ")";
+      } else {
+        why = "scoring failed (" + String.join(", ", s.getReasonCodes()) + ")";
+      }
+      if (why.length() > MAX_FAILURE_CHARS) {
+        why = why.substring(0, MAX_FAILURE_CHARS) + "…)";
+      }
+      out.add("variant " + image.getJob().getVariant() + ": " + why);
+    }
+    return String.join("; ", out);
   }
 
   /** One variant as it appears in a result. */

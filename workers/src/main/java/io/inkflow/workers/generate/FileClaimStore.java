@@ -28,13 +28,21 @@ public final class FileClaimStore implements ClaimStore {
 
   @Override
   public void claim(List<GenerationJob> jobs, boolean alone) {
-    byte[] content = (alone ? Claim.ALONE : Claim.IN_BATCH).name().getBytes(StandardCharsets.US_ASCII);
     for (GenerationJob job : jobs) {
-      try {
-        Files.write(file(job), content);
-      } catch (IOException e) {
-        throw new UncheckedIOException("claim of job " + job.getJobId() + " cannot be written", e);
-      }
+      write(job, alone ? Claim.ALONE : Claim.IN_BATCH);
+    }
+  }
+
+  @Override
+  public void delivering(GenerationJob job, boolean alone) {
+    write(job, alone ? Claim.DELIVERING_ALONE : Claim.DELIVERING);
+  }
+
+  private void write(GenerationJob job, Claim claim) {
+    try {
+      Files.write(file(job), claim.name().getBytes(StandardCharsets.US_ASCII));
+    } catch (IOException e) {
+      throw new UncheckedIOException("claim of job " + job.getJobId() + " cannot be written", e);
     }
   }
 

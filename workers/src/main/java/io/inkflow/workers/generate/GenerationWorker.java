@@ -11,7 +11,10 @@ import io.inkflow.inference.diffusion.RenderedImage;
 import io.inkflow.schemas.DeadLetterHeaders;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
+import io.inkflow.schemas.serde.InvalidTextException;
 import io.inkflow.storage.ObjectKeys;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +42,8 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -170,10 +176,38 @@ public final class GenerationWorker implements Runnable {
         throw e;
       }
     } finally {
+      stop();
+    }
+  }
+
+  /**
+   * Stops in order: polling has stopped; held jobs are abandoned to their next owner; the inference
+   * thread takes no new batch but finishes those handed to it; started jobs are delivered and
+   * committed; then the threads end and the consumer closes. Returns only once no render is running
+   * (or the drain timed out, logged), so the caller may close the generator's sessions after it.
+   */
+  private void stop() {
+    long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+    inference.shutdown();
+    try {
       drain();
+      if (!inference.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        LOG.warn("a render was still running {} after the stop was asked; its jobs are left to their next owner", DRAIN_TIMEOUT);
+      }
+      output.shutdown();
+      if (!output.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        LOG.warn("deliveries were still running {} after the stop was asked; their jobs are left to their next owner", DRAIN_TIMEOUT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
       inference.shutdownNow();
       output.shutdownNow();
-      consumer.close();
+      try {
+        consumer.close();
+      } catch (RuntimeException e) {
+        LOG.warn("closing the consumer failed: {}", e.toString());
+      }
     }
   }
 
@@ -206,25 +240,26 @@ public final class GenerationWorker implements Runnable {
       Job poison = new Job(record, null, now, false);
       track(poison);
       LOG.warn("{}: unreadable record, dead-lettered and skipped: {}", poison.where(), e.toString());
+      String code = e instanceof InvalidTextException ? "INVALID_UTF8" : "DESERIALIZATION_FAILED";
       output.execute(() -> guarded(poison, () -> {
-        deadLetter(poison, "DESERIALIZATION_FAILED", e.toString(), 1);
+        deadLetter(poison, code, e.toString(), 1);
         finish(poison);
       }));
       return true;
     }
     ClaimStore.Claim claim = claims.find(job);
-    Job taken = new Job(record, job, now, claim == ClaimStore.Claim.IN_BATCH);
+    Job taken = new Job(record, job, now, claim != ClaimStore.Claim.NONE);
     track(taken);
     if (!job.getPackId().equals(generator.packId()) || !job.getPackVersion().equals(generator.packVersion())) {
       String message = "expected pack " + generator.packId() + "@" + generator.packVersion() + ", found "
           + job.getPackId() + "@" + job.getPackVersion();
       output.execute(() -> guarded(taken, () -> fail(taken, "PACK_MISMATCH", message, false)));
-    } else if (claim == ClaimStore.Claim.ALONE) {
+    } else if (claim.alone()) {
       output.execute(() -> guarded(taken, () -> fail(taken, "WORKER_CRASHED",
-          "the worker died while rendering this job alone (attempt " + job.getAttempt() + ")", true)));
+          "the worker died while " + claim.activity() + " (attempt " + job.getAttempt() + ")", true)));
     } else {
-      if (claim == ClaimStore.Claim.IN_BATCH) {
-        LOG.warn("{}: the worker died while this job was in a batch; it runs alone now", taken.where());
+      if (claim != ClaimStore.Claim.NONE) {
+        LOG.warn("{}: the worker died while {}; it runs alone now", taken.where(), claim.activity());
       }
       batcher.add(taken, now);
     }
@@ -247,7 +282,15 @@ public final class GenerationWorker implements Runnable {
       queuedBatches.incrementAndGet();
       inference.execute(() -> {
         queuedBatches.decrementAndGet();
-        render(batch.items());
+        try {
+          render(batch.items());
+        } catch (Throwable e) {
+          // Not one job's fault (out of memory, a claim that cannot be written): stop, and let the
+          // claims tell the next owner which jobs were in flight.
+          LOG.error("{}: rendering a batch of {} failed outside inference; stopping", batch.items().get(0).where(),
+              batch.items().size(), e);
+          fatal.compareAndSet(null, e);
+        }
       });
     }
   }
@@ -257,17 +300,20 @@ public final class GenerationWorker implements Runnable {
     if (fatal.get() != null) {
       return;
     }
-    List<ImageRequest> requests = new ArrayList<>(batch.size());
-    List<GenerationJob> jobs = new ArrayList<>(batch.size());
-    for (Job j : batch) {
-      requests.add(request(j.job()));
-      jobs.add(j.job());
-    }
+    List<GenerationJob> jobs = batch.stream().map(Job::job).toList();
+    boolean alone = batch.size() == 1 && batch.get(0).alone();
+    claims.claim(jobs, alone);
     long start = System.nanoTime();
     List<RenderedImage> images;
     try {
-      claims.claim(jobs, batch.size() == 1 && batch.get(0).alone());
+      List<ImageRequest> requests = new ArrayList<>(batch.size());
+      for (Job j : batch) {
+        requests.add(request(j.job()));
+      }
       images = generator.render(requests);
+      if (images.size() != batch.size()) {
+        throw new IllegalStateException("expected " + batch.size() + " images from the generator, found " + images.size());
+      }
     } catch (RuntimeException e) {
       if (batch.size() > 1) {
         LOG.warn("{}: inference failed for a batch of {} ({}); splitting it", batch.get(0).where(), batch.size(), e.toString());
@@ -281,7 +327,7 @@ public final class GenerationWorker implements Runnable {
       boolean retryable = !(e instanceof IllegalArgumentException);
       String code = retryable ? "INFERENCE_ERROR" : "INVALID_JOB";
       LOG.warn("{}: inference failed: {}", job.where(), e.toString());
-      output.execute(() -> guarded(job, () -> fail(job, code, e.toString(), retryable)));
+      hand(job, () -> fail(job, code, "generation failed: " + e, retryable));
       return;
     }
     long took = System.nanoTime() - start;
@@ -292,7 +338,17 @@ public final class GenerationWorker implements Runnable {
       Job job = batch.get(i);
       RenderedImage image = images.get(i);
       long queueNanos = start - job.polledAt();
-      output.execute(() -> guarded(job, () -> deliver(job, image, queueNanos)));
+      claims.delivering(job.job(), alone);
+      hand(job, () -> deliver(job, image, queueNanos));
+    }
+  }
+
+  /** Hands a job's delivery or failure report to the output threads; after a fatal error they take no more. */
+  private void hand(Job job, ThrowingRunnable task) {
+    try {
+      output.execute(() -> guarded(job, task));
+    } catch (RejectedExecutionException e) {
+      LOG.info("{}: not delivered, the worker is stopping; its next owner redoes it", job.where());
     }
   }
 
@@ -304,14 +360,26 @@ public final class GenerationWorker implements Runnable {
         Map.of("job_id", job.getJobId().toString()));
   }
 
-  /** Output thread: PNG → S3 → GeneratedImage, each I/O step retried with backoff. */
+  /**
+   * Output thread: PNG → S3 → GeneratedImage, each I/O step retried with backoff. An outage (broker,
+   * registry, S3 unreachable) holds the job and, if it outlasts the retries, stops the worker so that the
+   * job is redelivered; any other failure is this job's own and ends it at once as FAILED plus a dead letter.
+   */
   private void deliver(Job job, RenderedImage image, long queueNanos) throws Exception {
     GenerationJob g = job.job();
-    GeneratedPng png = generator.encodePng(image);
-    String key = ObjectKeys.image(g.getRequest().getBatchId().toString(), g.getRequest().getRequestId().toString(),
-        g.getVariant(), g.getSeed());
+    GeneratedPng png;
+    String key;
+    String step = "encoding the PNG";
+    try {
+      png = generator.encodePng(image);
+      step = "naming the object";
+      key = ObjectKeys.image(g.getRequest().getBatchId(), g.getRequest().getRequestId(), g.getVariant(), g.getSeed());
+    } catch (RuntimeException e) {
+      failDelivery(job, step, e);
+      return;
+    }
     Map<String, String> metadata = new LinkedHashMap<>();
-    metadata.put("job-id", ObjectKeys.toMetadata(g.getJobId().toString())); // a header: non-ASCII ids are encoded
+    metadata.put("job-id", ObjectKeys.toMetadata(g.getJobId())); // a header: non-ASCII ids are encoded
     metadata.put("seed", Long.toString(g.getSeed()));
     metadata.put("pack-id", generator.packId());
     metadata.put("pack-version", generator.packVersion());
@@ -323,34 +391,62 @@ public final class GenerationWorker implements Runnable {
         return null;
       });
     } catch (Exception e) {
-      fail(job, "UPLOAD_FAILED", Retry.unwrap(e).toString(), true);
+      fail(job, "UPLOAD_FAILED", "upload to " + store.uri(key) + " failed: " + Retry.unwrap(e), true);
       return;
     }
     long uploadNanos = System.nanoTime() - uploadStart;
     var t = png.timings();
-    GeneratedImage event = GeneratedImage.newBuilder()
-        .setJob(g)
-        .setStatus(ImageStatus.GENERATED)
-        .setImageUri(store.uri(key))
-        .setSha256(png.sha256())
-        .setDeliveredSize(new Size(png.width(), png.height()))
-        .setTimings(StageTimings.newBuilder()
-            .setQueueMs(queueNanos / 1_000_000)
-            .setEncodeMs(t.encode().toMillis())
-            .setDenoiseMs(t.sampling().toMillis())
-            .setDecodeMs(t.decode().toMillis())
-            .setPngMs(t.png().toMillis())
-            .setUploadMs(uploadNanos / 1_000_000)
-            .setBatchSize(t.batchSize())
-            .build())
-        .setWorkerId(config.workerId())
-        .setGeneratedAt(Instant.now())
-        .build();
     long produceStart = System.nanoTime();
-    send(job, topics.imagesGenerated, g.getRequest().getRequestId().toString(), event, null);
+    try {
+      GeneratedImage event = GeneratedImage.newBuilder()
+          .setJob(g)
+          .setStatus(ImageStatus.GENERATED)
+          .setImageUri(store.uri(key))
+          .setSha256(png.sha256())
+          .setDeliveredSize(new Size(png.width(), png.height()))
+          .setTimings(StageTimings.newBuilder()
+              .setQueueMs(queueNanos / 1_000_000)
+              .setEncodeMs(t.encode().toMillis())
+              .setDenoiseMs(t.sampling().toMillis())
+              .setDecodeMs(t.decode().toMillis())
+              .setPngMs(t.png().toMillis())
+              .setUploadMs(uploadNanos / 1_000_000)
+              .setBatchSize(t.batchSize())
+              .build())
+          .setWorkerId(config.workerId())
+          .setGeneratedAt(Instant.now())
+          .build();
+      send(job, topics.imagesGenerated, g.getRequest().getRequestId(), event, null);
+    } catch (Exception e) {
+      failDelivery(job, "reporting the image", e);
+      return;
+    }
     metrics.image(queueNanos, t.png().toNanos(), uploadNanos, System.nanoTime() - produceStart);
     claims.release(g);
     finish(job);
+  }
+
+  /**
+   * A delivery step failed. An outage (broker, registry or S3 unreachable past the retries) is rethrown,
+   * which stops the worker so that the job is redelivered; anything else is this job's own fault and
+   * ends it at once: FAILED plus a dead letter naming the step and the real exception.
+   */
+  private void failDelivery(Job job, String step, Exception e) throws Exception {
+    if (isOutage(e)) {
+      throw e;
+    }
+    fail(job, "DELIVERY_FAILED", "delivery failed while " + step + ": " + Retry.unwrap(e), false);
+  }
+
+  /** Whether an error is an outage of something the worker depends on, rather than a problem with one job. */
+  static boolean isOutage(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof RetriableException || t instanceof InterruptedException || t instanceof IOException
+          || t instanceof UncheckedIOException || t instanceof AuthenticationException || t instanceof AuthorizationException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -377,7 +473,7 @@ public final class GenerationWorker implements Runnable {
           .setErrorCode(code)
           .setErrorMessage(message)
           .build();
-      send(job, topics.imagesGenerated, g.getRequest().getRequestId().toString(), failed, null);
+      send(job, topics.imagesGenerated, g.getRequest().getRequestId(), failed, null);
       metrics.failed(code);
     }
     claims.release(g);
@@ -408,7 +504,11 @@ public final class GenerationWorker implements Runnable {
     finished.add(job);
   }
 
-  /** Runs an output task; a failure to even report a failure stops the worker without committing past the job. */
+  /**
+   * Runs an output task. When even reporting a failure fails: an outage (or an Error) stops the worker
+   * without committing past the job, so that it is redelivered; anything else cannot get better by
+   * redelivery, so the job is given up and logged, and the worker goes on with the others.
+   */
   private void guarded(Job job, ThrowingRunnable task) {
     try {
       task.run();
@@ -416,8 +516,18 @@ public final class GenerationWorker implements Runnable {
       Thread.currentThread().interrupt();
       fatal.compareAndSet(null, e);
     } catch (Throwable e) {
-      LOG.error("{}: cannot deliver or report this job; stopping so that it is redelivered", job.where(), e);
-      fatal.compareAndSet(null, e);
+      if (e instanceof Error || isOutage(e)) {
+        LOG.error("{}: cannot deliver or report this job; stopping so that it is redelivered", job.where(), e);
+        fatal.compareAndSet(null, e);
+        return;
+      }
+      LOG.error("{}: cannot report the outcome of this job, given up (its request ends by the scoring stream's timeout): {}",
+          job.where(), e.toString());
+      metrics.failed("REPORT_FAILED");
+      if (job.job() != null) {
+        claims.release(job.job());
+      }
+      finish(job);
     }
   }
 
