@@ -7,11 +7,14 @@ import static org.awaitility.Awaitility.await;
 import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.ImageStatus;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.schemas.DeadLetterHeaders;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -218,6 +221,141 @@ class GenerationWorkerTest {
       });
       assertThat(claims.find(innocent)).isEqualTo(ClaimStore.Claim.NONE);
       assertThat(claims.find(killer)).isEqualTo(ClaimStore.Claim.NONE);
+    }
+  }
+
+  @Test
+  void aStandAloneRequestIsDeliveredUnderTheStandalonePrefix() throws Exception {
+    try (WorkerHarness h = new WorkerHarness().start()) {
+      GenerationJob standalone = job("r0", 0, 256, 2);
+      standalone.getRequest().setBatchId(null);
+      h.send(h.p0, standalone);
+      h.send(h.p0, job("r1", 0, 256, 2));
+      h.awaitCommitted(h.p0, 2);
+      assertThat(h.results()).hasSize(2).allMatch(r -> r.getStatus() == ImageStatus.GENERATED);
+      assertThat(h.store.objects).containsKeys("images/_standalone/r0/0-100.png", "images/b1/r1/0-100.png");
+      assertThat(h.deadLetters()).isEmpty();
+    }
+  }
+
+  @Test
+  void aDeliveryThatFailsForTheJobsOwnReasonsEndsItAtOnceAndTheWorkerGoesOn() throws Exception {
+    try (WorkerHarness h = new WorkerHarness().start()) {
+      h.generator.failEncodingOf.add("r0-0");
+      h.send(h.p0, job("r0", 0, 256, 2));
+      h.send(h.p0, job("r1", 0, 256, 2));
+      h.awaitCommitted(h.p0, 2);
+      assertThat(h.requeued()).isEmpty();
+      assertThat(h.deadLetters()).singleElement().satisfies(d -> {
+        assertThat(DeadLetterHeaders.get(d.headers(), DeadLetterHeaders.ERROR_CODE)).isEqualTo("DELIVERY_FAILED");
+        assertThat(DeadLetterHeaders.get(d.headers(), DeadLetterHeaders.ERROR_MESSAGE))
+            .isEqualTo("delivery failed while encoding the PNG: java.lang.IllegalArgumentException: cannot encode r0-0");
+      });
+      assertThat(h.results()).hasSize(2).anySatisfy(r -> {
+        assertThat(r.getJob().getJobId()).isEqualTo("r0-0");
+        assertThat(r.getStatus()).isEqualTo(ImageStatus.FAILED);
+        assertThat(r.getErrorCode()).isEqualTo("DELIVERY_FAILED");
+      }).anySatisfy(r -> {
+        assertThat(r.getJob().getJobId()).isEqualTo("r1-0");
+        assertThat(r.getStatus()).isEqualTo(ImageStatus.GENERATED);
+      });
+      assertThat(h.died).isNull();
+    }
+  }
+
+  @Test
+  void aClaimSaysWhetherTheJobWasRenderingOrBeingDelivered(@TempDir Path dir) throws Exception {
+    FileClaimStore claims = new FileClaimStore(dir);
+    GenerationJob diedDelivering = job("r0", 0, 256, 2);
+    GenerationJob diedDeliveringAlone = job("r1", 0, 256, 2);
+    claims.delivering(diedDelivering, false);
+    claims.delivering(diedDeliveringAlone, true);
+    Map<String, ClaimStore.Claim> duringUpload = new ConcurrentHashMap<>();
+    try (WorkerHarness h = new WorkerHarness()) {
+      h.claims = claims;
+      h.store.onPut = key -> duringUpload.put(key, claims.find(key.contains("/r0/") ? diedDelivering : job("r2", 0, 256, 2)));
+      h.start();
+      h.send(h.p0, diedDelivering);
+      h.send(h.p0, diedDeliveringAlone);
+      h.send(h.p0, job("r2", 0, 256, 2));
+      h.awaitCommitted(h.p0, 3);
+      // Rendered fine before: it runs again, alone, and is delivered.
+      assertThat(h.generator.batches).contains(List.of("r0-0"));
+      assertThat(duringUpload).containsEntry("images/b1/r0/0-100.png", ClaimStore.Claim.DELIVERING_ALONE)
+          .containsEntry("images/b1/r2/0-100.png", ClaimStore.Claim.DELIVERING);
+      assertThat(h.requeued()).singleElement().satisfies(j -> assertThat(j.getJobId()).isEqualTo("r1-0"));
+      assertThat(claims.find(diedDelivering)).isEqualTo(ClaimStore.Claim.NONE);
+    }
+    // The job that died alone while being delivered is convicted with what really happened.
+    try (WorkerHarness h = new WorkerHarness()) {
+      h.claims = claims;
+      h.start();
+      GenerationJob last = GenerationJob.newBuilder(diedDeliveringAlone).setAttempt(3).build();
+      claims.delivering(last, true);
+      h.send(h.p0, last);
+      h.awaitCommitted(h.p0, 1);
+      assertThat(h.deadLetters()).singleElement().satisfies(d -> {
+        assertThat(DeadLetterHeaders.get(d.headers(), DeadLetterHeaders.ERROR_CODE)).isEqualTo("WORKER_CRASHED");
+        assertThat(DeadLetterHeaders.get(d.headers(), DeadLetterHeaders.ERROR_MESSAGE))
+            .isEqualTo("the worker died while delivering it (PNG, upload, report) after rendering it alone (attempt 3)");
+      });
+    }
+  }
+
+  @Test
+  void stoppingMidRenderWaitsForTheRenderAndLogsNoError() throws Exception {
+    try (LogCapture logs = LogCapture.of("io.inkflow")) {
+      for (int round = 0; round < 15; round++) {
+        WorkerHarness h = new WorkerHarness();
+        h.generator.renderTime = Duration.ofMillis(round % 4 * 10);
+        h.generator.gate = new CountDownLatch(1);
+        h.start();
+        for (int i = 0; i < 10; i++) {
+          h.send(h.p0, job("r" + round + "x" + i, 0, 256, 2));
+        }
+        if (round % 5 != 0) {
+          // The first batch is inside render(), held there until the stop has been asked.
+          await().atMost(Duration.ofSeconds(10)).until(() -> h.generator.rendering.get() > 0);
+        }
+        h.worker.shutdown();
+        h.generator.gate.countDown();
+        h.close();
+        assertThat(h.thread.isAlive()).as("round %d: worker thread ended", round).isFalse();
+        assertThat(h.died).as("round %d", round).isNull();
+        assertThat(h.renderingWhenStopped).as("round %d: renders still running when run() returned", round).isZero();
+        // What was rendered was delivered and committed; nothing delivered twice.
+        assertThat(h.results()).extracting(r -> r.getJob().getJobId()).doesNotHaveDuplicates();
+        assertThat(h.consumer.lastCommitted.getOrDefault(h.p0, 0L)).as("round %d", round).isEqualTo(h.results().size());
+        if (round % 5 != 0) {
+          assertThat(h.results()).as("round %d: the held render was finished", round).isNotEmpty();
+        }
+      }
+      assertThat(logs.atLeast(ch.qos.logback.classic.Level.WARN)).isEmpty();
+    }
+  }
+
+  @Test
+  void stoppingARealPipelineMidRenderNeverFreesItsSessionsUnderARender() throws Exception {
+    Path pack = Path.of("..", "infra", "models", "tiny-mmdit-flow").toAbsolutePath().normalize();
+    try (LogCapture logs = LogCapture.of("io.inkflow", "ai.onnxruntime")) {
+      for (int round = 0; round < 5; round++) {
+        WorkerHarness h = new WorkerHarness();
+        try (PipelineGenerator real = PipelineGenerator.open(pack, SessionOptionsConfig.cpu().withIntraOpThreads(1))) {
+          h.engine = real;
+          h.start();
+          for (int i = 0; i < 6; i++) {
+            h.send(h.p0, GenerationJob.newBuilder(job("r" + round + "x" + i, 0, 256, 4))
+                .setPackId(real.packId()).setPackVersion(real.packVersion()).build());
+          }
+          int delivered = round % 2;
+          await().atMost(Duration.ofSeconds(60)).until(() -> h.results().size() >= delivered);
+          h.close();
+          assertThat(h.thread.isAlive()).isFalse();
+          assertThat(h.died).isNull();
+        } // closes the sessions, as the worker's main does after run() returns
+        assertThat(h.results()).allMatch(r -> r.getStatus() == ImageStatus.GENERATED);
+      }
+      assertThat(logs.atLeast(ch.qos.logback.classic.Level.WARN)).isEmpty();
     }
   }
 }

@@ -43,9 +43,11 @@ final class WorkerHarness implements AutoCloseable {
   final Topics topics = Topics.create(new MemoryRegistry(), "", 2, true);
   final TopicPartition p0 = new TopicPartition(topics.generationJobs.name(), 0);
   final TopicPartition p1 = new TopicPartition(topics.generationJobs.name(), 1);
-  final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+  final RecordingConsumer consumer = new RecordingConsumer();
   final FlakyProducer producer = new FlakyProducer();
   final FakeGenerator generator = new FakeGenerator();
+  /** What the worker renders with: the fake generator unless a test hands in another. */
+  ImageGenerator engine = generator;
   final MemoryStore store = new MemoryStore();
   final RecordingMetrics metrics = new RecordingMetrics();
   final Map<TopicPartition, AtomicInteger> nextOffset = new ConcurrentHashMap<>();
@@ -54,6 +56,8 @@ final class WorkerHarness implements AutoCloseable {
   GenerationWorker worker;
   Thread thread;
   volatile Throwable died;
+  /** Renders in progress at the moment run() returned: must be none. */
+  volatile int renderingWhenStopped = -1;
 
   /** What one poll returns at most, as max.poll.records does for a real consumer. */
   static final int MAX_POLL_RECORDS = 8;
@@ -70,7 +74,7 @@ final class WorkerHarness implements AutoCloseable {
   }
 
   WorkerHarness start() {
-    worker = new GenerationWorker(config, consumer, producer, topics, generator, store, claims, metrics);
+    worker = new GenerationWorker(config, consumer, producer, topics, engine, store, claims, metrics);
     consumer.schedulePollTask(() -> {
       consumer.rebalance(List.of(p0, p1));
       consumer.updateBeginningOffsets(Map.of(p0, 0L, p1, 0L));
@@ -80,6 +84,8 @@ final class WorkerHarness implements AutoCloseable {
         worker.run();
       } catch (Throwable e) {
         died = e;
+      } finally {
+        renderingWhenStopped = generator.rendering.get();
       }
     }, "worker-under-test");
     thread.start();
@@ -154,11 +160,18 @@ final class WorkerHarness implements AutoCloseable {
     }
   }
 
-  /** Renders synthetic images; fails any batch holding a prompt it is told to fail on; can be held shut. */
+  /**
+   * Renders synthetic images; fails any batch holding a prompt it is told to fail on, and PNG-encoding
+   * of the jobs it is told to; can be held shut; counts renders in progress.
+   */
   static final class FakeGenerator extends SyntheticGenerator {
     final List<List<String>> batches = new CopyOnWriteArrayList<>();
     final Set<String> failOn = ConcurrentHashMap.newKeySet();
+    final Set<String> failEncodingOf = ConcurrentHashMap.newKeySet();
+    final AtomicInteger rendering = new AtomicInteger();
     volatile CountDownLatch gate = new CountDownLatch(0);
+    /** Simulated inference time per batch. */
+    volatile Duration renderTime = Duration.ZERO;
 
     FakeGenerator() {
       super(PACK, VERSION);
@@ -166,19 +179,56 @@ final class WorkerHarness implements AutoCloseable {
 
     @Override
     public List<RenderedImage> render(List<ImageRequest> batch) {
+      rendering.incrementAndGet();
       try {
         gate.await();
+        if (!renderTime.isZero()) {
+          Thread.sleep(renderTime.toMillis()); // stands for the accelerator's time, not a synchronisation
+        }
+        batches.add(batch.stream().map(r -> r.metadata().get("job_id")).toList());
+        for (ImageRequest r : batch) {
+          if (failOn.contains(r.metadata().get("job_id"))) {
+            throw new RuntimeException("ORT failed: bad input for " + r.metadata().get("job_id"));
+          }
+        }
+        return super.render(batch);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException(e);
+      } finally {
+        rendering.decrementAndGet();
       }
-      batches.add(batch.stream().map(r -> r.metadata().get("job_id")).toList());
-      for (ImageRequest r : batch) {
-        if (failOn.contains(r.metadata().get("job_id"))) {
-          throw new RuntimeException("ORT failed: bad input for " + r.metadata().get("job_id"));
-        }
+    }
+
+    @Override
+    public io.inkflow.inference.diffusion.GeneratedPng encodePng(RenderedImage image) {
+      String jobId = image.request().metadata().get("job_id");
+      if (failEncodingOf.contains(jobId)) {
+        throw new IllegalArgumentException("cannot encode " + jobId);
       }
-      return super.render(batch);
+      return super.encodePng(image);
+    }
+  }
+
+  /** A MockConsumer that remembers the last offset committed per partition, readable after it is closed. */
+  static final class RecordingConsumer extends MockConsumer<byte[], byte[]> {
+    final Map<TopicPartition, Long> lastCommitted = new ConcurrentHashMap<>();
+
+    RecordingConsumer() {
+      super("earliest");
+    }
+
+    @Override
+    public synchronized void commitSync(Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets) {
+      super.commitSync(offsets);
+      offsets.forEach((tp, o) -> lastCommitted.put(tp, o.offset()));
+    }
+
+    @Override
+    public synchronized void commitAsync(Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets,
+        org.apache.kafka.clients.consumer.OffsetCommitCallback callback) {
+      super.commitAsync(offsets, callback);
+      offsets.forEach((tp, o) -> lastCommitted.put(tp, o.offset()));
     }
   }
 
@@ -187,9 +237,11 @@ final class WorkerHarness implements AutoCloseable {
     final Map<String, byte[]> objects = new ConcurrentHashMap<>();
     final Map<String, Map<String, String>> metadata = new ConcurrentHashMap<>();
     final AtomicInteger failures = new AtomicInteger();
+    volatile java.util.function.Consumer<String> onPut = key -> {};
 
     @Override
     public void put(String key, byte[] png, Map<String, String> meta) {
+      onPut.accept(key);
       if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         throw new IllegalStateException("store unavailable");
       }
