@@ -81,7 +81,8 @@ public final class RequestPlanner {
       negative = cleanLimited(request.getNegativePrompt(), "negativePrompt", limits.maxNegativePromptChars()).text();
       negative = negative.isEmpty() ? null : negative;
     }
-    List<String> glyphs = glyphTexts(request, prompt.text());
+    Glyphs glyphTexts = glyphTexts(request, prompt.text());
+    List<String> glyphs = glyphTexts.drawn();
     checkBlocklist(prompt.text(), glyphs);
 
     int numImages = request.getNumImages();
@@ -142,6 +143,7 @@ public final class RequestPlanner {
           .setRewriteVersion(strategy.version())
           .setDetectedLanguage(language)
           .setGlyphTexts(glyphs)
+          .setDroppedGlyphTexts(glyphTexts.dropped())
           .setPromptTokens(rewrittenTokens)
           .setRequestedSize(requested)
           .setSize(size)
@@ -244,7 +246,18 @@ public final class RequestPlanner {
     return cleaned;
   }
 
-  private List<String> glyphTexts(PromptRequest request, String prompt) {
+  /** The literal texts a request asks to draw: those that will be drawn, and those that will not. */
+  public record Glyphs(List<String> drawn, List<String> dropped) {}
+
+  /**
+   * One rule for texts given in {@code renderText} and texts found in the prompt's quotation marks:
+   * in order, a text is drawn when it is at most {@code maxRenderTextChars} long and fits the pack's
+   * glyph budget together with the texts drawn before it; any other is dropped (never shortened,
+   * which would draw a different text) and listed on the job and the result. A request is refused only
+   * for a malformed list: more than {@code maxRenderTexts} entries, or an empty one.
+   */
+  private Glyphs glyphTexts(PromptRequest request, String prompt) {
+    List<String> asked;
     if (request.getRenderText() != null) {
       List<String> given = request.getRenderText();
       if (given.size() > limits.maxRenderTexts()) {
@@ -253,29 +266,29 @@ public final class RequestPlanner {
       }
       LinkedHashSet<String> out = new LinkedHashSet<>();
       for (String raw : given) {
-        String t = cleanLimited(raw, "renderText", limits.maxRenderTextChars(), RejectReason.RENDER_TEXT_INVALID).text();
+        // Absurd lengths are refused before clean-up; merely long texts are dropped below, like quoted ones.
+        String t = cleanLimited(raw, "renderText", limits.maxRenderTextChars() * 4, RejectReason.RENDER_TEXT_INVALID).text();
         if (t.isEmpty()) {
           throw new Rejection(RejectReason.RENDER_TEXT_INVALID, "a render text is empty; expected visible characters");
         }
         out.add(t);
       }
-      List<String> texts = List.copyOf(out);
-      int bytes = GlyphTokenizer.length(texts);
-      if (bytes > pack.glyphMaxLength()) {
-        throw new Rejection(RejectReason.RENDER_TEXT_INVALID, "render texts take " + bytes
-            + " glyph bytes; pack " + pack.id() + " draws at most " + pack.glyphMaxLength());
-      }
-      return texts;
+      asked = List.copyOf(out);
+    } else {
+      asked = GlyphTexts.extract(prompt, limits.maxRenderTexts());
     }
-    // Extracted texts: keep those that fit the glyph encoder, in order.
-    List<String> kept = new ArrayList<>();
-    for (String t : GlyphTexts.extract(prompt, limits.maxRenderTexts())) {
-      kept.add(t);
-      if (t.length() > limits.maxRenderTextChars() || GlyphTokenizer.length(kept) > pack.glyphMaxLength()) {
-        kept.remove(kept.size() - 1);
+    List<String> drawn = new ArrayList<>(asked.size());
+    List<String> dropped = new ArrayList<>();
+    for (String t : asked) {
+      int chars = t.codePointCount(0, t.length());
+      drawn.add(t);
+      if (chars > limits.maxRenderTextChars() || GlyphTokenizer.length(drawn) > pack.glyphMaxLength()) {
+        drawn.remove(drawn.size() - 1);
+        dropped.add(chars > limits.maxRenderTextChars()
+            ? t.substring(0, t.offsetByCodePoints(0, limits.maxRenderTextChars())) + "…" : t);
       }
     }
-    return List.copyOf(kept);
+    return new Glyphs(List.copyOf(drawn), List.copyOf(dropped));
   }
 
   private void checkBlocklist(String prompt, List<String> glyphs) {

@@ -86,6 +86,7 @@ public final class BestOfN {
         .setVariants(out)
         .setBestVariant(scored > 0 ? out.get(0) : null)
         .setTags(job.getRequest().getTags())
+        .setDroppedGlyphTexts(job.getDroppedGlyphTexts())
         .setCompletedAt(decidedAt)
         .build();
   }

@@ -27,6 +27,10 @@ public final class ManifestRows {
     row.put("numVariants", r.getNumVariants());
     ObjectNode tags = row.putObject("tags");
     r.getTags().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).forEach(e -> tags.put(e.getKey(), e.getValue()));
+    if (!r.getDroppedGlyphTexts().isEmpty()) {
+      ArrayNode dropped = row.putArray("droppedGlyphTexts");
+      r.getDroppedGlyphTexts().forEach(dropped::add);
+    }
     RankedVariant best = r.getBestVariant();
     row.put("bestImageUri", best == null ? null : best.getImageUri());
     if (best == null) {

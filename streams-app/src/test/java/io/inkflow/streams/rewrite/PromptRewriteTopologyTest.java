@@ -132,7 +132,7 @@ class PromptRewriteTopologyTest {
         Arguments.of(RejectReason.EMPTY_PROMPT, (UnaryOperator<PromptRequest.Builder>) b -> b.setPrompt(" \t ")),
         Arguments.of(RejectReason.PROMPT_TOO_LONG, (UnaryOperator<PromptRequest.Builder>) b -> b.setPrompt("y".repeat(5000))),
         Arguments.of(RejectReason.TOO_MANY_TOKENS, (UnaryOperator<PromptRequest.Builder>) b -> b.setPrompt("cat ".repeat(400))),
-        Arguments.of(RejectReason.RENDER_TEXT_INVALID, (UnaryOperator<PromptRequest.Builder>) b -> b.setRenderText(List.of("x".repeat(65)))),
+        Arguments.of(RejectReason.RENDER_TEXT_INVALID, (UnaryOperator<PromptRequest.Builder>) b -> b.setRenderText(List.of("a", "b", "c", "d", "e"))),
         Arguments.of(RejectReason.SIZE_OUT_OF_RANGE, (UnaryOperator<PromptRequest.Builder>) b -> b.setWidth(100_000).setHeight(100_000)),
         Arguments.of(RejectReason.ASPECT_OUT_OF_RANGE, (UnaryOperator<PromptRequest.Builder>) b -> b.setAspect("10:1")),
         Arguments.of(RejectReason.NUM_IMAGES_OUT_OF_RANGE, (UnaryOperator<PromptRequest.Builder>) b -> b.setNumImages(-3)),
@@ -196,6 +196,28 @@ class PromptRewriteTopologyTest {
     // The readable keys get a REJECTED result; the record without a key cannot.
     assertThat(results.readKeyValuesToList()).extracting(kv -> kv.key + ":" + kv.value.getReasonCode())
         .containsExactly("g-1:DESERIALIZATION_FAILED", "t-1:DESERIALIZATION_FAILED", "f-1:DESERIALIZATION_FAILED", "tomb-1:TOMBSTONE");
+    assertThat(jobs.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("after-1-0", "after-1-1");
+  }
+
+  @Test
+  void invalidUtf8FromAnotherProducerIsDeadLetteredAsSuchNotReadAsReplacementCharacters() {
+    byte[] good = bytes(request("u-1").setPrompt("a cat XY").build());
+    byte[] bad = good.clone();
+    for (int i = 0; i + 1 < bad.length; i++) {
+      if (bad[i] == 'X' && bad[i + 1] == 'Y') {
+        bad[i] = (byte) 0xc3; // a lead byte followed by ASCII: no UTF-8 encoder writes that
+        break;
+      }
+    }
+    send("u-1", bad);
+    send(request("after-1").build());
+    List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+    assertThat(dead).singleElement().satisfies(d -> {
+      assertThat(d.value()).isEqualTo(bad);
+      assertDeadLetterHeaders(d.headers(), RejectReason.INVALID_UTF8, 0);
+      assertThat(DeadLetterHeaders.get(d.headers(), DeadLetterHeaders.ERROR_MESSAGE)).contains("field prompt", "not well-formed UTF-8");
+    });
+    assertThat(results.readKeyValuesToList()).extracting(kv -> kv.key + ":" + kv.value.getReasonCode()).containsExactly("u-1:INVALID_UTF8");
     assertThat(jobs.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("after-1-0", "after-1-1");
   }
 

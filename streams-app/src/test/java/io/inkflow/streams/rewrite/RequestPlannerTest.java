@@ -95,13 +95,33 @@ class RequestPlannerTest {
     refused(b -> b.setNegativePrompt("n".repeat(1001)), RejectReason.PROMPT_TOO_LONG, "negativePrompt");
     refused(b -> b.setRenderText(List.of("a", "b", "c", "d", "e")), RejectReason.RENDER_TEXT_INVALID, "5 render texts");
     refused(b -> b.setRenderText(List.of("\u200B")), RejectReason.RENDER_TEXT_INVALID, "empty");
-    refused(b -> b.setRenderText(List.of("长".repeat(30))), RejectReason.RENDER_TEXT_INVALID, "glyph bytes");
+    refused(b -> b.setRenderText(List.of("长".repeat(1000))), RejectReason.RENDER_TEXT_INVALID, "renderText has 1000 characters");
     refused(b -> b.setTags(tags(40)), RejectReason.TOO_MANY_TAGS, "40 tags");
     refused(b -> b.setTags(Map.of("k", "v".repeat(300))), RejectReason.TOO_MANY_TAGS, "longer than 256");
     refused(b -> b.setPrompt("a FORBIDDEN thing"), RejectReason.BLOCKED_CONTENT, "blocked");
     refused(b -> b.setPrompt("一个违禁物品"), RejectReason.BLOCKED_CONTENT, "blocked");
     refused(b -> b.setBatchId("../../etc"), RejectReason.INVALID_BATCH_ID, "unsafe");
     refused(b -> b.setPrompt("bad \uDC00"), RejectReason.INVALID_CHARACTERS, "lone surrogate");
+  }
+
+  @Test
+  void textsOverTheGlyphBudgetAreDroppedAndListedWhetherGivenOrQuoted() {
+    int budget = TestPack.MANIFEST.glyphMaxLength();
+    String fits = "春";
+    String tooBig = "长".repeat(budget / 3 + 1); // 3 UTF-8 bytes each: over the budget on its own
+    String tooLong = "x".repeat(PeLimits.defaults().maxRenderTextChars() + 5);
+    GenerationJob given = plan(request("g").setRenderText(List.of(fits, tooBig)).build()).get(0);
+    GenerationJob quoted = plan(request("q").setPrompt("a poster with “" + fits + "” and “" + tooBig + "”").build()).get(0);
+    for (GenerationJob job : List.of(given, quoted)) {
+      assertThat(job.getGlyphTexts()).containsExactly(fits);
+      assertThat(job.getDroppedGlyphTexts()).containsExactly(tooBig);
+    }
+    // Longer than a render text may be (quotations that long are not taken as texts at all): listed, cut.
+    GenerationJob long_ = plan(request("l").setRenderText(List.of(tooLong, fits)).build()).get(0);
+    assertThat(long_.getGlyphTexts()).containsExactly(fits);
+    assertThat(long_.getDroppedGlyphTexts()).containsExactly("x".repeat(PeLimits.defaults().maxRenderTextChars()) + "…");
+    // Nothing dropped: the list is empty, not absent.
+    assertThat(plan(request("n").setRenderText(List.of(fits)).build()).get(0).getDroppedGlyphTexts()).isEmpty();
   }
 
   @Test

@@ -4,10 +4,12 @@ import static io.inkflow.streams.scoring.ScoringFixtures.T0;
 import static io.inkflow.streams.scoring.ScoringFixtures.scored;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.inkflow.avro.ImageStatus;
 import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.RankedVariant;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
+import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,6 +44,23 @@ class BestOfNTest {
     assertThat(failed.getStatus()).isEqualTo(RequestStatus.FAILED);
     assertThat(failed.getReasonCode()).isEqualTo(BestOfN.ALL_VARIANTS_FAILED);
     assertThat(failed.getBestVariant()).isNull();
+  }
+
+  @Test
+  void aFailedResultSaysWhichStageFailedForEachVariantAndCarriesDroppedTexts() {
+    ScoredImage generationFailed = scored("r", 0, 2, null, Verdict.FAILED);
+    generationFailed.getImage().setStatus(ImageStatus.FAILED);
+    generationFailed.getImage().setErrorCode("DELIVERY_FAILED");
+    generationFailed.getImage().setErrorMessage("delivery failed while encoding the PNG: java.lang.IllegalArgumentException: x");
+    generationFailed.getImage().getJob().setDroppedGlyphTexts(List.of("SALE"));
+    ScoredImage scoringFailed = scored("r", 1, 2, null, Verdict.FAILED);
+    scoringFailed.setReasonCodes(List.of("IMAGE_UNREADABLE"));
+    RequestResult r = BestOfN.result(List.of(generationFailed, scoringFailed), 2, T0);
+    assertThat(r.getReasonMessage()).isEqualTo("2 of 2 variants arrived, none scored: variant 0: generation failed (DELIVERY_FAILED: "
+        + "delivery failed while encoding the PNG: java.lang.IllegalArgumentException: x); variant 1: scoring failed (IMAGE_UNREADABLE)");
+    assertThat(r.getDroppedGlyphTexts()).containsExactly("SALE");
+    RequestResult partial = BestOfN.result(List.of(scored("r", 0, 2, 0.5, Verdict.ACCEPTED), scoringFailed), 2, T0);
+    assertThat(partial.getReasonMessage()).isEqualTo("1 of 2 variants scored, 2 arrived: variant 1: scoring failed (IMAGE_UNREADABLE)");
   }
 
   @Test
