@@ -5,6 +5,7 @@ import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.schemas.LogText;
 import io.inkflow.schemas.serde.AvroSerializer;
 import io.inkflow.schemas.serde.FanOutEncoder;
 import io.inkflow.schemas.serde.InvalidTextException;
@@ -46,6 +47,8 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
   static final String STAGE = "pe-rewrite";
   /** Longest requestId a REJECTED result is keyed by; longer ones only get a dead letter. */
   private static final int MAX_RESULT_KEY_CHARS = 1024;
+  /** How much of a refusal's message a log line quotes (the dead letter keeps it whole). */
+  private static final int MAX_LOGGED_MESSAGE = 400;
   /** The only fields in which the jobs of one request differ. */
   static final List<String> VARYING_JOB_FIELDS = List.of("variant", "jobId", "seed");
 
@@ -116,7 +119,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     if (known != null) {
       if (known.startsWith(identity + "|")) {
         duplicates.record();
-        log.debug("duplicate request {} at {}-{}@{}: the first result stands", requestId, source.topic(), source.partition(), source.offset());
+        log.debug("duplicate request {} at {}-{}@{}: the first result stands", LogText.of(requestId), source.topic(), source.partition(), source.offset());
       } else {
         reject(record, source, key, request, new Rejection(RejectReason.CONFLICT, "requestId '" + requestId
             + "' was already accepted with a different body (identity " + known.substring(0, 12) + "…, this one "
@@ -133,7 +136,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     } catch (RetriableException e) {
       throw e; // an outage, not bad data: let the task retry
     } catch (RuntimeException e) {
-      log.error("planning request {} from {}-{}@{} failed", requestId, source.topic(), source.partition(), source.offset(), e);
+      log.error("planning request {} from {}-{}@{} failed", LogText.of(requestId), source.topic(), source.partition(), source.offset(), e);
       reject(record, source, key, request, new Rejection(RejectReason.PROCESSING_FAILED, e.toString()));
       return;
     }
@@ -141,7 +144,8 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     List<byte[]> payloads = jobEncoder.encode(jobsTopic, jobs);
     if (inFull == 0 && jobEncoder.writtenInFull() > 0) {
       // Still correct, only slower: the planner's jobs should differ in VARYING_JOB_FIELDS alone.
-      log.warn("the jobs of request {} differ outside {}; they are written in full (logged once)", requestId, VARYING_JOB_FIELDS);
+      log.warn("the jobs of request {} differ outside {}; they are written in full (logged once)", LogText.of(requestId),
+          VARYING_JOB_FIELDS);
     }
     identities.put(requestId, identity + "|" + context.currentSystemTimeMs());
     for (int i = 0; i < jobs.size(); i++) {
@@ -155,7 +159,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
   private void reject(Record<byte[], byte[]> record, RecordMetadata source, String key, PromptRequest request, Rejection why) {
     rejected.record();
     log.warn("rejected {} at {}-{}@{} (request {}): {}", why.reason(), source.topic(), source.partition(), source.offset(),
-        request == null ? describeKey(key) : request.getRequestId(), why.getMessage());
+        LogText.of(request == null ? describeKey(key) : request.getRequestId()), LogText.of(why.getMessage(), MAX_LOGGED_MESSAGE));
     RecordHeaders headers = new RecordHeaders();
     for (Header h : record.headers()) {
       headers.add(h);

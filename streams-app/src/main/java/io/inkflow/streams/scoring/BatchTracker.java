@@ -2,6 +2,7 @@ package io.inkflow.streams.scoring;
 
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.RequestResult;
+import io.inkflow.schemas.LogText;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -92,7 +93,8 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
       RequestResult r = event.result();
       if (progress.done()) {
         lateResults.record();
-        log.warn("result of request {} ({}) arrived after batch {} completed; not counted", r.getRequestId(), r.getStatus(), batchId);
+        log.warn("result of request {} ({}) arrived after batch {} completed; not counted", LogText.of(r.getRequestId()), r.getStatus(),
+            LogText.of(batchId));
         return;
       }
       String rowKey = batchId + SEP + r.getRequestId();
@@ -157,10 +159,10 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
     batches.put(batchId, progress.finished(now).encode());
     if (timedOut) {
       timeouts.record();
-      log.warn("batch {} timed out after {} without a new result: {} of {} requests missing", batchId,
+      log.warn("batch {} timed out after {} without a new result: {} of {} requests missing", LogText.of(batchId),
           settings.batchIdleTimeout(), progress.expected() - progress.received(), progress.expected());
     }
-    log.info("batch {} complete: {} requests ({} completed, {} partial, {} failed, {} rejected), manifest {}", batchId,
+    log.info("batch {} complete: {} requests ({} completed, {} partial, {} failed, {} rejected), manifest {}", LogText.of(batchId),
         progress.received(), progress.completed(), progress.partial(), progress.failed(), progress.rejected(), uri);
   }
 

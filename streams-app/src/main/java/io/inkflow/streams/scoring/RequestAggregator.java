@@ -6,6 +6,7 @@ import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
+import io.inkflow.schemas.LogText;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,7 +76,7 @@ final class RequestAggregator implements Processor<String, ScoredImage, Object, 
     if (progress != null && progress.done()) {
       late.record();
       log.warn("late variant {} of request {} ({}): its result was decided at {}; no second result",
-          s.getImage().getJob().getJobId(), requestId, s.getVerdict(), Instant.ofEpochMilli(progress.since()));
+          LogText.of(s.getImage().getJob().getJobId()), LogText.of(requestId), s.getVerdict(), Instant.ofEpochMilli(progress.since()));
       if (s.getVerdict() == Verdict.BAD_CASE) {
         context.forward(new Record<>(requestId, badCase(s, List.of(), now), now), ScoringTopology.BAD_CASES_SINK);
       }
@@ -120,7 +121,7 @@ final class RequestAggregator implements Processor<String, ScoredImage, Object, 
     deadlines.delete(indexKey(progress.since() + settings.requestTimeout().toMillis(), requestId));
     requests.put(requestId, new RequestProgress(true, now, progress.numVariants(), List.of()).encode());
     deadlines.put(indexKey(now + settings.retention().toMillis(), requestId), FORGET);
-    log.debug("request {} {}: {} of {} variants", requestId, result.getStatus(), progress.variants().size(), progress.numVariants());
+    log.debug("request {} {}: {} of {} variants", LogText.of(requestId), result.getStatus(), progress.variants().size(), progress.numVariants());
   }
 
   private BadCase badCase(ScoredImage s, List<String> siblings, long now) {
@@ -157,7 +158,7 @@ final class RequestAggregator implements Processor<String, ScoredImage, Object, 
         requests.delete(requestId);
       } else if (DECIDE.equals(entry.value) && !progress.done()) {
         timeouts.record();
-        log.info("request {} timed out with {} of {} variants", requestId, progress.variants().size(), progress.numVariants());
+        log.info("request {} timed out with {} of {} variants", LogText.of(requestId), progress.variants().size(), progress.numVariants());
         decide(requestId, progress, now);
       }
     }

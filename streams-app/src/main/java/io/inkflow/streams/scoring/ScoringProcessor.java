@@ -13,6 +13,7 @@ import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.reward.RewardInput;
 import io.inkflow.inference.reward.RewardScores;
 import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.schemas.LogText;
 import io.inkflow.schemas.serde.InvalidTextException;
 import java.time.Duration;
 import java.time.Instant;
@@ -163,7 +164,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     }
     if (seen.get(jobId) != null) {
       duplicates.record();
-      log.debug("duplicate image {} at {}-{}@{}: already scored or buffered", jobId, source.topic(), source.partition(), source.offset());
+      log.debug("duplicate image {} at {}-{}@{}: already scored or buffered", LogText.of(jobId), source.topic(), source.partition(), source.offset());
       return;
     }
     seen.put(jobId, context.currentSystemTimeMs());
@@ -422,7 +423,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
 
   private void deadLetter(PendingImage raw, String code, String message) {
     deadLetters.record();
-    log.warn("dead-lettering {}-{}@{}: {} {}", raw.topic(), raw.partition(), raw.offset(), code, message);
+    log.warn("dead-lettering {}-{}@{}: {} {}", raw.topic(), raw.partition(), raw.offset(), code, LogText.of(message, 400));
     RecordHeaders headers = new RecordHeaders();
     for (Map.Entry<String, byte[]> h : raw.headers()) {
       headers.add(h.getKey(), h.getValue());

@@ -8,6 +8,7 @@ import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.schemas.LogText;
 import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
@@ -219,6 +220,26 @@ class PromptRewriteTopologyTest {
     });
     assertThat(results.readKeyValuesToList()).extracting(kv -> kv.key + ":" + kv.value.getReasonCode()).containsExactly("u-1:INVALID_UTF8");
     assertThat(jobs.readKeyValuesToList()).extracting(kv -> kv.key).containsExactly("after-1-0", "after-1-1");
+  }
+
+  @Test
+  void hostileIdsAreQuotedInLogsCutAndEscaped() {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(PromptRewriteProcessor.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      String longId = "x".repeat(1011);
+      send(longId, bytes(request(longId).build()));
+      send("evil\nINFO forged", bytes(request("evil\nINFO forged").build()));
+    } finally {
+      logger.detachAppender(lines);
+    }
+    assertThat(lines.list).hasSize(2).allSatisfy(e -> {
+      assertThat(e.getFormattedMessage()).hasSizeLessThan(700).doesNotContain("x".repeat(LogText.MAX_CHARS + 1)).doesNotContain("\n");
+    });
+    assertThat(lines.list.get(0).getFormattedMessage()).contains("…[");
+    assertThat(lines.list.get(1).getFormattedMessage()).contains("evil\\u000AINFO forged");
   }
 
   @Test

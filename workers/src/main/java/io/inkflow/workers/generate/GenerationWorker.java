@@ -9,6 +9,7 @@ import io.inkflow.inference.diffusion.GeneratedPng;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.RenderedImage;
 import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.schemas.LogText;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.serde.InvalidTextException;
@@ -80,6 +81,8 @@ public final class GenerationWorker implements Runnable {
   private static final Duration MIN_POLL = Duration.ofMillis(5);
   /** How long a revocation or shutdown waits for started work before abandoning it to the next owner. */
   private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
+  /** How much of an error message a log line quotes (the dead letter keeps it whole). */
+  private static final int MAX_LOGGED_MESSAGE = 400;
 
   private final WorkerConfig config;
   private final Consumer<byte[], byte[]> consumer;
@@ -109,7 +112,7 @@ public final class GenerationWorker implements Runnable {
     }
 
     String where() {
-      return record.topic() + "-" + record.partition() + "@" + record.offset() + (job == null ? "" : " job " + job.getJobId());
+      return record.topic() + "-" + record.partition() + "@" + record.offset() + (job == null ? "" : " job " + LogText.of(job.getJobId()));
     }
   }
 
@@ -239,7 +242,7 @@ public final class GenerationWorker implements Runnable {
     } catch (RuntimeException e) {
       Job poison = new Job(record, null, now, false);
       track(poison);
-      LOG.warn("{}: unreadable record, dead-lettered and skipped: {}", poison.where(), e.toString());
+      LOG.warn("{}: unreadable record, dead-lettered and skipped: {}", poison.where(), LogText.of(e.toString(), MAX_LOGGED_MESSAGE));
       String code = e instanceof InvalidTextException ? "INVALID_UTF8" : "DESERIALIZATION_FAILED";
       output.execute(() -> guarded(poison, () -> {
         deadLetter(poison, code, e.toString(), 1);
@@ -326,7 +329,7 @@ public final class GenerationWorker implements Runnable {
       // A job outside the pack's rules fails the same way every time: no retry.
       boolean retryable = !(e instanceof IllegalArgumentException);
       String code = retryable ? "INFERENCE_ERROR" : "INVALID_JOB";
-      LOG.warn("{}: inference failed: {}", job.where(), e.toString());
+      LOG.warn("{}: inference failed: {}", job.where(), LogText.of(e.toString(), MAX_LOGGED_MESSAGE));
       hand(job, () -> fail(job, code, "generation failed: " + e, retryable));
       return;
     }
@@ -457,12 +460,13 @@ public final class GenerationWorker implements Runnable {
     GenerationJob g = job.job();
     if (retryable && g.getAttempt() < config.maxAttempts()) {
       GenerationJob again = GenerationJob.newBuilder(g).setAttempt(g.getAttempt() + 1).setCreatedAt(Instant.now()).build();
-      LOG.warn("{}: {} on attempt {}/{}, re-queued: {}", job.where(), code, g.getAttempt(), config.maxAttempts(), message);
+      LOG.warn("{}: {} on attempt {}/{}, re-queued: {}", job.where(), code, g.getAttempt(), config.maxAttempts(),
+          LogText.of(message, MAX_LOGGED_MESSAGE));
       send(job, topics.generationJobs, g.getJobId().toString(), again, null);
       metrics.requeued(code);
     } else {
       LOG.error("{}: {} on attempt {}/{}, dead-lettered and reported FAILED: {}", job.where(), code, g.getAttempt(),
-          config.maxAttempts(), message);
+          config.maxAttempts(), LogText.of(message, MAX_LOGGED_MESSAGE));
       deadLetter(job, code, message, g.getAttempt());
       GeneratedImage failed = GeneratedImage.newBuilder()
           .setJob(g)
@@ -522,7 +526,7 @@ public final class GenerationWorker implements Runnable {
         return;
       }
       LOG.error("{}: cannot report the outcome of this job, given up (its request ends by the scoring stream's timeout): {}",
-          job.where(), e.toString());
+          job.where(), LogText.of(e.toString(), MAX_LOGGED_MESSAGE));
       metrics.failed("REPORT_FAILED");
       if (job.job() != null) {
         claims.release(job.job());
