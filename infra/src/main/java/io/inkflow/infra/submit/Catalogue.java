@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.avro.Language;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RewriteMode;
+import io.inkflow.schemas.serde.AvroSerializer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
@@ -23,6 +24,7 @@ import java.util.Set;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
+import org.apache.kafka.common.errors.SerializationException;
 
 /**
  * A catalogue file (CSV with a header, or JSON Lines) read into prompt requests. Known columns fill
@@ -36,6 +38,8 @@ import org.apache.commons.csv.CSVRecord;
  * {@code rewrite} (auto|off).
  */
 public final class Catalogue {
+  /** Checks that a request can be written as it is (no registry needed): the serializer the CLI sends with refuses the same. */
+  private static final AvroSerializer<PromptRequest> WRITABLE = new AvroSerializer<>(PromptRequest.class);
   private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "render_text", "width", "height", "aspect",
       "num_images", "seed", "steps", "guidance", "language", "rewrite");
 
@@ -47,8 +51,15 @@ public final class Catalogue {
     }
   }
 
+  /** One request and the line it was read from. */
+  public record Entry(long line, PromptRequest request) {}
+
   /** The requests read, in file order, and the problems found. */
-  public record Result(String batchId, List<PromptRequest> requests, List<Problem> problems) {}
+  public record Result(String batchId, List<Entry> entries, List<Problem> problems) {
+    public List<PromptRequest> requests() {
+      return entries.stream().map(Entry::request).toList();
+    }
+  }
 
   /** File formats. */
   public enum Format { CSV, JSONL }
@@ -62,7 +73,7 @@ public final class Catalogue {
   }
 
   public static Result read(Reader in, Format format, String batchId, String keyColumn, Instant now) throws IOException {
-    List<PromptRequest> requests = new ArrayList<>();
+    List<Entry> entries = new ArrayList<>();
     List<Problem> problems = new ArrayList<>();
     Map<String, Long> firstLine = new HashMap<>();
     for (Row row : format == Format.CSV ? csv(in, problems) : jsonl(in, problems)) {
@@ -77,13 +88,17 @@ public final class Catalogue {
           problems.add(new Problem(row.line(), "duplicate key '" + key + "' (first on line " + seen + "); row skipped"));
           continue;
         }
-        requests.add(request(row.values(), batchId, key, keyColumn, now));
+        PromptRequest request = request(row.values(), batchId, key, keyColumn, now);
+        WRITABLE.checkWritable(request);
+        entries.add(new Entry(row.line(), request));
+      } catch (SerializationException e) {
+        problems.add(new Problem(row.line(), e.getMessage() + "; row skipped"));
       } catch (IllegalArgumentException e) {
         problems.add(new Problem(row.line(), e.getMessage() + "; row skipped"));
       }
     }
     problems.sort(java.util.Comparator.comparingLong(Problem::line));
-    return new Result(batchId, requests, problems);
+    return new Result(batchId, entries, problems);
   }
 
   private record Row(long line, Map<String, String> values) {}

@@ -1,10 +1,16 @@
 package io.inkflow.infra.submit;
 
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.PromptRequest;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.ObjectKeys;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3Settings;
+import io.inkflow.streams.rewrite.PackPlanner;
+import io.inkflow.streams.rewrite.PeLimits;
+import io.inkflow.streams.rewrite.RejectReason;
+import io.inkflow.streams.rewrite.Rejection;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,6 +63,10 @@ public final class SubmitCli implements Callable<Integer> {
 
   @Option(names = "--dry-run", description = "read and check the file, submit nothing")
   boolean dryRun;
+
+  @Option(names = "--pack", paramLabel = "DIR", description = "also check every row against this model pack the way the PE stage "
+      + "will (sizes, steps, guidance, token and glyph budgets, with the INKFLOW_PE_* limits of this environment) and report refusals per line")
+  Path pack;
 
   @Option(names = "--wait", description = "show progress until every request has a result")
   boolean await;
@@ -116,10 +126,12 @@ public final class SubmitCli implements Callable<Integer> {
     Catalogue.Format format = input.csv != null ? Catalogue.Format.CSV : Catalogue.Format.JSONL;
     String batch = batchId != null ? RequestIds.batchId(batchId)
         : RequestIds.batchId(file.getFileName().toString().replaceFirst("\\.[^.]*$", ""));
-    Catalogue.Result read = Catalogue.read(file, format, batch, keyColumn, Instant.now());
+    Instant now = Instant.now();
+    Catalogue.Result read = Catalogue.read(file, format, batch, keyColumn, now);
     read.problems().forEach(p -> err.println(file.getFileName() + " " + p));
-    if (strict && !read.problems().isEmpty()) {
-      err.println("--strict: " + read.problems().size() + " problem(s); nothing submitted");
+    int refused = pack == null ? 0 : checkAgainstPack(file, read, now);
+    if (strict && read.problems().size() + refused > 0) {
+      err.println("--strict: " + (read.problems().size() + refused) + " problem(s); nothing submitted");
       return 1;
     }
     if (read.requests().isEmpty()) {
@@ -141,6 +153,38 @@ public final class SubmitCli implements Callable<Integer> {
       }
       return watch(topics, batch, read.requests().size(), start);
     }
+  }
+
+  /**
+   * Plans every row with the PE stage's own planner for {@link #pack}, printing each refusal (and each
+   * text that will not be drawn) with its line; returns how many rows the PE stage would refuse.
+   */
+  private int checkAgainstPack(Path file, Catalogue.Result read, Instant now) {
+    int refused = 0;
+    int accepted = 0;
+    try (PackPlanner planner = PackPlanner.open(pack, PeLimits.fromEnv(env))) {
+      for (Catalogue.Entry entry : read.entries()) {
+        PromptRequest request = entry.request();
+        try {
+          List<GenerationJob> jobs = planner.planner().plan(request.getRequestId(), request, now);
+          accepted++;
+          List<String> dropped = jobs.get(0).getDroppedGlyphTexts();
+          if (!dropped.isEmpty()) {
+            err.printf("%s line %d: will not draw %s: longer than a render text may be, or over pack %s's glyph budget%n",
+                file.getFileName(), entry.line(), dropped, planner.pack().id());
+          }
+        } catch (Rejection r) {
+          refused++;
+          err.printf("%s line %d: %s: %s%n", file.getFileName(), entry.line(), r.reason(), r.getMessage());
+        } catch (RuntimeException e) {
+          refused++;
+          err.printf("%s line %d: %s: %s%n", file.getFileName(), entry.line(), RejectReason.PROCESSING_FAILED, e);
+        }
+      }
+      out.printf("pack %s@%s: %d row(s) would be accepted, %d refused%n", planner.pack().id(), planner.pack().version(),
+          accepted, refused);
+    }
+    return refused;
   }
 
   private int watch(Topics topics, String batch, int expected, long start) throws Exception {

@@ -76,6 +76,24 @@ class CatalogueTest {
   }
 
   @Test
+  void aRowThatCannotBeSentAsItIsIsReportedWithItsLineNotSentWithAQuestionMark() throws Exception {
+    // JSON escapes can spell an unpaired UTF-16 surrogate; the serializer would refuse the row later.
+    String jsonl = """
+        {"sku": "U-1", "prompt": "a cat \\ud83d"}
+        {"sku": "U-2", "prompt": "a cat \\ud83d\\udc31"}
+        {"sku": "U-3", "prompt": "ok", "note": "\\udc00"}
+        """;
+    Catalogue.Result r = Catalogue.read(new StringReader(jsonl), Catalogue.Format.JSONL, "u", "sku", NOW);
+    assertThat(r.requests()).extracting(PromptRequest::getPrompt).containsExactly("a cat 🐱");
+    assertThat(r.entries()).extracting(Catalogue.Entry::line).containsExactly(2L);
+    assertThat(r.problems()).extracting(Object::toString).containsExactly(
+        "line 1: cannot write io.inkflow.avro.PromptRequest: field prompt: unpaired UTF-16 surrogate U+D83D at char 6 of 7;"
+            + " expected valid Unicode text; row skipped",
+        "line 3: cannot write io.inkflow.avro.PromptRequest: field tags: unpaired UTF-16 surrogate U+DC00 at char 0 of 1;"
+            + " expected valid Unicode text; row skipped");
+  }
+
+  @Test
   void requestIdsAreDeterministicSafeAndDistinct() {
     assertThat(RequestIds.of("b", "SKU-1")).isEqualTo("b.SKU-1").isEqualTo(RequestIds.of("b", "SKU-1"));
     String cjk = RequestIds.of("b", "茶杯/01");

@@ -1,7 +1,16 @@
 package io.inkflow.streams.rewrite;
 
+import io.inkflow.streams.common.StreamsSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -65,6 +74,42 @@ public record PeLimits(
   }
 
   /** Defaults suited to catalogue generation. */
+  /**
+   * The PE stage's limits from the environment: {@code INKFLOW_PE_MAX_NUM_IMAGES},
+   * {@code INKFLOW_PE_MAX_PROMPT_CHARS}, {@code INKFLOW_PE_INVISIBLE_CHARS} (strip|refuse),
+   * {@code INKFLOW_PE_BLOCKLIST} (comma-separated) and {@code INKFLOW_PE_BLOCKLIST_FILE} (one term per
+   * line, # comments); the rest are the defaults. The PE app and {@code scripts/submit --pack} read them alike.
+   */
+  public static PeLimits fromEnv(Map<String, String> env) {
+    PeLimits d = PeLimits.defaults();
+    List<String> blocklist = new ArrayList<>();
+    String inline = env.get("INKFLOW_PE_BLOCKLIST");
+    if (inline != null) {
+      blocklist.addAll(Arrays.asList(inline.split(",")));
+    }
+    String file = env.get("INKFLOW_PE_BLOCKLIST_FILE");
+    if (file != null && !file.isBlank()) {
+      try {
+        Files.readAllLines(Path.of(file), StandardCharsets.UTF_8).stream()
+            .filter(l -> !l.isBlank() && !l.startsWith("#")).forEach(blocklist::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException("INKFLOW_PE_BLOCKLIST_FILE: cannot read " + file, e);
+      }
+    }
+    String invisible = env.getOrDefault("INKFLOW_PE_INVISIBLE_CHARS", "strip");
+    PromptText.Policy policy;
+    try {
+      policy = PromptText.Policy.valueOf(invisible.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("INKFLOW_PE_INVISIBLE_CHARS: expected strip or refuse, found '" + invisible + "'", e);
+    }
+    return new PeLimits(d.maxIdChars(),
+        StreamsSettings.Env.intValue(env, "INKFLOW_PE_MAX_PROMPT_CHARS", d.maxPromptChars()),
+        d.maxNegativePromptChars(), d.maxRenderTexts(), d.maxRenderTextChars(),
+        StreamsSettings.Env.intValue(env, "INKFLOW_PE_MAX_NUM_IMAGES", d.maxNumImages()),
+        d.maxTags(), d.maxTagChars(), d.minSide(), d.maxSide(), d.aspectSlack(), policy, blocklist);
+  }
+
   public static PeLimits defaults() {
     return new PeLimits(128, 2000, 1000, 4, 64, 8, 32, 256, 64, 2048, 1.5, PromptText.Policy.STRIP, List.of());
   }

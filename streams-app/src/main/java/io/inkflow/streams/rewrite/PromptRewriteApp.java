@@ -1,7 +1,6 @@
 package io.inkflow.streams.rewrite;
 
 import io.inkflow.inference.pack.PackManifest;
-import io.inkflow.inference.text.PackTokenizer;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import java.time.Duration;
@@ -21,13 +20,12 @@ public final class PromptRewriteApp {
   public static void main(String[] args) throws InterruptedException {
     PromptRewriteConfig config = PromptRewriteConfig.fromEnv(System.getenv());
     log.info("starting PE rewrite: {}", config);
-    PackManifest pack = PackManifest.read(config.packDir());
+    PackPlanner planner = PackPlanner.open(config.packDir(), config.limits());
+    PackManifest pack = planner.pack();
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
-    PackTokenizer tokenizer = PackTokenizer.open(pack.tokenizer(), pack.dir());
     Topics topics = Topics.create(registry, config.streams().topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
-    RequestPlanner planner = new RequestPlanner(pack, tokenizer, config.limits(), new RuleBasedRewriter());
     KafkaStreams streams = new KafkaStreams(
-        PromptRewriteTopology.build(topics, planner, config.idempotencyRetention()),
+        PromptRewriteTopology.build(topics, planner.planner(), config.idempotencyRetention()),
         config.streams().streamsProperties(config.applicationId()));
     // A failed task (e.g. the registry down past its retry deadline) restarts its thread; EOS replays.
     streams.setUncaughtExceptionHandler(e -> {
@@ -40,7 +38,7 @@ public final class PromptRewriteApp {
       // Leave the group so the remaining instances take over at once instead of after the session timeout.
       streams.close(CloseOptions.timeout(Duration.ofSeconds(30))
           .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
-      tokenizer.close();
+      planner.close();
       registry.close();
       stopped.countDown();
     }, "pe-rewrite-shutdown"));

@@ -1,17 +1,9 @@
 package io.inkflow.streams.rewrite;
 
 import io.inkflow.streams.common.StreamsSettings;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -46,33 +38,7 @@ public record PromptRewriteConfig(StreamsSettings streams, String applicationId,
    * (one term per line, # comments), plus the shared Streams settings.
    */
   public static PromptRewriteConfig fromEnv(Map<String, String> env) {
-    PeLimits d = PeLimits.defaults();
-    List<String> blocklist = new ArrayList<>();
-    String inline = env.get("INKFLOW_PE_BLOCKLIST");
-    if (inline != null) {
-      blocklist.addAll(Arrays.asList(inline.split(",")));
-    }
-    String file = env.get("INKFLOW_PE_BLOCKLIST_FILE");
-    if (file != null && !file.isBlank()) {
-      try {
-        Files.readAllLines(Path.of(file), StandardCharsets.UTF_8).stream()
-            .filter(l -> !l.isBlank() && !l.startsWith("#")).forEach(blocklist::add);
-      } catch (IOException e) {
-        throw new UncheckedIOException("INKFLOW_PE_BLOCKLIST_FILE: cannot read " + file, e);
-      }
-    }
-    String invisible = env.getOrDefault("INKFLOW_PE_INVISIBLE_CHARS", "strip");
-    PromptText.Policy policy;
-    try {
-      policy = PromptText.Policy.valueOf(invisible.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("INKFLOW_PE_INVISIBLE_CHARS: expected strip or refuse, found '" + invisible + "'", e);
-    }
-    PeLimits limits = new PeLimits(d.maxIdChars(),
-        StreamsSettings.Env.intValue(env, "INKFLOW_PE_MAX_PROMPT_CHARS", d.maxPromptChars()),
-        d.maxNegativePromptChars(), d.maxRenderTexts(), d.maxRenderTextChars(),
-        StreamsSettings.Env.intValue(env, "INKFLOW_PE_MAX_NUM_IMAGES", d.maxNumImages()),
-        d.maxTags(), d.maxTagChars(), d.minSide(), d.maxSide(), d.aspectSlack(), policy, blocklist);
+    PeLimits limits = PeLimits.fromEnv(env);
     String retention = env.getOrDefault("INKFLOW_PE_IDEMPOTENCY_RETENTION", "P7D");
     Duration ret;
     try {
