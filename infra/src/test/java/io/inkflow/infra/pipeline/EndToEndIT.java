@@ -1,15 +1,23 @@
 package io.inkflow.infra.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inkflow.avro.BatchResult;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.RequestResult;
+import io.inkflow.avro.RequestStatus;
 import io.inkflow.infra.demo.DemoMain;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.testing.TopicReader;
+import io.inkflow.storage.ObjectKeys;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +30,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A catalogue through every stage — PE rewrite, generation worker, scoring, batch completion — on the
@@ -46,6 +55,9 @@ class EndToEndIT {
     Path out = dir.resolve("out");
     List<byte[]> promptDlq = new ArrayList<>();
     List<byte[]> imagesDlq = new ArrayList<>();
+    Map<String, RequestResult> standalone = new java.util.concurrent.ConcurrentHashMap<>();
+    List<BatchResult> batchResults = new ArrayList<>();
+    List<String> standaloneObjects = new ArrayList<>();
     DemoMain.Hooks hooks = new DemoMain.Hooks() {
       @Override
       public void beforeSubmit(LocalStack stack) throws Exception {
@@ -54,6 +66,12 @@ class EndToEndIT {
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
           p.send(new ProducerRecord<>(stack.topics().promptRequests.name(), "junk-1".getBytes(StandardCharsets.UTF_8), JUNK)).get();
           p.send(new ProducerRecord<>(stack.topics().imagesGenerated.name(), "junk-2".getBytes(StandardCharsets.UTF_8), JUNK)).get();
+          // Stand-alone requests, as a content pipeline sends them: no batch, every optional field at its default.
+          var requests = stack.topics().promptRequests;
+          for (PromptRequest r : STANDALONE) {
+            p.send(new ProducerRecord<>(requests.name(), r.getRequestId().getBytes(StandardCharsets.UTF_8),
+                requests.valueSerde().serializer().serialize(requests.name(), r))).get();
+          }
         }
       }
 
@@ -62,6 +80,17 @@ class EndToEndIT {
         String bootstrap = stack.connection().bootstrapServers();
         promptDlq.addAll(TopicReader.readUntil(bootstrap, stack.topics().promptRequestsDlq, 1, v -> false));
         imagesDlq.addAll(TopicReader.readUntil(bootstrap, stack.topics().imagesGeneratedDlq, 1, v -> false));
+        await("stand-alone results").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+          standalone.clear();
+          TopicReader.readAll(bootstrap, stack.topics().requestResults).stream()
+              .filter(r -> r.getRequestId().startsWith("solo-")).forEach(r -> standalone.put(r.getRequestId(), r));
+          return standalone.size() == STANDALONE.size();
+        });
+        batchResults.addAll(TopicReader.readAll(bootstrap, stack.topics().batchResults));
+        try (S3Client s3 = stack.connection().s3Client()) {
+          s3.listObjectsV2Paginator(b -> b.bucket(stack.connection().bucket()).prefix("images/" + ObjectKeys.STANDALONE + "/"))
+              .contents().forEach(o -> standaloneObjects.add(o.key()));
+        }
       }
     };
     int status = new CommandLine(new DemoMain(hooks)).execute("--output", out.toString(), "--catalog", csv.toString(),
@@ -99,5 +128,22 @@ class EndToEndIT {
     // dead-lettered the request it refused).
     assertThat(promptDlq).anyMatch(v -> Arrays.equals(v, JUNK));
     assertThat(imagesDlq).containsExactly(JUNK);
+
+    // Stand-alone requests: generated, scored and answered like any other, their images under their own
+    // prefix, and no batch result for them.
+    assertThat(standalone.values()).allSatisfy(r -> {
+      assertThat(r.getStatus()).as(r.getRequestId() + ": " + r.getReasonMessage()).isEqualTo(RequestStatus.COMPLETED);
+      assertThat(r.getBatchId()).isNull();
+      assertThat(r.getBestVariant().getImageUri()).startsWith("s3://inkflow-images/images/_standalone/" + r.getRequestId() + "/");
+    });
+    assertThat(standalone.get("solo-2").getVariants()).hasSize(2);
+    assertThat(standaloneObjects).hasSize(3).allMatch(k -> k.startsWith("images/_standalone/solo-"));
+    assertThat(batchResults).extracting(BatchResult::getBatchId).containsOnly("e2e");
   }
+
+  private static final List<PromptRequest> STANDALONE = List.of(
+      PromptRequest.newBuilder().setRequestId("solo-1").setPrompt("a red circle on a blue background")
+          .setSubmittedAt(Instant.parse("2026-12-01T00:00:00Z")).build(),
+      PromptRequest.newBuilder().setRequestId("solo-2").setPrompt("白色背景，中间是黑色三角形").setNumImages(2)
+          .setSubmittedAt(Instant.parse("2026-12-01T00:00:00Z")).build());
 }

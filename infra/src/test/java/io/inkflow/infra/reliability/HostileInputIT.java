@@ -121,7 +121,9 @@ class HostileInputIT {
     // A lone surrogate cannot be encoded as UTF-8; a client that writes one anyway sends CESU-style bytes.
     byte[] surrogate = patch(ser.serialize(in, valid("hostile.lone-surrogate").setPrompt("a mug XYZ").build()), "XYZ",
         new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80});
-    cases.add(new Case("lone-surrogate", utf8("hostile.lone-surrogate"), surrogate, in, "INVALID_CHARACTERS", "hostile.lone-surrogate"));
+    cases.add(new Case("lone-surrogate", utf8("hostile.lone-surrogate"), surrogate, in, "INVALID_UTF8", "hostile.lone-surrogate"));
+    byte[] overlong = patch(ser.serialize(in, valid("hostile.overlong").setPrompt("a mug XY").build()), "XY", new byte[] {(byte) 0xC0, (byte) 0xAF});
+    cases.add(new Case("overlong-utf8", utf8("hostile.overlong"), overlong, in, "INVALID_UTF8", "hostile.overlong"));
     // Unreadable values: dead letters; a REJECTED result under the key when the key is readable.
     byte[] whole = ser.serialize(in, valid("hostile.truncated").build());
     cases.add(new Case("truncated", utf8("hostile.truncated"), Arrays.copyOf(whole, whole.length / 2), in, "DESERIALIZATION_FAILED",
