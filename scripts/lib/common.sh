@@ -29,6 +29,8 @@ inkflow_build() {
   fi
   echo "building inkflow (mvn install -DskipTests) ..." >&2
   (cd "$INKFLOW_ROOT" && mvn -B -q -DskipTests install) >&2
+  # build-classpath leaves an unchanged classpath.txt as it was, so mark the build done here.
+  touch "$stamp"
 }
 
 # The runtime classpath of the infra module (which depends on every other module).
