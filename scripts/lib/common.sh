@@ -62,3 +62,10 @@ inkflow_help_or_no_args() {
   esac
 }
 
+# Exports INKFLOW_STATE_DIR for the Streams app $1 unless it is set: under the local stack's data
+# directory (INKFLOW_LOCAL_DATA_DIR, which scripts/local-up prints), so the state lives and dies with the
+# topics it mirrors; with none, under the checkout's .local-stack/ (ignored by git).
+inkflow_default_state_dir() {
+  : "${INKFLOW_STATE_DIR:=${INKFLOW_LOCAL_DATA_DIR:-$INKFLOW_ROOT/.local-stack}/state/$1}"
+  export INKFLOW_STATE_DIR
+}

@@ -29,7 +29,7 @@ class LaunchersDocTest {
   @Test
   void everyVariableTheScriptsReadIsInTheReadmesLaunchersSection() throws IOException {
     Map<String, Set<String>> readBy = variablesReadByScripts();
-    assertThat(readBy).as("variables read by scripts/").containsKeys("INKFLOW_JAVA_OPTS", "INKFLOW_PACK_DIR");
+    assertThat(readBy).as("variables read by scripts/").containsKeys("INKFLOW_JAVA_OPTS", "INKFLOW_PACK_DIR", "INKFLOW_STATE_DIR");
 
     String launchers = section(Files.readString(ROOT.resolve("README.md")), "## Launchers");
     Map<String, Set<String>> undocumented = new TreeMap<>();
