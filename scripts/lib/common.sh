@@ -29,6 +29,8 @@ inkflow_build() {
   fi
   echo "building inkflow (mvn install -DskipTests) ..." >&2
   (cd "$INKFLOW_ROOT" && mvn -B -q -DskipTests install) >&2
+  # build-classpath leaves an unchanged classpath.txt as it was, so mark the build done here.
+  touch "$stamp"
 }
 
 # The runtime classpath of the infra module (which depends on every other module).
@@ -36,5 +38,34 @@ inkflow_classpath() {
   echo "$INKFLOW_ROOT/infra/target/classes:$(cat "$INKFLOW_ROOT/infra/target/classpath.txt")"
 }
 
-# JVM flags for the local stack and services: a bounded heap and the serial collector suit 2 cores.
+# JVM flags: INKFLOW_JAVA_OPTS, when set, is what every script's JVM gets. Unset, a script gets its own
+# default (inkflow_default_java_opts), else a bounded heap and the serial collector, which suit 2 cores.
+inkflow_java_opts_given="${INKFLOW_JAVA_OPTS:-}"
 INKFLOW_JAVA_OPTS="${INKFLOW_JAVA_OPTS:--Xms64m -Xmx512m -XX:+UseSerialGC}"
+
+# Sets INKFLOW_JAVA_OPTS to this script's default flags ($1) unless the user set INKFLOW_JAVA_OPTS.
+inkflow_default_java_opts() {
+  if [ -z "$inkflow_java_opts_given" ]; then
+    INKFLOW_JAVA_OPTS="$1"
+  fi
+}
+
+# Prints a launcher's --help text ($1) and exits 0 when its arguments ask for it; any other argument
+# is refused (the services read their settings from the environment only).
+inkflow_help_or_no_args() {
+  local usage="$1"
+  shift
+  case "${1:-}" in
+    "") return ;;
+    -h|--help) printf '%s\n' "$usage"; exit 0 ;;
+    *) echo "$(basename "$0"): unexpected argument '$1'; settings come from the environment, see --help" >&2; exit 2 ;;
+  esac
+}
+
+# Exports INKFLOW_STATE_DIR for the Streams app $1 unless it is set: under the local stack's data
+# directory (INKFLOW_LOCAL_DATA_DIR, which scripts/local-up prints), so the state lives and dies with the
+# topics it mirrors; with none, under the checkout's .local-stack/ (ignored by git).
+inkflow_default_state_dir() {
+  : "${INKFLOW_STATE_DIR:=${INKFLOW_LOCAL_DATA_DIR:-$INKFLOW_ROOT/.local-stack}/state/$1}"
+  export INKFLOW_STATE_DIR
+}

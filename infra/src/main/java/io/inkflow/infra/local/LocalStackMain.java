@@ -1,5 +1,8 @@
 package io.inkflow.infra.local;
 
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -24,7 +27,8 @@ public final class LocalStackMain {
           System.out.println("usage: local-up [--self-check]\n"
               + "  env: INKFLOW_LOCAL_DATA_DIR, INKFLOW_KAFKA_PORT (9092), INKFLOW_CONTROLLER_PORT (9093),\n"
               + "       INKFLOW_REGISTRY_PORT (8081), INKFLOW_S3_PORT (9000), INKFLOW_S3_STORAGE (transient|filesystem),\n"
-              + "       INKFLOW_S3_BUCKET (inkflow-images), INKFLOW_PARTITIONS (6)");
+              + "       INKFLOW_S3_BUCKET (inkflow-images), INKFLOW_PARTITIONS (6);\n"
+              + "       INKFLOW_PACK_DIR, INKFLOW_REWARD_PACK_DIR are printed for the services (scripts/local-up: the mini packs)");
           return;
         }
         default -> {
@@ -69,10 +73,14 @@ public final class LocalStackMain {
         stopped.countDown();
       }
     }, "local-stack-shutdown"));
-    System.out.printf("inkflow local stack ready in %d ms (data in %s). Connect with:%n", stack.startMillis(), stack.dataDir());
-    for (Map.Entry<String, String> e : stack.connection().asEnv().entrySet()) {
-      System.out.println("export " + e.getKey() + "=" + e.getValue());
-    }
+    StringBuilder ready = new StringBuilder(String.format("inkflow local stack ready in %d ms (data in %s). Connect with:%n",
+        stack.startMillis(), stack.dataDir()));
+    exports(stack.connection(), stack.dataDir(), System.getenv())
+        .forEach((k, v) -> ready.append("export ").append(k).append('=').append(shellQuoted(v)).append(System.lineSeparator()));
+    ready.append("then start the services, each in a shell with those settings: scripts/pe-rewrite, scripts/worker, scripts/scoring")
+        .append(System.lineSeparator());
+    // One write, so a reader that waits for the last export line sees all of them.
+    System.out.print(ready);
     System.out.flush();
     try {
       stopped.await();
@@ -80,5 +88,28 @@ public final class LocalStackMain {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * What the services need to run against this stack: its data directory (the launchers keep Streams
+   * state under it), the model packs {@code scripts/local-up} chose ({@code INKFLOW_PACK_DIR},
+   * {@code INKFLOW_REWARD_PACK_DIR} in {@code env}, as absolute paths) and, last, the connection settings.
+   */
+  static Map<String, String> exports(ConnectionSettings connection, Path dataDir, Map<String, String> env) {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("INKFLOW_LOCAL_DATA_DIR", dataDir.toAbsolutePath().toString());
+    for (String pack : List.of("INKFLOW_PACK_DIR", "INKFLOW_REWARD_PACK_DIR")) {
+      String dir = env.get(pack);
+      if (dir != null && !dir.isBlank()) {
+        out.put(pack, Path.of(dir).toAbsolutePath().normalize().toString());
+      }
+    }
+    out.putAll(connection.asEnv());
+    return out;
+  }
+
+  /** {@code value} as one shell word: unchanged when it needs no quoting, else in single quotes. */
+  static String shellQuoted(String value) {
+    return value.matches("[A-Za-z0-9_./:,@%+=-]+") ? value : "'" + value.replace("'", "'\\''") + "'";
   }
 }

@@ -39,7 +39,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  */
 @Command(name = "submit", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Submit a catalogue (CSV or JSON Lines) to inkflow as one batch.",
-    subcommands = {StatusCommand.class, ReplayCommand.class})
+    subcommands = {StatusCommand.class, ReplayCommand.class, GetCommand.class})
 public final class SubmitCli implements Callable<Integer> {
 
   static final class Input {
@@ -108,6 +108,9 @@ public final class SubmitCli implements Callable<Integer> {
         if (cls == ReplayCommand.class) {
           return cls.cast(new ReplayCommand(out, err));
         }
+        if (cls == GetCommand.class) {
+          return cls.cast(new GetCommand(out, err, env));
+        }
         return CommandLine.defaultFactory().create(cls);
       }
     });
@@ -119,7 +122,7 @@ public final class SubmitCli implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (input == null) {
-      err.println("expected --csv FILE or --jsonl FILE, or a subcommand (status, replay); see --help");
+      err.println("expected --csv FILE or --jsonl FILE, or a subcommand (status, replay, get); see --help");
       return 2;
     }
     Path file = input.csv != null ? input.csv : input.jsonl;

@@ -26,7 +26,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -35,8 +37,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
 
-/** The submit CLI against the real local stack, with the PE stage running for --wait. */
+/** The submit CLI against the real local stack, with the PE stage running for --wait; {@code get} against its S3. */
 class SubmitCliIT {
   static LocalStack stack;
   @TempDir Path dir;
@@ -54,13 +58,24 @@ class SubmitCliIT {
   private record Run(int status, String out, String err) {}
 
   private Run submit(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
     List<String> all = new ArrayList<>(List.of(args));
     all.addAll(List.of("--bootstrap-servers", stack.connection().bootstrapServers(),
         "--registry-url", stack.connection().registryUrl(), "--topic-prefix", "submit-it."));
-    int status = SubmitCli.run(all.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of());
+    return cli(Map.of(), all.toArray(String[]::new));
+  }
+
+  /** {@code submit get …} with the S3 settings the local stack prints, as explicit keys. */
+  private Run get(String... args) {
+    return cli(Map.of("INKFLOW_S3_ENDPOINT", stack.connection().s3Endpoint().toString(),
+        "INKFLOW_S3_ACCESS_KEY", stack.connection().s3AccessKey(),
+        "INKFLOW_S3_SECRET_KEY", stack.connection().s3SecretKey()), args);
+  }
+
+  private static Run cli(Map<String, String> env, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = SubmitCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), env);
     return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
@@ -129,6 +144,43 @@ class SubmitCliIT {
       assertThat(after.get(after.size() - 1).getRequestId()).isEqualTo("refused.R-2");
     } finally {
       pe.close(CloseOptions.timeout(Duration.ofSeconds(30)).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+    }
+  }
+
+  @Test
+  void getCopiesAnObjectOutOfS3ByteForByte() throws Exception {
+    byte[] png = new byte[300_000];
+    new Random(7).nextBytes(png); // every byte value, and more than one read buffer
+    String key = "images/get-it/req-1/0-42.png";
+    try (S3Client s3 = stack.connection().s3Client()) {
+      s3.putObject(b -> b.bucket(stack.connection().bucket()).key(key), RequestBody.fromBytes(png));
+    }
+    Path file = dir.resolve("out.png");
+    Files.writeString(file, "an older file, replaced");
+
+    Run got = get("get", "s3://" + stack.connection().bucket() + "/" + key, "-o", file.toString());
+
+    assertThat(got.status()).as(got.err()).isZero();
+    assertThat(got.out()).contains("(300000 bytes)");
+    assertThat(Files.readAllBytes(file)).isEqualTo(png);
+    try (Stream<Path> left = Files.list(dir)) {
+      assertThat(left).containsExactly(file); // no .partial file left beside it
+    }
+  }
+
+  @Test
+  void getOfAMissingObjectExitsOneSayingWhatIsMissingAndWritesNothing() throws Exception {
+    Path file = dir.resolve("missing.png");
+    String uri = "s3://" + stack.connection().bucket() + "/images/get-it/nope.png";
+
+    Run missing = get("get", uri, "-o", file.toString());
+    assertThat(missing.status()).isEqualTo(1);
+    assertThat(missing.err()).contains("no object " + uri + ": bucket '" + stack.connection().bucket() + "' has no key 'images/get-it/nope.png'");
+    Run noBucket = get("get", "s3://no-such-bucket/a.png", "-o", file.toString());
+    assertThat(noBucket.status()).isEqualTo(1);
+    assertThat(noBucket.err()).contains("there is no bucket 'no-such-bucket'");
+    try (Stream<Path> left = Files.list(dir)) {
+      assertThat(left).isEmpty();
     }
   }
 
