@@ -1,10 +1,9 @@
 package io.inkflow.storage;
 
+import io.inkflow.common.Digests;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
@@ -62,12 +61,7 @@ public final class ObjectKeys {
   }
 
   private static String digest(String raw) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(raw.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return HexFormat.of().formatHex(Digests.sha256(raw.getBytes(StandardCharsets.UTF_8)), 0, 8);
   }
 
   /**

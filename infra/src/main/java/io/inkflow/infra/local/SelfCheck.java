@@ -1,6 +1,6 @@
 package io.inkflow.infra.local;
 
-import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.common.deadletter.DeadLetterHeaders;
 import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.serde.AvroSerde;

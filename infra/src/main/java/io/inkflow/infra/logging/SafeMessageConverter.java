@@ -2,7 +2,7 @@ package io.inkflow.infra.logging;
 
 import ch.qos.logback.classic.pattern.MessageConverter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import io.inkflow.schemas.LogText;
+import io.inkflow.common.LogText;
 
 /**
  * {@code %safeMsg}: the formatted message with control, bidi and line-separator characters escaped and

@@ -1,6 +1,6 @@
 package io.inkflow.infra.submit;
 
-import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.common.deadletter.DeadLetterHeaders;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
@@ -18,9 +18,9 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code submit replay --dlq TOPIC [--reason CODE]}: re-injects dead letters, original key and value

@@ -1,8 +1,7 @@
 package io.inkflow.infra.submit;
 
+import io.inkflow.common.Digests;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
@@ -40,11 +39,6 @@ public final class RequestIds {
   }
 
   private static String hash(String raw) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(raw.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 6);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return HexFormat.of().formatHex(Digests.sha256(raw.getBytes(StandardCharsets.UTF_8)), 0, 6);
   }
 }

@@ -1,14 +1,12 @@
 package io.inkflow.schemas.serde;
 
-import io.inkflow.schemas.ExampleEvents;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.inkflow.avro.BatchSubmitted;
-import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.Priority;
+import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RewriteMode;
+import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;

@@ -4,15 +4,16 @@ import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
-import io.inkflow.schemas.DeadLetterHeaders;
-import io.inkflow.schemas.LogText;
+import io.inkflow.common.Intervals;
+import io.inkflow.common.LogText;
+import io.inkflow.common.deadletter.DeadLetterHeaders;
 import io.inkflow.schemas.serde.AvroSerializer;
 import io.inkflow.schemas.serde.FanOutEncoder;
 import io.inkflow.schemas.serde.InvalidTextException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -89,9 +90,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     rejected = metrics.addRateTotalSensor(PromptRewriteTopology.METRICS_SCOPE, entity, "requests-rejected", Sensor.RecordingLevel.INFO);
     duplicates = metrics.addRateTotalSensor(PromptRewriteTopology.METRICS_SCOPE, entity, "requests-duplicate", Sensor.RecordingLevel.INFO);
     jobsOut = metrics.addRateTotalSensor(PromptRewriteTopology.METRICS_SCOPE, entity, "jobs-emitted", Sensor.RecordingLevel.INFO);
-    Duration every = retention.dividedBy(20).compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1)
-        : retention.dividedBy(20).compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : retention.dividedBy(20);
-    context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::purgeExpired);
+    context.schedule(Intervals.purgeEvery(retention), PunctuationType.WALL_CLOCK_TIME, this::purgeExpired);
   }
 
   @Override

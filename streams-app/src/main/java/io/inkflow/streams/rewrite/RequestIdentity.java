@@ -1,6 +1,7 @@
 package io.inkflow.streams.rewrite;
 
 import io.inkflow.avro.PromptRequest;
+import io.inkflow.common.Digests;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,6 +40,6 @@ public final class RequestIdentity {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode request " + request.getRequestId(), e);
     }
-    return HexFormat.of().formatHex(Sha256.digest(out.toByteArray()));
+    return HexFormat.of().formatHex(Digests.sha256(out.toByteArray()));
   }
 }

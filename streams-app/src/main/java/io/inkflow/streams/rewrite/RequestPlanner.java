@@ -5,6 +5,7 @@ import io.inkflow.avro.Language;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RewriteMode;
 import io.inkflow.avro.Size;
+import io.inkflow.common.Digests;
 import io.inkflow.inference.pack.Bucket;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.pack.RewritePolicy;
@@ -164,7 +165,7 @@ public final class RequestPlanner {
     if (request.getSeed() != null) {
       return request.getSeed() + variant;
     }
-    byte[] digest = Sha256.digest((request.getRequestId() + "/" + variant).getBytes(StandardCharsets.UTF_8));
+    byte[] digest = Digests.sha256((request.getRequestId() + "/" + variant).getBytes(StandardCharsets.UTF_8));
     return ByteBuffer.wrap(digest).getLong() & Long.MAX_VALUE;
   }
 

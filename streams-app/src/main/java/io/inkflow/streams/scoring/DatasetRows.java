@@ -5,10 +5,9 @@ import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.RewardScore;
 import io.inkflow.avro.ScoredImage;
+import io.inkflow.common.Digests;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
@@ -104,11 +103,6 @@ public final class DatasetRows {
   }
 
   static long hash(String s) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      return ByteBuffer.wrap(d, 0, 8).getLong();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return ByteBuffer.wrap(Digests.sha256(s.getBytes(StandardCharsets.UTF_8)), 0, 8).getLong();
   }
 }

@@ -6,7 +6,7 @@ import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
-import io.inkflow.schemas.LogText;
+import io.inkflow.common.LogText;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

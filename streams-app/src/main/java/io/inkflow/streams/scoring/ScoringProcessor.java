@@ -5,6 +5,9 @@ import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.ImageStatus;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
+import io.inkflow.common.Intervals;
+import io.inkflow.common.LogText;
+import io.inkflow.common.deadletter.DeadLetterHeaders;
 import io.inkflow.inference.image.InvalidImageException;
 import io.inkflow.inference.image.PngDecoder;
 import io.inkflow.inference.image.PngHeader;
@@ -12,8 +15,6 @@ import io.inkflow.inference.image.PngInfo;
 import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.reward.RewardInput;
 import io.inkflow.inference.reward.RewardScores;
-import io.inkflow.schemas.DeadLetterHeaders;
-import io.inkflow.schemas.LogText;
 import io.inkflow.schemas.serde.InvalidTextException;
 import java.time.Duration;
 import java.time.Instant;
@@ -138,7 +139,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
         flush();
       }
     });
-    context.schedule(ScoringTopology.purgeEvery(settings.retention()), PunctuationType.WALL_CLOCK_TIME, this::purgeSeen);
+    context.schedule(Intervals.purgeEvery(settings.retention()), PunctuationType.WALL_CLOCK_TIME, this::purgeSeen);
   }
 
   @Override

@@ -4,7 +4,6 @@ import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
-import java.time.Duration;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
@@ -98,11 +97,5 @@ public final class ScoringTopology {
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static void sink(Topology topology, String name, Topic<?, ?> topic, String parent) {
     topology.addSink(name, topic.name(), (Serializer) topic.keySerde().serializer(), (Serializer) topic.valueSerde().serializer(), parent);
-  }
-
-  /** How often a store with this retention is swept: a twentieth of it, between 1 s and 1 h. */
-  static Duration purgeEvery(Duration retention) {
-    Duration d = retention.dividedBy(20);
-    return d.compareTo(Duration.ofHours(1)) > 0 ? Duration.ofHours(1) : d.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : d;
   }
 }

@@ -17,7 +17,7 @@ import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
-import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.common.deadletter.DeadLetterHeaders;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
 import io.inkflow.schemas.registry.RegistryClientConfig;

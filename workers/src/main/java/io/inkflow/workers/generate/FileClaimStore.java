@@ -1,6 +1,7 @@
 package io.inkflow.workers.generate;
 
 import io.inkflow.avro.GenerationJob;
+import io.inkflow.common.Digests;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -68,6 +69,6 @@ public final class FileClaimStore implements ClaimStore {
 
   private Path file(GenerationJob job) {
     // A hash, not the id: ids are user-controlled and sanitising could make two of them collide.
-    return dir.resolve(SyntheticGenerator.sha256(job.getJobId().getBytes(StandardCharsets.UTF_8)) + "@" + job.getAttempt() + ".claim");
+    return dir.resolve(Digests.sha256Hex(job.getJobId()) + "@" + job.getAttempt() + ".claim");
   }
 }

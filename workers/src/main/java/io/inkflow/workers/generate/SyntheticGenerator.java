@@ -1,16 +1,14 @@
 package io.inkflow.workers.generate;
 
+import io.inkflow.common.Digests;
 import io.inkflow.inference.diffusion.GeneratedPng;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.RenderedImage;
 import io.inkflow.inference.diffusion.StageTimings;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.image.RgbImage;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +68,7 @@ public class SyntheticGenerator implements ImageGenerator {
     text.put("seed", Long.toString(image.request().seed()));
     text.putAll(image.request().metadata());
     byte[] png = encoder.encode(image.image(), text);
-    String sha = sha256(png);
+    String sha = Digests.sha256Hex(png);
     return new GeneratedPng(image.request(), png, sha, image.image().width(), image.image().height(),
         image.timings().withPng(Duration.ofNanos(System.nanoTime() - start)));
   }
@@ -92,12 +90,5 @@ public class SyntheticGenerator implements ImageGenerator {
     return new RgbImage(width, height, rgb);
   }
 
-  static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
 }

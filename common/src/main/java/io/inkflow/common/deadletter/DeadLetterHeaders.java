@@ -1,4 +1,4 @@
-package io.inkflow.schemas;
+package io.inkflow.common.deadletter;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package io.inkflow.schemas;
+package io.inkflow.common;
 
 /**
  * Makes a client-controlled string (an id, a prompt, a header, a message quoting them) safe to quote
