@@ -1,8 +1,13 @@
 package io.inkflow.storage;
 
+import io.inkflow.common.config.EnvConfig;
 import java.net.URI;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * How a service reaches its object store, read once from the environment.
@@ -37,20 +42,35 @@ public record S3Settings(URI endpoint, String bucket, String region, boolean pat
     return new S3Settings(endpoint, bucket, "us-east-1", true, accessKey, secretKey);
   }
 
+  /** The variables S3 settings are read from. */
+  public static final ConfigDef DEFINITION = new ConfigDef()
+      .define("INKFLOW_S3_ENDPOINT", Type.STRING, null, Importance.HIGH,
+          "endpoint of an S3-compatible store (http or https URL); unset: AWS's own endpoints")
+      .define("INKFLOW_S3_BUCKET", Type.STRING, DEFAULT_BUCKET, Importance.HIGH, "the images bucket (also manifests and datasets)")
+      .define("AWS_REGION", Type.STRING, "us-east-1", Importance.MEDIUM, "the bucket's region")
+      .define("INKFLOW_S3_PATH_STYLE", Type.BOOLEAN, null, Importance.LOW,
+          "path-style addressing; unset: on whenever INKFLOW_S3_ENDPOINT is set, as S3-compatible servers expect")
+      .define("INKFLOW_S3_ACCESS_KEY", Type.STRING, null, Importance.MEDIUM,
+          "explicit access key; unset: the AWS default credentials chain (environment, profile, container or instance role)")
+      .define("INKFLOW_S3_SECRET_KEY", Type.PASSWORD, null, Importance.MEDIUM, "explicit secret key, given with the access key");
+
+  /** Reads {@link #DEFINITION}'s variables from the environment. */
   public static S3Settings fromEnv(Map<String, String> env) {
-    String endpoint = blankToNull(env.get("INKFLOW_S3_ENDPOINT"));
-    String pathStyle = blankToNull(env.get("INKFLOW_S3_PATH_STYLE"));
-    return new S3Settings(
-        endpoint == null ? null : URI.create(endpoint),
-        env.getOrDefault("INKFLOW_S3_BUCKET", DEFAULT_BUCKET),
-        env.getOrDefault("AWS_REGION", "us-east-1"),
-        pathStyle == null ? endpoint != null : Boolean.parseBoolean(pathStyle),
-        blankToNull(env.get("INKFLOW_S3_ACCESS_KEY")),
-        blankToNull(env.get("INKFLOW_S3_SECRET_KEY")));
+    return from(new EnvConfig(DEFINITION, env));
   }
 
-  private static String blankToNull(String s) {
-    return s == null || s.isBlank() ? null : s.trim();
+  /** Reads {@link #DEFINITION}'s variables from a service's configuration that includes them. */
+  public static S3Settings from(EnvConfig config) {
+    String endpoint = config.getString("INKFLOW_S3_ENDPOINT");
+    Boolean pathStyle = config.getBoolean("INKFLOW_S3_PATH_STYLE");
+    Password secret = config.getPassword("INKFLOW_S3_SECRET_KEY");
+    return new S3Settings(
+        endpoint == null ? null : URI.create(endpoint),
+        config.getString("INKFLOW_S3_BUCKET"),
+        config.getString("AWS_REGION"),
+        pathStyle == null ? endpoint != null : pathStyle,
+        config.getString("INKFLOW_S3_ACCESS_KEY"),
+        secret == null ? null : secret.value());
   }
 
   /** Never prints the secret key. */

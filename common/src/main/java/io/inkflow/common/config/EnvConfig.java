@@ -127,6 +127,23 @@ public final class EnvConfig extends AbstractConfig {
     };
   }
 
+  /** {@code validator} for a variable that may be unset (null passes). */
+  public static ConfigDef.Validator optional(ConfigDef.Validator validator) {
+    return new ConfigDef.Validator() {
+      @Override
+      public void ensureValid(String name, Object value) {
+        if (value != null) {
+          validator.ensureValid(name, value);
+        }
+      }
+
+      @Override
+      public String toString() {
+        return validator.toString() + ", or unset";
+      }
+    };
+  }
+
   /** Any non-negative ISO-8601 duration. */
   public static final ConfigDef.Validator DURATION = duration(Duration.ZERO);
 
@@ -135,6 +152,11 @@ public final class EnvConfig extends AbstractConfig {
    * client properties pass through ({@code INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL=SASL_SSL}).
    */
   public Map<String, String> prefixed(String prefix) {
+    return prefixed(env, prefix);
+  }
+
+  /** {@link #prefixed(String)} of any environment. */
+  public static Map<String, String> prefixed(Map<String, String> env, String prefix) {
     Map<String, String> out = new TreeMap<>();
     env.forEach((k, v) -> {
       if (k.startsWith(prefix) && k.length() > prefix.length()) {

@@ -1,13 +1,15 @@
 package io.inkflow.infra.local;
 
-import static io.inkflow.streams.common.StreamsSettings.Env.intValue;
-
+import io.inkflow.common.config.EnvConfig;
 import io.inkflow.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * Settings of the local stack, read once from the environment.
@@ -77,33 +79,33 @@ public record LocalStackConfig(
         s3AccessKey, s3SecretKey, topicPrefix, n, startTimeout);
   }
 
-  /**
-   * Reads {@code INKFLOW_LOCAL_DATA_DIR}, {@code INKFLOW_KAFKA_PORT}, {@code INKFLOW_CONTROLLER_PORT},
-   * {@code INKFLOW_REGISTRY_PORT}, {@code INKFLOW_S3_PORT}, {@code INKFLOW_S3_STORAGE},
-   * {@code INKFLOW_S3_BUCKET}, {@code INKFLOW_PARTITIONS}. A data directory defaults S3 to FILESYSTEM.
-   */
+  /** The local stack's variables. */
+  public static final ConfigDef DEFINITION = new ConfigDef()
+      .define("INKFLOW_LOCAL_DATA_DIR", Type.STRING, null, Importance.HIGH,
+          "keep Kafka logs, registry journal and S3 objects here across restarts; unset: a temporary directory, deleted on stop")
+      .define("INKFLOW_KAFKA_PORT", Type.INT, 9092, ConfigDef.Range.between(0, 65535), Importance.MEDIUM, "broker port (0: a free one)")
+      .define("INKFLOW_CONTROLLER_PORT", Type.INT, 9093, ConfigDef.Range.between(0, 65535), Importance.LOW,
+          "KRaft controller port (0: a free one)")
+      .define("INKFLOW_REGISTRY_PORT", Type.INT, 8081, ConfigDef.Range.between(0, 65535), Importance.MEDIUM,
+          "schema registry port (0: a free one)")
+      .define("INKFLOW_S3_PORT", Type.INT, 9000, ConfigDef.Range.between(0, 65535), Importance.MEDIUM, "S3 port (0: a free one)")
+      .define("INKFLOW_S3_STORAGE", Type.STRING, null,
+          EnvConfig.optional(ConfigDef.CaseInsensitiveValidString.in("transient", "filesystem")), Importance.MEDIUM,
+          "transient (memory) or filesystem (under the data directory); unset: filesystem with a data directory, else transient")
+      .define("INKFLOW_S3_BUCKET", Type.STRING, DEFAULT_BUCKET, Importance.MEDIUM, "the images bucket to create")
+      .define("INKFLOW_PARTITIONS", Type.INT, Topics.DEFAULT_PARTITIONS, ConfigDef.Range.between(1, 64), Importance.LOW,
+          "partitions per data topic");
+
+  /** Reads {@link #DEFINITION} from the environment. */
   public static LocalStackConfig fromEnv(Map<String, String> env) {
-    String dir = env.get("INKFLOW_LOCAL_DATA_DIR");
-    Path dataDir = dir == null || dir.isBlank() ? null : Path.of(dir);
-    String storage = env.getOrDefault("INKFLOW_S3_STORAGE", dataDir == null ? "transient" : "filesystem");
-    EmbeddedS3.Storage s3Storage;
-    try {
-      s3Storage = EmbeddedS3.Storage.valueOf(storage.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("INKFLOW_S3_STORAGE: expected transient or filesystem, found '" + storage + "'", e);
-    }
-    return new LocalStackConfig(
-        dataDir,
-        intValue(env, "INKFLOW_KAFKA_PORT", 9092),
-        intValue(env, "INKFLOW_CONTROLLER_PORT", 9093),
-        intValue(env, "INKFLOW_REGISTRY_PORT", 8081),
-        intValue(env, "INKFLOW_S3_PORT", 9000),
-        s3Storage,
-        env.getOrDefault("INKFLOW_S3_BUCKET", DEFAULT_BUCKET),
-        "inkflow-local",
-        "inkflow-local-secret",
-        "",
-        intValue(env, "INKFLOW_PARTITIONS", Topics.DEFAULT_PARTITIONS),
-        Duration.ofSeconds(60));
+    EnvConfig c = new EnvConfig(DEFINITION, env);
+    Path dataDir = c.getPath("INKFLOW_LOCAL_DATA_DIR");
+    String storage = c.getString("INKFLOW_S3_STORAGE");
+    EmbeddedS3.Storage s3Storage = storage == null
+        ? (dataDir == null ? EmbeddedS3.Storage.TRANSIENT : EmbeddedS3.Storage.FILESYSTEM)
+        : EmbeddedS3.Storage.valueOf(storage.toUpperCase(Locale.ROOT));
+    return new LocalStackConfig(dataDir, c.getInt("INKFLOW_KAFKA_PORT"), c.getInt("INKFLOW_CONTROLLER_PORT"),
+        c.getInt("INKFLOW_REGISTRY_PORT"), c.getInt("INKFLOW_S3_PORT"), s3Storage, c.getString("INKFLOW_S3_BUCKET"),
+        "inkflow-local", "inkflow-local-secret", "", c.getInt("INKFLOW_PARTITIONS"), Duration.ofSeconds(60));
   }
 }

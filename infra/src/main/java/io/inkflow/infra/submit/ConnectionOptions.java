@@ -1,7 +1,8 @@
 package io.inkflow.infra.submit;
 
+import io.inkflow.common.config.EnvConfig;
+import io.inkflow.common.config.SharedConfig;
 import io.inkflow.schemas.registry.RegistryClientConfig;
-import io.inkflow.streams.common.StreamsSettings;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -25,7 +26,7 @@ public final class ConnectionOptions {
    * {@code env} as {@code x.y=v} (TLS, SASL), as the services read them.
    */
   public Map<String, Object> kafka(Map<String, String> env) {
-    Map<String, Object> props = new HashMap<>(StreamsSettings.Env.prefixed(env, "INKFLOW_KAFKA_CLIENT_"));
+    Map<String, Object> props = new HashMap<>(EnvConfig.prefixed(env, SharedConfig.KAFKA_CLIENT_PREFIX));
     props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     return props;
   }
@@ -37,7 +38,7 @@ public final class ConnectionOptions {
 
   /** Registry client settings: the URL plus every {@code INKFLOW_REGISTRY_CLIENT_X_Y=v} of {@code env} (basic auth). */
   public RegistryClientConfig registry(Map<String, String> env) {
-    Map<String, Object> props = new HashMap<>(StreamsSettings.Env.prefixed(env, "INKFLOW_REGISTRY_CLIENT_"));
+    Map<String, Object> props = new HashMap<>(EnvConfig.prefixed(env, SharedConfig.REGISTRY_CLIENT_PREFIX));
     props.put(RegistryClientConfig.URL, registryUrl);
     return RegistryClientConfig.fromMap(props);
   }

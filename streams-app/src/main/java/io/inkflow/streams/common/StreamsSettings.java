@@ -1,13 +1,19 @@
 package io.inkflow.streams.common;
 
+import io.inkflow.common.config.EnvConfig;
+import io.inkflow.common.config.SharedConfig;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -15,10 +21,10 @@ import org.apache.kafka.streams.StreamsConfig;
  *
  * @param bootstrapServers Kafka bootstrap servers ({@code INKFLOW_BOOTSTRAP_SERVERS})
  * @param registryUrl schema registry URL(s) ({@code INKFLOW_REGISTRY_URL})
- * @param stateDir where RocksDB state lives ({@code INKFLOW_STATE_DIR}; default: Kafka's temp dir)
+ * @param stateDir where RocksDB state lives ({@code INKFLOW_STATE_DIR}; unset: Kafka's temp dir)
  * @param topicPrefix prefix of every topic name ({@code INKFLOW_TOPIC_PREFIX}, default "")
  * @param threads stream threads ({@code INKFLOW_STREAM_THREADS}, default 1)
- * @param commitIntervalMs commit interval under exactly-once ({@code INKFLOW_COMMIT_INTERVAL_MS}, default 100)
+ * @param commitIntervalMs commit interval under exactly-once ({@code INKFLOW_COMMIT_INTERVAL}, default PT0.1S)
  * @param clientOverrides extra Kafka client properties: every {@code INKFLOW_KAFKA_CLIENT_X_Y=v} becomes
  *     {@code x.y=v} (e.g. {@code INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL=SASL_SSL}); registry properties
  *     ({@code INKFLOW_REGISTRY_CLIENT_BASIC_AUTH_USER_INFO}, …) likewise become {@code basic.auth.user.info}
@@ -44,17 +50,32 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
     registryOverrides = Map.copyOf(registryOverrides);
   }
 
+  /** The variables every streams app reads besides {@link SharedConfig#KAFKA}. */
+  public static final ConfigDef DEFINITION = new ConfigDef()
+      .define("INKFLOW_STATE_DIR", Type.STRING, null, Importance.HIGH,
+          "where the app keeps its RocksDB state; the launchers default it under the local data directory")
+      .define("INKFLOW_STREAM_THREADS", Type.INT, 1, ConfigDef.Range.between(1, 64), Importance.MEDIUM, "stream threads")
+      .define("INKFLOW_COMMIT_INTERVAL", Type.STRING, "PT0.1S", EnvConfig.duration(Duration.ofMillis(1)), Importance.LOW,
+          "commit interval under exactly-once: each commit ends a transaction, so this bounds end-to-end latency");
+
+  /** Renamed variables still read for one release. */
+  public static final List<EnvConfig.Alias> ALIASES = List.of(EnvConfig.Alias.millis("INKFLOW_COMMIT_INTERVAL_MS", "INKFLOW_COMMIT_INTERVAL"));
+
   public static StreamsSettings fromEnv(Map<String, String> env) {
-    String state = env.get("INKFLOW_STATE_DIR");
+    return from(new EnvConfig(SharedConfig.merge(SharedConfig.KAFKA, DEFINITION), env, ALIASES));
+  }
+
+  /** Reads the shared Kafka variables and {@link #DEFINITION}'s from a service's configuration that includes them. */
+  public static StreamsSettings from(EnvConfig config) {
     return new StreamsSettings(
-        env.get("INKFLOW_BOOTSTRAP_SERVERS"),
-        env.get("INKFLOW_REGISTRY_URL"),
-        state == null || state.isBlank() ? null : Path.of(state),
-        env.getOrDefault("INKFLOW_TOPIC_PREFIX", ""),
-        Env.intValue(env, "INKFLOW_STREAM_THREADS", 1),
-        Env.intValue(env, "INKFLOW_COMMIT_INTERVAL_MS", 100),
-        Env.prefixed(env, "INKFLOW_KAFKA_CLIENT_"),
-        Env.prefixed(env, "INKFLOW_REGISTRY_CLIENT_"));
+        config.getString(SharedConfig.BOOTSTRAP_SERVERS),
+        config.getString(SharedConfig.REGISTRY_URL),
+        config.getPath("INKFLOW_STATE_DIR"),
+        config.getString(SharedConfig.TOPIC_PREFIX),
+        config.getInt("INKFLOW_STREAM_THREADS"),
+        (int) config.getDuration("INKFLOW_COMMIT_INTERVAL").toMillis(),
+        config.prefixed(SharedConfig.KAFKA_CLIENT_PREFIX),
+        config.prefixed(SharedConfig.REGISTRY_CLIENT_PREFIX));
   }
 
   /** The registry client settings: URL plus overrides such as basic auth. */
@@ -93,47 +114,7 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
   public String toString() {
     return "StreamsSettings[bootstrap=" + bootstrapServers + ", registry=" + registryUrl + ", stateDir=" + stateDir
         + ", topicPrefix='" + topicPrefix + "', threads=" + threads + ", commitIntervalMs=" + commitIntervalMs
-        + ", kafka=" + Env.masked(clientOverrides) + ", registryOverrides=" + Env.masked(registryOverrides) + "]";
+        + ", kafka=" + EnvConfig.masked(clientOverrides) + ", registryOverrides=" + EnvConfig.masked(registryOverrides) + "]";
   }
 
-  /** Helpers for reading environment variables. */
-  public static final class Env {
-    private Env() {}
-
-    public static int intValue(Map<String, String> env, String key, int dflt) {
-      String v = env.get(key);
-      if (v == null || v.isBlank()) {
-        return dflt;
-      }
-      try {
-        return Integer.parseInt(v.trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(key + ": expected an integer, found '" + v + "'", e);
-      }
-    }
-
-    /** {@code PREFIX_A_B=v} → {@code a.b=v}. */
-    public static Map<String, String> prefixed(Map<String, String> env, String prefix) {
-      Map<String, String> out = new TreeMap<>();
-      env.forEach((k, v) -> {
-        if (k.startsWith(prefix) && k.length() > prefix.length()) {
-          out.put(k.substring(prefix.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
-        }
-      });
-      return out;
-    }
-
-    /** Values of keys that look secret replaced by ****. */
-    public static Map<String, String> masked(Map<String, String> props) {
-      Map<String, String> out = new TreeMap<>();
-      props.forEach((k, v) -> out.put(k, isSecret(k) ? "****" : v));
-      return out;
-    }
-
-    public static boolean isSecret(String key) {
-      String k = key.toLowerCase(Locale.ROOT);
-      return k.contains("password") || k.contains("secret") || k.contains("jaas") || k.contains("user.info")
-          || k.contains("credential") || k.contains("token") || k.endsWith(".key");
-    }
-  }
 }

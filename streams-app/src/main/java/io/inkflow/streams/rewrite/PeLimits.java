@@ -1,17 +1,19 @@
 package io.inkflow.streams.rewrite;
 
-import io.inkflow.streams.common.StreamsSettings;
+import io.inkflow.common.config.EnvConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * What the PE stage accepts, beyond what the model pack dictates (sizes, steps and guidance come
@@ -74,21 +76,28 @@ public record PeLimits(
   }
 
   /** Defaults suited to catalogue generation. */
-  /**
-   * The PE stage's limits from the environment: {@code INKFLOW_PE_MAX_NUM_IMAGES},
-   * {@code INKFLOW_PE_MAX_PROMPT_CHARS}, {@code INKFLOW_PE_INVISIBLE_CHARS} (strip|refuse),
-   * {@code INKFLOW_PE_BLOCKLIST} (comma-separated) and {@code INKFLOW_PE_BLOCKLIST_FILE} (one term per
-   * line, # comments); the rest are the defaults. The PE app and {@code scripts/submit --pack} read them alike.
-   */
+  /** The PE stage's limit variables (the rest of its limits are fixed, see {@link #defaults}). */
+  public static final ConfigDef DEFINITION = new ConfigDef()
+      .define("INKFLOW_PE_MAX_NUM_IMAGES", Type.INT, 8, ConfigDef.Range.between(1, 64), Importance.MEDIUM, "most variants per request")
+      .define("INKFLOW_PE_MAX_PROMPT_CHARS", Type.INT, 2000, ConfigDef.Range.between(1, 100_000), Importance.MEDIUM,
+          "longest prompt, in characters after clean-up")
+      .define("INKFLOW_PE_INVISIBLE_CHARS", Type.STRING, "strip", ConfigDef.CaseInsensitiveValidString.in("strip", "refuse"),
+          Importance.MEDIUM, "control, bidi and zero-width characters: strip them (recorded in sanitizations) or refuse the request")
+      .define("INKFLOW_PE_BLOCKLIST", Type.LIST, List.of(), Importance.MEDIUM,
+          "blocked terms, comma-separated; Latin terms match whole words, others anywhere")
+      .define("INKFLOW_PE_BLOCKLIST_FILE", Type.STRING, null, Importance.MEDIUM, "a file of blocked terms, one per line, # comments");
+
+  /** The PE stage's limits from the environment ({@link #DEFINITION}); the PE app and {@code scripts/submit --pack} read them alike. */
   public static PeLimits fromEnv(Map<String, String> env) {
-    PeLimits d = PeLimits.defaults();
-    List<String> blocklist = new ArrayList<>();
-    String inline = env.get("INKFLOW_PE_BLOCKLIST");
-    if (inline != null) {
-      blocklist.addAll(Arrays.asList(inline.split(",")));
-    }
-    String file = env.get("INKFLOW_PE_BLOCKLIST_FILE");
-    if (file != null && !file.isBlank()) {
+    return from(new EnvConfig(DEFINITION, env));
+  }
+
+  /** The limits from a configuration that includes {@link #DEFINITION}. */
+  public static PeLimits from(EnvConfig config) {
+    PeLimits d = defaults();
+    List<String> blocklist = new ArrayList<>(config.getList("INKFLOW_PE_BLOCKLIST"));
+    String file = config.getString("INKFLOW_PE_BLOCKLIST_FILE");
+    if (file != null) {
       try {
         Files.readAllLines(Path.of(file), StandardCharsets.UTF_8).stream()
             .filter(l -> !l.isBlank() && !l.startsWith("#")).forEach(blocklist::add);
@@ -96,18 +105,10 @@ public record PeLimits(
         throw new UncheckedIOException("INKFLOW_PE_BLOCKLIST_FILE: cannot read " + file, e);
       }
     }
-    String invisible = env.getOrDefault("INKFLOW_PE_INVISIBLE_CHARS", "strip");
-    PromptText.Policy policy;
-    try {
-      policy = PromptText.Policy.valueOf(invisible.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("INKFLOW_PE_INVISIBLE_CHARS: expected strip or refuse, found '" + invisible + "'", e);
-    }
-    return new PeLimits(d.maxIdChars(),
-        StreamsSettings.Env.intValue(env, "INKFLOW_PE_MAX_PROMPT_CHARS", d.maxPromptChars()),
-        d.maxNegativePromptChars(), d.maxRenderTexts(), d.maxRenderTextChars(),
-        StreamsSettings.Env.intValue(env, "INKFLOW_PE_MAX_NUM_IMAGES", d.maxNumImages()),
-        d.maxTags(), d.maxTagChars(), d.minSide(), d.maxSide(), d.aspectSlack(), policy, blocklist);
+    PromptText.Policy policy = PromptText.Policy.valueOf(config.getString("INKFLOW_PE_INVISIBLE_CHARS").toUpperCase(Locale.ROOT));
+    return new PeLimits(d.maxIdChars(), config.getInt("INKFLOW_PE_MAX_PROMPT_CHARS"), d.maxNegativePromptChars(),
+        d.maxRenderTexts(), d.maxRenderTextChars(), config.getInt("INKFLOW_PE_MAX_NUM_IMAGES"), d.maxTags(), d.maxTagChars(),
+        d.minSide(), d.maxSide(), d.aspectSlack(), policy, blocklist);
   }
 
   public static PeLimits defaults() {

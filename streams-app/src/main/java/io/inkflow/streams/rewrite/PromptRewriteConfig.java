@@ -1,11 +1,15 @@
 package io.inkflow.streams.rewrite;
 
+import io.inkflow.common.config.EnvConfig;
+import io.inkflow.common.config.SharedConfig;
 import io.inkflow.streams.common.StreamsSettings;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * Configuration of the PE-rewrite application, read once from the environment.
@@ -31,25 +35,22 @@ public record PromptRewriteConfig(StreamsSettings streams, String applicationId,
     }
   }
 
-  /**
-   * Reads {@code INKFLOW_PACK_DIR}, {@code INKFLOW_PE_APPLICATION_ID}, {@code INKFLOW_PE_IDEMPOTENCY_RETENTION},
-   * {@code INKFLOW_PE_MAX_NUM_IMAGES}, {@code INKFLOW_PE_MAX_PROMPT_CHARS}, {@code INKFLOW_PE_INVISIBLE_CHARS}
-   * (strip|refuse), {@code INKFLOW_PE_BLOCKLIST} (comma-separated) and {@code INKFLOW_PE_BLOCKLIST_FILE}
-   * (one term per line, # comments), plus the shared Streams settings.
-   */
+  /** The PE app's own variables; it also reads {@link SharedConfig#KAFKA}, {@link StreamsSettings#DEFINITION} and {@link PeLimits#DEFINITION}. */
+  public static final ConfigDef DEFINITION = new ConfigDef()
+      .define("INKFLOW_PACK_DIR", Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "the deployed model pack (only its manifest and tokenizer are read)")
+      .define("INKFLOW_PE_APPLICATION_ID", Type.STRING, "inkflow-pe-rewrite", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+          "Kafka Streams application id")
+      .define("INKFLOW_PE_IDEMPOTENCY_RETENTION", Type.STRING, "P7D", EnvConfig.duration(Duration.ofSeconds(1)), Importance.MEDIUM,
+          "how long a requestId is remembered for deduplication");
+
+  /** Everything the PE app reads. */
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, StreamsSettings.DEFINITION, DEFINITION, PeLimits.DEFINITION);
+
   public static PromptRewriteConfig fromEnv(Map<String, String> env) {
-    PeLimits limits = PeLimits.fromEnv(env);
-    String retention = env.getOrDefault("INKFLOW_PE_IDEMPOTENCY_RETENTION", "P7D");
-    Duration ret;
-    try {
-      ret = Duration.parse(retention.trim());
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("INKFLOW_PE_IDEMPOTENCY_RETENTION: expected an ISO-8601 duration such as P7D, found '" + retention + "'", e);
-    }
-    String pack = env.get("INKFLOW_PACK_DIR");
-    return new PromptRewriteConfig(StreamsSettings.fromEnv(env),
-        env.getOrDefault("INKFLOW_PE_APPLICATION_ID", "inkflow-pe-rewrite"),
-        pack == null || pack.isBlank() ? null : Path.of(pack), limits, ret);
+    EnvConfig c = new EnvConfig(ALL, env, StreamsSettings.ALIASES);
+    return new PromptRewriteConfig(StreamsSettings.from(c), c.getString("INKFLOW_PE_APPLICATION_ID"), c.getPath("INKFLOW_PACK_DIR"),
+        PeLimits.from(c), c.getDuration("INKFLOW_PE_IDEMPOTENCY_RETENTION"));
   }
 
   /** For the start-up log line; the blocklist is summarised, never printed. */

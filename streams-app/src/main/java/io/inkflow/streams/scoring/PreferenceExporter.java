@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.avro.BadCase;
 import io.inkflow.avro.PreferencePair;
+import io.inkflow.common.config.EnvConfig;
+import io.inkflow.common.config.SharedConfig;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
@@ -26,6 +28,9 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -169,15 +174,20 @@ public final class PreferenceExporter {
     }
   }
 
-  /**
-   * Reads {@code INKFLOW_BOOTSTRAP_SERVERS}, {@code INKFLOW_REGISTRY_URL}, {@code INKFLOW_TOPIC_PREFIX},
-   * {@code INKFLOW_KAFKA_CLIENT_*}, {@code INKFLOW_S3_*} and {@code INKFLOW_EXPORT_VALIDATION_PERCENT} (default 5).
-   */
+  /** The exporter's own variable; it also reads the shared Kafka, streams and S3 ones. */
+  public static final ConfigDef DEFINITION = new ConfigDef()
+      .define("INKFLOW_EXPORT_VALIDATION_PERCENT", Type.INT, 5, ConfigDef.Range.between(0, 100), Importance.MEDIUM,
+          "share of prompts (by hash) in the validation split");
+
+  /** Everything the exporter reads. */
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, StreamsSettings.DEFINITION, S3Settings.DEFINITION, DEFINITION);
+
+  /** Reads {@link #ALL} from the environment. */
   public static void main(String[] args) {
-    Map<String, String> env = System.getenv();
-    StreamsSettings streams = StreamsSettings.fromEnv(env);
-    S3Settings s3Settings = S3Settings.fromEnv(env);
-    int validation = StreamsSettings.Env.intValue(env, "INKFLOW_EXPORT_VALIDATION_PERCENT", 5);
+    EnvConfig config = new EnvConfig(ALL, System.getenv(), StreamsSettings.ALIASES);
+    StreamsSettings streams = StreamsSettings.from(config);
+    S3Settings s3Settings = S3Settings.from(config);
+    int validation = config.getInt("INKFLOW_EXPORT_VALIDATION_PERCENT");
     Map<String, Object> consumer = new HashMap<>(streams.clientOverrides());
     consumer.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
     try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(streams.registry());

@@ -1,14 +1,20 @@
 package io.inkflow.streams.scoring;
 
+import io.inkflow.common.config.EnvConfig;
+import io.inkflow.common.config.SharedConfig;
 import io.inkflow.inference.pack.RewardPackManifest;
-import io.inkflow.streams.common.StreamsSettings;
 import io.inkflow.storage.S3Settings;
+import io.inkflow.streams.common.StreamsSettings;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * Configuration of the reward-scoring application, read once from the environment.
@@ -17,7 +23,7 @@ import java.util.Objects;
  * @param s3 object store of images and manifests ({@code INKFLOW_S3_*})
  * @param applicationId Kafka Streams application id ({@code INKFLOW_SCORING_APPLICATION_ID}, default inkflow-scoring)
  * @param rewardPackDir the reward pack ({@code INKFLOW_REWARD_PACK_DIR})
- * @param cudaDevice CUDA device for the reward pack, or -1 for CPU ({@code INKFLOW_SCORING_DEVICE}: cpu | cuda | cuda:N)
+ * @param cudaDevice CUDA device for the reward pack, or -1 for CPU ({@code INKFLOW_DEVICE}: cpu | cuda | cuda:N)
  * @param settings batching, limits and timeouts ({@code INKFLOW_SCORING_BATCH_SIZE}, {@code _FLUSH_INTERVAL},
  *     {@code _MAX_PIXELS}, {@code _MAX_IMAGE_BYTES}, {@code _REQUEST_TIMEOUT}, {@code _TIMEOUT_CHECK_INTERVAL},
  *     {@code _RETENTION}, {@code _MIN_PAIR_MARGIN}, {@code _FETCH_THREADS}, {@code _BATCH_IDLE_TIMEOUT}; durations in ISO-8601)
@@ -38,46 +44,81 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
     overrides = Map.copyOf(overrides);
   }
 
-  public static ScoringConfig fromEnv(Map<String, String> env) {
+  private static final String[] OVERRIDES = {"WEIGHT_AESTHETIC", "WEIGHT_ALIGNMENT", "WEIGHT_TEXT_RENDERING",
+      "THRESHOLD_AESTHETIC", "THRESHOLD_ALIGNMENT", "THRESHOLD_TEXT_RENDERING", "THRESHOLD_OVERALL"};
+
+  /** The scoring app's own variables; it also reads the shared Kafka, streams, device and S3 ones. */
+  public static final ConfigDef DEFINITION = definition();
+
+  /** Everything the scoring app reads. */
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, StreamsSettings.DEFINITION, SharedConfig.DEVICE_DEF,
+      S3Settings.DEFINITION, DEFINITION);
+
+  /** Renamed variables still read for one release. */
+  public static final List<EnvConfig.Alias> ALIASES = List.of(StreamsSettings.ALIASES.get(0),
+      EnvConfig.Alias.renamed("INKFLOW_SCORING_DEVICE", SharedConfig.DEVICE));
+
+  private static ConfigDef definition() {
     ScoringSettings d = ScoringSettings.defaults();
+    ConfigDef def = new ConfigDef()
+        .define("INKFLOW_REWARD_PACK_DIR", Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+            "the reward pack folder")
+        .define("INKFLOW_SCORING_APPLICATION_ID", Type.STRING, "inkflow-scoring", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+            "Kafka Streams application id")
+        .define("INKFLOW_SCORING_BATCH_SIZE", Type.INT, d.batchSize(), ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
+            "images per reward-pack call")
+        .define("INKFLOW_SCORING_FLUSH_INTERVAL", Type.STRING, d.flushInterval().toString(), EnvConfig.duration(Duration.ofMillis(1)),
+            Importance.MEDIUM, "longest wait of a partial micro-batch")
+        .define("INKFLOW_SCORING_FETCH_THREADS", Type.INT, d.fetchThreads(), ConfigDef.Range.between(1, 64), Importance.MEDIUM,
+            "images of a micro-batch fetched and decoded at once, per stream task (the flush waits for all of them, so the work"
+                + " stays inside the exactly-once commit)")
+        .define("INKFLOW_SCORING_MAX_PIXELS", Type.LONG, d.maxPixels(), ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+            "images with more pixels are refused before decoding")
+        .define("INKFLOW_SCORING_MAX_IMAGE_BYTES", Type.LONG, d.maxImageBytes(), ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+            "images larger than this are refused before they are read whole")
+        .define("INKFLOW_SCORING_REQUEST_TIMEOUT", Type.STRING, d.requestTimeout().toString(), EnvConfig.duration(Duration.ofSeconds(1)),
+            Importance.MEDIUM, "a request's deadline, from its first variant")
+        .define("INKFLOW_SCORING_TIMEOUT_CHECK_INTERVAL", Type.STRING, d.timeoutCheckInterval().toString(),
+            EnvConfig.duration(Duration.ofMillis(10)), Importance.LOW, "how often request deadlines are checked")
+        .define("INKFLOW_SCORING_BATCH_IDLE_TIMEOUT", Type.STRING, d.batchIdleTimeout().toString(), EnvConfig.duration(Duration.ofSeconds(1)),
+            Importance.MEDIUM, "an announced batch with no new result for this long is closed: its BatchResult says timedOut and counts"
+                + " the missing requests (a submitter that died mid-batch)")
+        .define("INKFLOW_SCORING_RETENTION", Type.STRING, d.retention().toString(), EnvConfig.duration(Duration.ofMinutes(1)),
+            Importance.LOW, "how long seen jobIds and finished markers are kept")
+        .define("INKFLOW_SCORING_MIN_PAIR_MARGIN", Type.DOUBLE, d.minPairMargin(), ConfigDef.Range.between(0, 1), Importance.MEDIUM,
+            "smallest score margin that makes a preference pair");
+    for (String k : OVERRIDES) {
+      boolean weight = k.startsWith("WEIGHT");
+      def.define("INKFLOW_SCORING_" + k, Type.DOUBLE, null,
+          EnvConfig.optional(weight ? ConfigDef.Range.atLeast(0) : ConfigDef.Range.between(0, 1)),
+          Importance.LOW, (weight ? "weight" : "threshold") + " replacing the reward pack's " + k.toLowerCase(Locale.ROOT).replace('_', ' '));
+    }
+    return def;
+  }
+
+  public static ScoringConfig fromEnv(Map<String, String> env) {
+    EnvConfig c = new EnvConfig(ALL, env, ALIASES);
     ScoringSettings settings = new ScoringSettings(
-        StreamsSettings.Env.intValue(env, "INKFLOW_SCORING_BATCH_SIZE", d.batchSize()),
-        duration(env, "INKFLOW_SCORING_FLUSH_INTERVAL", d.flushInterval()),
-        longValue(env, "INKFLOW_SCORING_MAX_PIXELS", d.maxPixels()),
-        longValue(env, "INKFLOW_SCORING_MAX_IMAGE_BYTES", d.maxImageBytes()),
-        duration(env, "INKFLOW_SCORING_REQUEST_TIMEOUT", d.requestTimeout()),
-        duration(env, "INKFLOW_SCORING_TIMEOUT_CHECK_INTERVAL", d.timeoutCheckInterval()),
-        duration(env, "INKFLOW_SCORING_RETENTION", d.retention()),
-        doubleValue(env, "INKFLOW_SCORING_MIN_PAIR_MARGIN", d.minPairMargin()),
-        StreamsSettings.Env.intValue(env, "INKFLOW_SCORING_FETCH_THREADS", d.fetchThreads()),
-        duration(env, "INKFLOW_SCORING_BATCH_IDLE_TIMEOUT", d.batchIdleTimeout()));
-    Map<String, Double> overrides = new java.util.TreeMap<>();
-    for (String k : new String[] {"WEIGHT_AESTHETIC", "WEIGHT_ALIGNMENT", "WEIGHT_TEXT_RENDERING", "THRESHOLD_AESTHETIC",
-        "THRESHOLD_ALIGNMENT", "THRESHOLD_TEXT_RENDERING", "THRESHOLD_OVERALL"}) {
-      String v = env.get("INKFLOW_SCORING_" + k);
-      if (v != null && !v.isBlank()) {
-        double x = doubleValue(env, "INKFLOW_SCORING_" + k, 0);
-        if (x < 0 || (k.startsWith("THRESHOLD") && x > 1)) {
-          throw new IllegalArgumentException("INKFLOW_SCORING_" + k + ": expected a weight >= 0 or a threshold in [0, 1], found " + v);
-        }
-        overrides.put(k, x);
+        c.getInt("INKFLOW_SCORING_BATCH_SIZE"),
+        c.getDuration("INKFLOW_SCORING_FLUSH_INTERVAL"),
+        c.getLong("INKFLOW_SCORING_MAX_PIXELS"),
+        c.getLong("INKFLOW_SCORING_MAX_IMAGE_BYTES"),
+        c.getDuration("INKFLOW_SCORING_REQUEST_TIMEOUT"),
+        c.getDuration("INKFLOW_SCORING_TIMEOUT_CHECK_INTERVAL"),
+        c.getDuration("INKFLOW_SCORING_RETENTION"),
+        c.getDouble("INKFLOW_SCORING_MIN_PAIR_MARGIN"),
+        c.getInt("INKFLOW_SCORING_FETCH_THREADS"),
+        c.getDuration("INKFLOW_SCORING_BATCH_IDLE_TIMEOUT"));
+    Map<String, Double> overrides = new TreeMap<>();
+    for (String k : OVERRIDES) {
+      Double v = c.getDouble("INKFLOW_SCORING_" + k);
+      if (v != null) {
+        overrides.put(k, v);
       }
     }
-    String device = env.getOrDefault("INKFLOW_SCORING_DEVICE", "cpu").trim().toLowerCase(Locale.ROOT);
-    int cuda;
-    if (device.equals("cpu")) {
-      cuda = -1;
-    } else if (device.equals("cuda")) {
-      cuda = 0;
-    } else if (device.startsWith("cuda:")) {
-      cuda = Integer.parseInt(device.substring(5));
-    } else {
-      throw new IllegalArgumentException("INKFLOW_SCORING_DEVICE: expected cpu, cuda or cuda:N, found '" + device + "'");
-    }
-    String pack = env.get("INKFLOW_REWARD_PACK_DIR");
-    return new ScoringConfig(StreamsSettings.fromEnv(env), S3Settings.fromEnv(env),
-        env.getOrDefault("INKFLOW_SCORING_APPLICATION_ID", "inkflow-scoring"),
-        pack == null || pack.isBlank() ? null : Path.of(pack), cuda, settings, overrides);
+    return new ScoringConfig(StreamsSettings.from(c), S3Settings.from(c), c.getString("INKFLOW_SCORING_APPLICATION_ID"),
+        c.getPath("INKFLOW_REWARD_PACK_DIR"), SharedConfig.cudaDevice(SharedConfig.DEVICE, c.getString(SharedConfig.DEVICE)),
+        settings, overrides);
   }
 
   /** The pack's weights and thresholds with this config's overrides applied. */
@@ -90,41 +131,5 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
         new RewardPackManifest.Thresholds(overrides.getOrDefault("THRESHOLD_AESTHETIC", t.aesthetic()),
             overrides.getOrDefault("THRESHOLD_ALIGNMENT", t.alignment()), overrides.getOrDefault("THRESHOLD_TEXT_RENDERING", t.textRendering()),
             overrides.getOrDefault("THRESHOLD_OVERALL", t.overall())));
-  }
-
-  private static Duration duration(Map<String, String> env, String key, Duration dflt) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    try {
-      return Duration.parse(v.trim());
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException(key + ": expected an ISO-8601 duration such as PT10M, found '" + v + "'", e);
-    }
-  }
-
-  private static long longValue(Map<String, String> env, String key, long dflt) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    try {
-      return Long.parseLong(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + ": expected an integer, found '" + v + "'", e);
-    }
-  }
-
-  private static double doubleValue(Map<String, String> env, String key, double dflt) {
-    String v = env.get(key);
-    if (v == null || v.isBlank()) {
-      return dflt;
-    }
-    try {
-      return Double.parseDouble(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + ": expected a number, found '" + v + "'", e);
-    }
   }
 }

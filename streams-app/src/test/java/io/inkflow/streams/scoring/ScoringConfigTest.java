@@ -55,7 +55,8 @@ class ScoringConfigTest {
     assertThatThrownBy(() -> ScoringConfig.fromEnv(env)).hasMessageContaining("INKFLOW_SCORING_FLUSH_INTERVAL");
     env.remove("INKFLOW_SCORING_FLUSH_INTERVAL");
     env.put("INKFLOW_SCORING_BATCH_SIZE", "0");
-    assertThatThrownBy(() -> ScoringConfig.fromEnv(env)).hasMessageContaining("batch size");
+    assertThatThrownBy(() -> ScoringConfig.fromEnv(env)).hasMessage(
+        "Invalid value 0 for configuration INKFLOW_SCORING_BATCH_SIZE: Value must be at least 1");
     env.remove("INKFLOW_SCORING_BATCH_SIZE");
     env.put("INKFLOW_SCORING_THRESHOLD_OVERALL", "3");
     assertThatThrownBy(() -> ScoringConfig.fromEnv(env)).hasMessageContaining("INKFLOW_SCORING_THRESHOLD_OVERALL");

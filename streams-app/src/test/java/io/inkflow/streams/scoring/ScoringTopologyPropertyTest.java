@@ -23,6 +23,7 @@ import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.ObjectKeys;
 import io.inkflow.testing.arbitrary.ArbitraryEvents;
 import io.inkflow.testing.arbitrary.ArbitraryText;
+import io.inkflow.testing.arbitrary.LenientProducer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -285,7 +286,7 @@ class ScoringTopologyPropertyTest {
       default -> throw new IllegalStateException(v.fate().name());
     }
     GeneratedImage built = image.build();
-    byte[] bytes = topics.imagesGenerated.valueSerde().serializer().serialize(topics.imagesGenerated.name(), built);
+    byte[] bytes = LenientProducer.bytes(topics.imagesGenerated, built);
     // Keyed by requestId, as the worker writes it; compared below as the topic carries it.
     GeneratedImage read = topics.imagesGenerated.valueSerde().deserializer().deserialize(topics.imagesGenerated.name(), bytes);
     return new Sent(v, read, request.getRequestId().getBytes(StandardCharsets.UTF_8), bytes);

@@ -1,5 +1,7 @@
 package io.inkflow.workers.generate;
 
+import io.inkflow.common.config.EnvConfig;
+import io.inkflow.common.config.SharedConfig;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.schemas.Topics;
@@ -74,7 +76,7 @@ public final class GenerationWorkerMain {
    * (basic auth, timeouts), read as the streams apps read them.
    */
   public static RegistryClientConfig registryConfig(String url, Map<String, String> env) {
-    Map<String, Object> props = new HashMap<>(WorkerConfig.prefixed(env, "INKFLOW_REGISTRY_CLIENT_"));
+    Map<String, Object> props = new HashMap<>(EnvConfig.prefixed(env, SharedConfig.REGISTRY_CLIENT_PREFIX));
     props.put(RegistryClientConfig.URL, url);
     return RegistryClientConfig.fromMap(props);
   }

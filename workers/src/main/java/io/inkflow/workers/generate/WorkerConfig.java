@@ -1,15 +1,22 @@
 package io.inkflow.workers.generate;
 
+import io.inkflow.common.config.EnvConfig;
+import io.inkflow.common.config.SharedConfig;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.storage.S3Settings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.UUID;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * The generation worker's configuration, read once from the environment and range-checked.
@@ -21,21 +28,21 @@ import java.util.UUID;
  * @param workerId this worker's id in result events ({@code INKFLOW_WORKER_ID}, default host name + random suffix)
  * @param s3 bucket, endpoint and credentials ({@code INKFLOW_S3_*}, see {@link S3Settings#fromEnv})
  * @param packDir the model pack folder ({@code INKFLOW_PACK_DIR})
- * @param provider execution provider ({@code INKFLOW_EXECUTION_PROVIDER}: cpu or cuda, default cpu)
- * @param deviceId CUDA device ({@code INKFLOW_DEVICE_ID}, default 0); run one process per GPU
+ * @param provider execution provider (from {@code INKFLOW_DEVICE}: cpu, cuda or cuda:N, default cpu)
+ * @param deviceId CUDA device (the N of {@code INKFLOW_DEVICE=cuda:N}); run one process per GPU
  * @param intraOpThreads ONNX Runtime threads per operator ({@code INKFLOW_WORKER_INTRA_OP_THREADS}, default 0:
  *     ONNX Runtime's choice, one per core). On a CPU host it is the share of the cores inference takes;
  *     the rest are left to the output threads and the clients
  * @param maxBatchSize most jobs per inference call ({@code INKFLOW_WORKER_BATCH_SIZE}, default 4)
- * @param maxWait longest a partial batch waits for company ({@code INKFLOW_WORKER_MAX_WAIT_MS}, default 200)
+ * @param maxWait longest a partial batch waits for company ({@code INKFLOW_WORKER_MAX_WAIT}, default PT0.2S)
  * @param maxAttempts attempts per job before it is dead-lettered ({@code INKFLOW_WORKER_MAX_ATTEMPTS}, default 3)
  * @param outputThreads threads that PNG-encode, upload and produce ({@code INKFLOW_WORKER_OUTPUT_THREADS}, default 2)
  * @param queuedBatches batches waiting for the accelerator before polling pauses ({@code INKFLOW_WORKER_QUEUED_BATCHES}, default 2)
  * @param ioAttempts attempts of one S3 upload or produce ({@code INKFLOW_WORKER_IO_ATTEMPTS}, default 8)
- * @param ioBackoff first retry delay, doubled up to {@code ioBackoffMax} ({@code INKFLOW_WORKER_IO_BACKOFF_MS}, default 200)
- * @param ioBackoffMax longest retry delay ({@code INKFLOW_WORKER_IO_BACKOFF_MAX_MS}, default 5000)
+ * @param ioBackoff first retry delay, doubled up to {@code ioBackoffMax} ({@code INKFLOW_WORKER_IO_BACKOFF}, default PT0.2S)
+ * @param ioBackoffMax longest retry delay ({@code INKFLOW_WORKER_IO_BACKOFF_MAX}, default PT5S)
  * @param ioDeadline how long a retryable S3 or produce error keeps being retried after the
- *     {@code ioAttempts} are used ({@code INKFLOW_WORKER_IO_DEADLINE_MS}, default 600000): an outage holds the
+ *     {@code ioAttempts} are used ({@code INKFLOW_WORKER_IO_DEADLINE}, default PT10M): an outage holds the
  *     rendered image, and through the bounded queues the consumer, instead of failing the job
  * @param claimDir folder of the crash claims, or null for none ({@code INKFLOW_WORKER_CLAIM_DIR})
  * @param metricsPort Prometheus endpoint port on 127.0.0.1, 0 for none ({@code INKFLOW_WORKER_METRICS_PORT}, default 0)
@@ -77,60 +84,112 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
     Objects.requireNonNull(s3, "s3");
     require(packDir != null, "INKFLOW_PACK_DIR", "a model pack folder", packDir);
     Objects.requireNonNull(provider, "provider");
-    require(deviceId >= 0, "INKFLOW_DEVICE_ID", ">= 0", deviceId);
+    require(deviceId >= 0, "INKFLOW_DEVICE", ">= 0", deviceId);
     require(intraOpThreads >= 0 && intraOpThreads <= 1024, "INKFLOW_WORKER_INTRA_OP_THREADS", "0..1024 (0: ONNX Runtime's choice)", intraOpThreads);
     require(maxBatchSize >= 1 && maxBatchSize <= 256, "INKFLOW_WORKER_BATCH_SIZE", "1..256", maxBatchSize);
-    require(maxWait != null && !maxWait.isNegative(), "INKFLOW_WORKER_MAX_WAIT_MS", ">= 0", maxWait);
+    require(maxWait != null && !maxWait.isNegative(), "INKFLOW_WORKER_MAX_WAIT", ">= 0", maxWait);
     require(maxAttempts >= 1 && maxAttempts <= 100, "INKFLOW_WORKER_MAX_ATTEMPTS", "1..100", maxAttempts);
     require(outputThreads >= 1 && outputThreads <= 64, "INKFLOW_WORKER_OUTPUT_THREADS", "1..64", outputThreads);
     require(queuedBatches >= 1 && queuedBatches <= 64, "INKFLOW_WORKER_QUEUED_BATCHES", "1..64", queuedBatches);
     require(ioAttempts >= 1 && ioAttempts <= 100, "INKFLOW_WORKER_IO_ATTEMPTS", "1..100", ioAttempts);
-    require(ioBackoff != null && !ioBackoff.isNegative(), "INKFLOW_WORKER_IO_BACKOFF_MS", ">= 0", ioBackoff);
-    require(ioBackoffMax != null && ioBackoffMax.compareTo(ioBackoff) >= 0, "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", ">= the first backoff", ioBackoffMax);
-    require(ioDeadline != null && !ioDeadline.isNegative(), "INKFLOW_WORKER_IO_DEADLINE_MS", ">= 0", ioDeadline);
+    require(ioBackoff != null && !ioBackoff.isNegative(), "INKFLOW_WORKER_IO_BACKOFF", ">= 0", ioBackoff);
+    require(ioBackoffMax != null && ioBackoffMax.compareTo(ioBackoff) >= 0, "INKFLOW_WORKER_IO_BACKOFF_MAX", ">= the first backoff", ioBackoffMax);
+    require(ioDeadline != null && !ioDeadline.isNegative(), "INKFLOW_WORKER_IO_DEADLINE", ">= 0", ioDeadline);
     require(metricsPort >= 0 && metricsPort <= 65535, "INKFLOW_WORKER_METRICS_PORT", "0..65535", metricsPort);
     Objects.requireNonNull(png, "png");
     clientOverrides = Map.copyOf(clientOverrides);
   }
 
-  /** Reads the configuration from environment variables (see the record's parameters). */
+  /** The worker's own variables; it also reads {@link SharedConfig#KAFKA}, the device and the S3 ones. */
+  public static final ConfigDef DEFINITION = new ConfigDef()
+      .define("INKFLOW_PACK_DIR", Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+          "the model pack folder")
+      .define("INKFLOW_WORKER_GROUP_ID", Type.STRING, "inkflow-generation-workers", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+          "consumer group of the workers")
+      .define("INKFLOW_WORKER_ID", Type.STRING, null, Importance.LOW, "this worker's id on results; unset: host name + a random suffix")
+      .define("INKFLOW_WORKER_INTRA_OP_THREADS", Type.INT, 0, ConfigDef.Range.between(0, 1024), Importance.MEDIUM,
+          "ONNX Runtime threads per operator; on a CPU host, the cores inference takes (the rest serve the output threads and"
+              + " clients); 0: ONNX Runtime's choice, one per core")
+      .define("INKFLOW_WORKER_BATCH_SIZE", Type.INT, 4, ConfigDef.Range.between(1, 256), Importance.HIGH, "most jobs per inference call")
+      .define("INKFLOW_WORKER_MAX_WAIT", Type.STRING, "PT0.2S", EnvConfig.DURATION, Importance.MEDIUM,
+          "longest a partial batch waits for company")
+      .define("INKFLOW_WORKER_MAX_ATTEMPTS", Type.INT, 3, ConfigDef.Range.between(1, 100), Importance.MEDIUM,
+          "attempts per job before it is dead-lettered")
+      .define("INKFLOW_WORKER_OUTPUT_THREADS", Type.INT, 2, ConfigDef.Range.between(1, 64), Importance.MEDIUM,
+          "threads that PNG-encode, upload and produce")
+      .define("INKFLOW_WORKER_QUEUED_BATCHES", Type.INT, 2, ConfigDef.Range.between(1, 64), Importance.MEDIUM,
+          "batches waiting for the accelerator before polling pauses")
+      .define("INKFLOW_WORKER_IO_ATTEMPTS", Type.INT, 8, ConfigDef.Range.between(1, 100), Importance.LOW,
+          "attempts of one upload or produce before the deadline below takes over")
+      .define("INKFLOW_WORKER_IO_BACKOFF", Type.STRING, "PT0.2S", EnvConfig.DURATION, Importance.LOW,
+          "first retry delay of an upload or produce, doubled each time")
+      .define("INKFLOW_WORKER_IO_BACKOFF_MAX", Type.STRING, "PT5S", EnvConfig.DURATION, Importance.LOW, "longest retry delay")
+      .define("INKFLOW_WORKER_IO_DEADLINE", Type.STRING, "PT10M", EnvConfig.DURATION, Importance.MEDIUM,
+          "a retryable upload or produce error keeps being retried, after those attempts, until this long after the first try:"
+              + " an outage holds the image (and, through the bounded queues, polling) instead of spending the job's attempts")
+      .define("INKFLOW_WORKER_CLAIM_DIR", Type.STRING, null, Importance.MEDIUM,
+          "folder of crash claims, on a volume that outlives the process; unset: crash detection off")
+      .define("INKFLOW_WORKER_METRICS_PORT", Type.INT, 0, ConfigDef.Range.between(0, 65535), Importance.MEDIUM,
+          "Prometheus endpoint on 127.0.0.1 (images, batch sizes, stage timers, queue depth, retries, dead letters, accelerator"
+              + " busy fraction); 0: off")
+      .define("INKFLOW_WORKER_PNG", Type.STRING, "standard", ConfigDef.CaseInsensitiveValidString.in("standard", "fast"),
+          Importance.LOW, "standard (deflate 6, adaptive filters) or fast (deflate 1, Sub: several times faster, about 2 % larger)");
+
+  /** Everything the worker reads. */
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, SharedConfig.DEVICE_DEF, S3Settings.DEFINITION, DEFINITION);
+
+  /** Renamed variables still read for one release. */
+  public static final List<EnvConfig.Alias> ALIASES = List.of(
+      EnvConfig.Alias.millis("INKFLOW_WORKER_MAX_WAIT_MS", "INKFLOW_WORKER_MAX_WAIT"),
+      EnvConfig.Alias.millis("INKFLOW_WORKER_IO_BACKOFF_MS", "INKFLOW_WORKER_IO_BACKOFF"),
+      EnvConfig.Alias.millis("INKFLOW_WORKER_IO_BACKOFF_MAX_MS", "INKFLOW_WORKER_IO_BACKOFF_MAX"),
+      EnvConfig.Alias.millis("INKFLOW_WORKER_IO_DEADLINE_MS", "INKFLOW_WORKER_IO_DEADLINE"),
+      EnvConfig.Alias.renamed("INKFLOW_EXECUTION_PROVIDER", SharedConfig.DEVICE));
+
+  /** Reads the configuration from environment variables ({@link #ALL}). */
   public static WorkerConfig fromEnv(Map<String, String> env) {
-    String pack = env.get("INKFLOW_PACK_DIR");
-    String claims = env.get("INKFLOW_WORKER_CLAIM_DIR");
+    EnvConfig c = new EnvConfig(ALL, withDeviceId(env), ALIASES);
+    int cuda = SharedConfig.cudaDevice(SharedConfig.DEVICE, c.getString(SharedConfig.DEVICE));
+    String workerId = c.getString("INKFLOW_WORKER_ID");
     return new WorkerConfig(
-        env.get("INKFLOW_BOOTSTRAP_SERVERS"),
-        env.get("INKFLOW_REGISTRY_URL"),
-        env.getOrDefault("INKFLOW_TOPIC_PREFIX", ""),
-        env.getOrDefault("INKFLOW_WORKER_GROUP_ID", "inkflow-generation-workers"),
-        env.getOrDefault("INKFLOW_WORKER_ID", defaultWorkerId()),
-        S3Settings.fromEnv(env),
-        pack == null || pack.isBlank() ? null : Path.of(pack),
-        ExecutionProvider.parse(env.getOrDefault("INKFLOW_EXECUTION_PROVIDER", "cpu")),
-        intValue(env, "INKFLOW_DEVICE_ID", 0),
-        intValue(env, "INKFLOW_WORKER_INTRA_OP_THREADS", 0),
-        intValue(env, "INKFLOW_WORKER_BATCH_SIZE", 4),
-        Duration.ofMillis(intValue(env, "INKFLOW_WORKER_MAX_WAIT_MS", 200)),
-        intValue(env, "INKFLOW_WORKER_MAX_ATTEMPTS", 3),
-        intValue(env, "INKFLOW_WORKER_OUTPUT_THREADS", 2),
-        intValue(env, "INKFLOW_WORKER_QUEUED_BATCHES", 2),
-        intValue(env, "INKFLOW_WORKER_IO_ATTEMPTS", 8),
-        Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_BACKOFF_MS", 200)),
-        Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", 5000)),
-        Duration.ofMillis(intValue(env, "INKFLOW_WORKER_IO_DEADLINE_MS", 600_000)),
-        claims == null || claims.isBlank() ? null : Path.of(claims),
-        intValue(env, "INKFLOW_WORKER_METRICS_PORT", 0),
-        PngMode.parse(env.getOrDefault("INKFLOW_WORKER_PNG", "standard")),
-        prefixed(env, "INKFLOW_KAFKA_CLIENT_"));
+        c.getString(SharedConfig.BOOTSTRAP_SERVERS),
+        c.getString(SharedConfig.REGISTRY_URL),
+        c.getString(SharedConfig.TOPIC_PREFIX),
+        c.getString("INKFLOW_WORKER_GROUP_ID"),
+        workerId == null ? defaultWorkerId() : workerId,
+        S3Settings.from(c),
+        c.getPath("INKFLOW_PACK_DIR"),
+        cuda < 0 ? ExecutionProvider.CPU : ExecutionProvider.CUDA,
+        Math.max(0, cuda),
+        c.getInt("INKFLOW_WORKER_INTRA_OP_THREADS"),
+        c.getInt("INKFLOW_WORKER_BATCH_SIZE"),
+        c.getDuration("INKFLOW_WORKER_MAX_WAIT"),
+        c.getInt("INKFLOW_WORKER_MAX_ATTEMPTS"),
+        c.getInt("INKFLOW_WORKER_OUTPUT_THREADS"),
+        c.getInt("INKFLOW_WORKER_QUEUED_BATCHES"),
+        c.getInt("INKFLOW_WORKER_IO_ATTEMPTS"),
+        c.getDuration("INKFLOW_WORKER_IO_BACKOFF"),
+        c.getDuration("INKFLOW_WORKER_IO_BACKOFF_MAX"),
+        c.getDuration("INKFLOW_WORKER_IO_DEADLINE"),
+        c.getPath("INKFLOW_WORKER_CLAIM_DIR"),
+        c.getInt("INKFLOW_WORKER_METRICS_PORT"),
+        PngMode.parse(c.getString("INKFLOW_WORKER_PNG")),
+        c.prefixed(SharedConfig.KAFKA_CLIENT_PREFIX));
   }
 
-  /** {@code PREFIX_A_B=v} → {@code a.b=v}. */
-  static Map<String, String> prefixed(Map<String, String> env, String prefix) {
-    Map<String, String> out = new TreeMap<>();
-    env.forEach((k, v) -> {
-      if (k.startsWith(prefix) && k.length() > prefix.length()) {
-        out.put(k.substring(prefix.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
-      }
-    });
+  /**
+   * The old pair {@code INKFLOW_EXECUTION_PROVIDER=cuda} + {@code INKFLOW_DEVICE_ID=N} is one value now,
+   * {@code INKFLOW_DEVICE=cuda:N}: while only the old pair is set, it is read as that (with the alias's WARN).
+   */
+  private static Map<String, String> withDeviceId(Map<String, String> env) {
+    String provider = env.get("INKFLOW_EXECUTION_PROVIDER");
+    String id = env.get("INKFLOW_DEVICE_ID");
+    if (provider == null || provider.isBlank() || id == null || id.isBlank()
+        || ExecutionProvider.parse(provider) != ExecutionProvider.CUDA) {
+      return env;
+    }
+    Map<String, String> out = new HashMap<>(env);
+    out.put("INKFLOW_EXECUTION_PROVIDER", "cuda:" + id.trim());
     return out;
   }
 
@@ -142,18 +201,6 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
   private static String defaultWorkerId() {
     String host = System.getenv().getOrDefault("HOSTNAME", "worker");
     return host + "-" + UUID.randomUUID().toString().substring(0, 8);
-  }
-
-  static int intValue(Map<String, String> env, String name, int fallback) {
-    String v = env.get(name);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      return Integer.parseInt(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + ": expected an integer, found '" + v + "'");
-    }
   }
 
   private static void require(boolean ok, String name, String expected, Object found) {
@@ -177,9 +224,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
   private static Map<String, String> masked(Map<String, String> props) {
     Map<String, String> out = new TreeMap<>();
     props.forEach((k, v) -> {
-      String key = k.toLowerCase(Locale.ROOT);
-      boolean secret = key.contains("password") || key.contains("secret") || key.contains("jaas") || key.endsWith(".key");
-      out.put(k, secret ? "****" : v);
+      out.put(k, EnvConfig.isSecret(k) ? "****" : v);
     });
     return out;
   }

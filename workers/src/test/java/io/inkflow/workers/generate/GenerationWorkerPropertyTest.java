@@ -10,11 +10,12 @@ import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.ImageStatus;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.Size;
-import io.inkflow.schemas.DeadLetterHeaders;
+import io.inkflow.common.deadletter.DeadLetterHeaders;
 import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.storage.ObjectKeys;
 import io.inkflow.testing.arbitrary.ArbitraryEvents;
 import io.inkflow.testing.arbitrary.ArbitraryText;
+import io.inkflow.testing.arbitrary.LenientProducer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -123,7 +124,7 @@ class GenerationWorkerPropertyTest {
           ? GenerationJob.newBuilder(c.job()).setPackVersion(WorkerHarness.VERSION + "-other").build() : c.job();
       TopicPartition tp = i % 2 == 0 ? h.p0 : h.p1;
       byte[] key = job.getJobId().getBytes(StandardCharsets.UTF_8);
-      byte[] value = h.topics.generationJobs.valueSerde().serializer().serialize(tp.topic(), job);
+      byte[] value = LenientProducer.bytes(h.topics.generationJobs, job);
       // What the worker reads back: the job as UTF-8 carries its strings.
       GenerationJob read = h.topics.generationJobs.valueSerde().deserializer().deserialize(tp.topic(), value);
       if (c.fate() == Fate.INFERENCE_FAILS) {

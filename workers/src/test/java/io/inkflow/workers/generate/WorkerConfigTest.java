@@ -55,17 +55,48 @@ class WorkerConfigTest {
   void rejectsOutOfRangeValuesSayingWhatWasExpected() {
     Map<String, String> env = env();
     env.put("INKFLOW_WORKER_BATCH_SIZE", "0");
-    assertThatThrownBy(() -> WorkerConfig.fromEnv(env)).hasMessageContaining("INKFLOW_WORKER_BATCH_SIZE: expected 1..256, found 0");
+    assertThatThrownBy(() -> WorkerConfig.fromEnv(env))
+        .hasMessage("Invalid value 0 for configuration INKFLOW_WORKER_BATCH_SIZE: Value must be at least 1");
     env.put("INKFLOW_WORKER_BATCH_SIZE", "four");
-    assertThatThrownBy(() -> WorkerConfig.fromEnv(env)).hasMessageContaining("expected an integer, found 'four'");
+    assertThatThrownBy(() -> WorkerConfig.fromEnv(env))
+        .hasMessage("Invalid value four for configuration INKFLOW_WORKER_BATCH_SIZE: Not a number of type INT");
     Map<String, String> threads = env();
     threads.put("INKFLOW_WORKER_INTRA_OP_THREADS", "1");
     assertThat(WorkerConfig.fromEnv(threads).intraOpThreads()).isEqualTo(1);
     threads.put("INKFLOW_WORKER_INTRA_OP_THREADS", "-1");
     assertThatThrownBy(() -> WorkerConfig.fromEnv(threads))
-        .hasMessageContaining("INKFLOW_WORKER_INTRA_OP_THREADS: expected 0..1024 (0: ONNX Runtime's choice), found -1");
+        .hasMessage("Invalid value -1 for configuration INKFLOW_WORKER_INTRA_OP_THREADS: Value must be at least 0");
     Map<String, String> noPack = env();
     noPack.remove("INKFLOW_PACK_DIR");
     assertThatThrownBy(() -> WorkerConfig.fromEnv(noPack)).hasMessageContaining("INKFLOW_PACK_DIR");
+  }
+
+  @Test
+  void renamedVariablesAreStillReadForOneRelease() {
+    Map<String, String> old = env();
+    old.put("INKFLOW_WORKER_MAX_WAIT_MS", "150");
+    old.put("INKFLOW_WORKER_IO_BACKOFF_MS", "50");
+    old.put("INKFLOW_WORKER_IO_BACKOFF_MAX_MS", "2000");
+    old.put("INKFLOW_WORKER_IO_DEADLINE_MS", "60000");
+    old.put("INKFLOW_EXECUTION_PROVIDER", "cuda");
+    old.put("INKFLOW_DEVICE_ID", "2");
+    WorkerConfig c = WorkerConfig.fromEnv(old);
+    assertThat(c.maxWait()).isEqualTo(java.time.Duration.ofMillis(150));
+    assertThat(c.ioBackoff()).isEqualTo(java.time.Duration.ofMillis(50));
+    assertThat(c.ioBackoffMax()).isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(c.ioDeadline()).isEqualTo(java.time.Duration.ofMinutes(1));
+    assertThat(c.provider()).isEqualTo(ExecutionProvider.CUDA);
+    assertThat(c.deviceId()).isEqualTo(2);
+    // The new names win when both are set.
+    old.put("INKFLOW_WORKER_MAX_WAIT", "PT1S");
+    old.put("INKFLOW_DEVICE", "cpu");
+    WorkerConfig newer = WorkerConfig.fromEnv(old);
+    assertThat(newer.maxWait()).isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(newer.provider()).isEqualTo(ExecutionProvider.CPU);
+    // The provider alone, as before: cuda means device 0.
+    Map<String, String> providerOnly = env();
+    providerOnly.put("INKFLOW_EXECUTION_PROVIDER", "cuda");
+    assertThat(WorkerConfig.fromEnv(providerOnly).deviceId()).isZero();
+    assertThat(WorkerConfig.fromEnv(providerOnly).provider()).isEqualTo(ExecutionProvider.CUDA);
   }
 }
