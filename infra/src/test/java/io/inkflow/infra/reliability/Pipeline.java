@@ -78,7 +78,7 @@ final class Pipeline implements AutoCloseable {
     env.put("INKFLOW_REWARD_PACK_DIR", REWARD_PACK.toString());
     env.put("INKFLOW_WORKER_CLAIM_DIR", dir.resolve("claims").toString());
     env.put("INKFLOW_WORKER_BATCH_SIZE", "4");
-    env.put("INKFLOW_WORKER_MAX_WAIT_MS", "100");
+    env.put("INKFLOW_WORKER_MAX_WAIT", "PT0.1S");
     env.put("INKFLOW_WORKER_PNG", "fast");
     env.put("INKFLOW_SCORING_BATCH_SIZE", "8");
     // A killed member is noticed after the session timeout; the broker's minimum keeps restarts quick.

@@ -255,7 +255,7 @@ class GenerationWorkerIT {
     WorkerConfig config = config("outage.", "outage", Map.of(
         "INKFLOW_S3_ENDPOINT", server.endpoint().toString(), "INKFLOW_S3_BUCKET", bucket,
         "INKFLOW_S3_ACCESS_KEY", key, "INKFLOW_S3_SECRET_KEY", secret,
-        "INKFLOW_WORKER_IO_ATTEMPTS", "40", "INKFLOW_WORKER_IO_BACKOFF_MS", "50", "INKFLOW_WORKER_IO_BACKOFF_MAX_MS", "400"));
+        "INKFLOW_WORKER_IO_ATTEMPTS", "40", "INKFLOW_WORKER_IO_BACKOFF", "PT0.05S", "INKFLOW_WORKER_IO_BACKOFF_MAX", "PT0.4S"));
     AtomicInteger retries = new AtomicInteger();
     WorkerMetrics counting = new WorkerMetrics() {
       @Override

@@ -68,9 +68,9 @@ final class WorkerStack {
     env.put("INKFLOW_WORKER_GROUP_ID", group);
     env.put("INKFLOW_PACK_DIR", PACK.toString());
     env.put("INKFLOW_WORKER_BATCH_SIZE", "4");
-    env.put("INKFLOW_WORKER_MAX_WAIT_MS", "100");
-    env.put("INKFLOW_WORKER_IO_BACKOFF_MS", "50");
-    env.put("INKFLOW_WORKER_IO_BACKOFF_MAX_MS", "500");
+    env.put("INKFLOW_WORKER_MAX_WAIT", "PT0.1S");
+    env.put("INKFLOW_WORKER_IO_BACKOFF", "PT0.05S");
+    env.put("INKFLOW_WORKER_IO_BACKOFF_MAX", "PT0.5S");
     return env;
   }
 

@@ -185,7 +185,7 @@ public final class WorkerBench {
     cfg.put("INKFLOW_WORKER_ID", prefix + "worker");
     cfg.put("INKFLOW_PACK_DIR", "unused");
     cfg.put("INKFLOW_WORKER_BATCH_SIZE", Integer.toString(batch));
-    cfg.put("INKFLOW_WORKER_MAX_WAIT_MS", "50");
+    cfg.put("INKFLOW_WORKER_MAX_WAIT", "PT0.05S");
     cfg.put("INKFLOW_WORKER_OUTPUT_THREADS", Integer.toString(outputThreads));
     WorkerConfig config = WorkerConfig.fromEnv(cfg);
     PrometheusEndpoint metrics = PrometheusEndpoint.start(0, config.workerId());
