@@ -26,6 +26,16 @@ class StreamsSettingsTest {
   }
 
   @Test
+  void theCommitIntervalIsADurationAndItsOldMillisecondNameIsStillRead() {
+    assertThat(StreamsSettings.fromEnv(BASE).commitIntervalMs()).isEqualTo(100);
+    Map<String, String> env = new java.util.HashMap<>(BASE);
+    env.put("INKFLOW_COMMIT_INTERVAL_MS", "250");
+    assertThat(StreamsSettings.fromEnv(env).commitIntervalMs()).isEqualTo(250);
+    env.put("INKFLOW_COMMIT_INTERVAL", "PT1S");
+    assertThat(StreamsSettings.fromEnv(env).commitIntervalMs()).isEqualTo(1000);
+  }
+
+  @Test
   void clientSettingsFromTheEnvironmentReplaceTheDefaults() {
     Map<String, String> env = new java.util.HashMap<>(BASE);
     env.put("INKFLOW_KAFKA_CLIENT_LINGER_MS", "50");
