@@ -6,10 +6,11 @@ import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.common.Intervals;
 import io.inkflow.common.LogText;
-import io.inkflow.common.deadletter.DeadLetterHeaders;
+import io.inkflow.common.deadletter.DeadLetter;
 import io.inkflow.schemas.serde.AvroSerializer;
 import io.inkflow.schemas.serde.FanOutEncoder;
 import io.inkflow.schemas.serde.InvalidTextException;
+import io.inkflow.streams.common.DeadLetters;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -20,8 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KeyValue;
@@ -159,13 +158,8 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     rejected.record();
     log.warn("rejected {} at {}-{}@{} (request {}): {}", why.reason(), source.topic(), source.partition(), source.offset(),
         LogText.of(request == null ? describeKey(key) : request.getRequestId()), LogText.of(why.getMessage(), MAX_LOGGED_MESSAGE));
-    RecordHeaders headers = new RecordHeaders();
-    for (Header h : record.headers()) {
-      headers.add(h);
-    }
-    DeadLetterHeaders.of(why.reason().name(), why.getMessage(), STAGE, 1, source.topic(), source.partition(), source.offset())
-        .forEach(headers::add);
-    context.forward(new Record<Object, Object>(record.key(), record.value(), record.timestamp(), headers), PromptRewriteTopology.DLQ_SINK);
+    DeadLetters.forward(context, PromptRewriteTopology.DLQ_SINK, DeadLetter.of(record.key(), record.value(), record.headers(),
+        why.reason().name(), why.getMessage(), STAGE, 1, source.topic(), source.partition(), source.offset()), record.timestamp());
 
     String requestId = request != null ? request.getRequestId() : key;
     boolean readable = requestId != null && !requestId.isEmpty() && requestId.length() <= MAX_RESULT_KEY_CHARS;

@@ -7,7 +7,7 @@ import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
 import io.inkflow.common.Intervals;
 import io.inkflow.common.LogText;
-import io.inkflow.common.deadletter.DeadLetterHeaders;
+import io.inkflow.common.deadletter.DeadLetter;
 import io.inkflow.inference.image.InvalidImageException;
 import io.inkflow.inference.image.PngDecoder;
 import io.inkflow.inference.image.PngHeader;
@@ -16,6 +16,7 @@ import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.reward.RewardInput;
 import io.inkflow.inference.reward.RewardScores;
 import io.inkflow.schemas.serde.InvalidTextException;
+import io.inkflow.streams.common.DeadLetters;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -425,12 +427,9 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   private void deadLetter(PendingImage raw, String code, String message) {
     deadLetters.record();
     log.warn("dead-lettering {}-{}@{}: {} {}", raw.topic(), raw.partition(), raw.offset(), code, LogText.of(message, 400));
-    RecordHeaders headers = new RecordHeaders();
-    for (Map.Entry<String, byte[]> h : raw.headers()) {
-      headers.add(h.getKey(), h.getValue());
-    }
-    DeadLetterHeaders.of(code, message, STAGE, 1, raw.topic(), raw.partition(), raw.offset()).forEach(headers::add);
-    context.forward(new Record<Object, Object>(raw.key(), raw.value(), raw.timestamp(), headers), ScoringTopology.DLQ_SINK);
+    List<Header> original = raw.headers().stream().<Header>map(h -> new RecordHeader(h.getKey(), h.getValue())).toList();
+    DeadLetters.forward(context, ScoringTopology.DLQ_SINK, DeadLetter.of(raw.key(), raw.value(), original, code, message, STAGE, 1,
+        raw.topic(), raw.partition(), raw.offset()), raw.timestamp());
   }
 
   private void purgeSeen(long now) {

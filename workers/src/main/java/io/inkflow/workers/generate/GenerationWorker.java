@@ -6,7 +6,7 @@ import io.inkflow.avro.ImageStatus;
 import io.inkflow.avro.Size;
 import io.inkflow.avro.StageTimings;
 import io.inkflow.common.LogText;
-import io.inkflow.common.deadletter.DeadLetterHeaders;
+import io.inkflow.common.deadletter.DeadLetter;
 import io.inkflow.inference.diffusion.GeneratedPng;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.RenderedImage;
@@ -486,8 +486,8 @@ public final class GenerationWorker implements Runnable {
 
   private void deadLetter(Job job, String code, String message, int attempts) throws Exception {
     ConsumerRecord<byte[], byte[]> r = job.record();
-    Headers headers = DeadLetterHeaders.of(code, message, STAGE, attempts, r.topic(), r.partition(), r.offset());
-    ProducerRecord<byte[], byte[]> dead = new ProducerRecord<>(topics.generationJobsDlq.name(), null, r.key(), r.value(), headers);
+    ProducerRecord<byte[], byte[]> dead = DeadLetter.of(r.key(), r.value(), r.headers(), code, message, STAGE, attempts, r.topic(),
+        r.partition(), r.offset()).toProducerRecord(topics.generationJobsDlq.name());
     retry.call("dead-letter " + job.where(), GenerationWorker::retryableSend, () -> producer.send(dead).get());
     metrics.deadLettered(code);
   }

@@ -122,11 +122,15 @@ class GenerationWorkerTest {
   @Test
   void anUnreadableRecordIsDeadLetteredAndSkipped() throws Exception {
     try (WorkerHarness h = new WorkerHarness().start()) {
-      h.send(h.p0, "junk".getBytes(StandardCharsets.UTF_8), new byte[] {9, 9, 9});
+      h.send(h.p0, "junk".getBytes(StandardCharsets.UTF_8), new byte[] {9, 9, 9},
+          new org.apache.kafka.common.header.internals.RecordHeaders().add("traceparent", "00-abc-01".getBytes(StandardCharsets.UTF_8)));
       h.send(h.p0, job("r1", 0, 256, 2));
       h.awaitCommitted(h.p0, 2);
       assertThat(h.deadLetters()).singleElement().satisfies(d -> {
         assertThat(d.value()).containsExactly(9, 9, 9);
+        // The original headers travel with the dead letter, before the error headers.
+        assertThat(d.headers().lastHeader("traceparent").value()).isEqualTo("00-abc-01".getBytes(StandardCharsets.UTF_8));
+        assertThat(d.headers().toArray()[0].key()).isEqualTo("traceparent");
         assertThat(DeadLetterHeaders.get(d.headers(), DeadLetterHeaders.ERROR_CODE)).isEqualTo("DESERIALIZATION_FAILED");
       });
       assertThat(h.results()).singleElement().satisfies(r -> assertThat(r.getStatus()).isEqualTo(ImageStatus.GENERATED));

@@ -112,8 +112,14 @@ final class WorkerHarness implements AutoCloseable {
   }
 
   void send(TopicPartition tp, byte[] key, byte[] value) {
+    send(tp, key, value, new org.apache.kafka.common.header.internals.RecordHeaders());
+  }
+
+  void send(TopicPartition tp, byte[] key, byte[] value, org.apache.kafka.common.header.Headers headers) {
     long offset = nextOffset.computeIfAbsent(tp, k -> new AtomicInteger()).getAndIncrement();
-    consumer.addRecord(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, key, value));
+    consumer.addRecord(new ConsumerRecord<>(tp.topic(), tp.partition(), offset, ConsumerRecord.NO_TIMESTAMP,
+        org.apache.kafka.common.record.TimestampType.NO_TIMESTAMP_TYPE, ConsumerRecord.NULL_SIZE, ConsumerRecord.NULL_SIZE, key, value,
+        headers, java.util.Optional.empty()));
   }
 
   List<GeneratedImage> results() {
