@@ -4,6 +4,8 @@ import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.common.Intervals;
 import io.inkflow.common.LogText;
+import io.inkflow.storage.ObjectKeys;
+import io.inkflow.storage.ObjectStore;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -45,7 +47,7 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
   static final String STAGE = "batch-completion";
   private static final char SEP = '\u0001';
 
-  private final ImageStore store;
+  private final ObjectStore store;
   private final ScoringSettings settings;
   private ProcessorContext<String, BatchResult> context;
   private KeyValueStore<String, byte[]> batches;
@@ -54,7 +56,7 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
   private Sensor lateResults;
   private Sensor timeouts;
 
-  BatchTracker(ImageStore store, ScoringSettings settings) {
+  BatchTracker(ObjectStore store, ScoringSettings settings) {
     this.store = store;
     this.settings = settings;
   }
@@ -127,7 +129,9 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
           out.write('\n');
         }
       }
-      uri = store.putManifest(batchId, file);
+      String key = ObjectKeys.manifest(batchId);
+      store.put(key, file, "application/x-ndjson");
+      uri = store.uri(key);
     } catch (IOException e) {
       throw new UncheckedIOException("writing the manifest of batch " + batchId + " failed", e);
     } finally {

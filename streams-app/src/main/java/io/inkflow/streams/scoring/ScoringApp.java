@@ -5,6 +5,7 @@ import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3ObjectStore;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -36,7 +37,7 @@ public final class ScoringApp {
     // batches or request-results (written by inkflow's own stages) is logged with its coordinates and skipped.
     props.putIfAbsent(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
     KafkaStreams streams = new KafkaStreams(
-        ScoringTopology.build(topics, config.settings(), new S3ImageStore(s3, config.s3().bucket()),
+        ScoringTopology.build(topics, config.settings(), new S3ObjectStore(s3, config.s3().bucket()),
             ImageScorer.of(model), config.policy(model.manifest())),
         props);
     // A failed task (S3 or registry down past its retries, a reward-pack error) restarts its thread; EOS replays.

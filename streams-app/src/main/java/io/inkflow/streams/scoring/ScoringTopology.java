@@ -4,6 +4,7 @@ import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
+import io.inkflow.storage.ObjectStore;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
@@ -59,7 +60,7 @@ public final class ScoringTopology {
    * @param scorer the reward pack
    * @param policy weights and thresholds that turn scores into verdicts
    */
-  public static Topology build(Topics topics, ScoringSettings settings, ImageStore images, ImageScorer scorer, RewardPolicy policy) {
+  public static Topology build(Topics topics, ScoringSettings settings, ObjectStore images, ImageScorer scorer, RewardPolicy policy) {
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, BatchEvent> announced = builder
         .stream(topics.batches.name(), Consumed.with(topics.batches.keySerde(), topics.batches.valueSerde()).withName("batches-source"))

@@ -20,11 +20,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Events, PNGs, an in-memory image store and a scorer whose scores the prompt dictates. */
+/** Events, PNGs and a scorer whose scores the prompt dictates. */
 final class ScoringFixtures {
   static final Instant T0 = ExampleEvents.T0;
   private static final Pattern QUALITY = Pattern.compile("q=([0-9.]+)");
@@ -69,37 +68,6 @@ final class ScoringFixtures {
       rgb[i] = (byte) (i * 7);
     }
     return PngEncoder.standard().encode(new RgbImage(width, height, rgb), Map.of());
-  }
-
-  /** Images in a map; manifests kept by batch. */
-  static final class MemoryImageStore implements ImageStore {
-    final Map<String, byte[]> objects = new ConcurrentHashMap<>();
-    final Map<String, String> manifests = new ConcurrentHashMap<>();
-    /** Loads run on the scorer's loader threads. */
-    final List<String> fetched = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    @Override
-    public byte[] fetch(String uri, long maxBytes) {
-      fetched.add(uri);
-      byte[] b = objects.get(uri);
-      if (b == null) {
-        throw new ImageMissingException("no object at " + uri);
-      }
-      if (b.length > maxBytes) {
-        throw new ImageTooLargeException("expected at most " + maxBytes + " bytes, found " + b.length);
-      }
-      return b;
-    }
-
-    @Override
-    public String putManifest(String batchId, java.nio.file.Path jsonl) {
-      try {
-        manifests.put(batchId, java.nio.file.Files.readString(jsonl));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-      return "s3://bucket/manifests/" + batchId + "/manifest.jsonl";
-    }
   }
 
   /** A prompt holding this makes any batch it is in fail to score, as a pack fails on an input it cannot take. */
