@@ -12,7 +12,7 @@ import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.storage.S3ObjectStore;
-import io.inkflow.streams.scoring.PreferenceExporter;
+import io.inkflow.streams.export.PreferenceExporter;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -23,9 +23,9 @@ import java.util.OptionalDouble;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Events, PNGs and a scorer whose scores the prompt dictates. */
-final class ScoringFixtures {
-  static final Instant T0 = ExampleEvents.T0;
+/** Events, PNGs and a scorer whose scores the prompt dictates; public for the results tests. */
+public final class ScoringFixtures {
+  public static final Instant T0 = ExampleEvents.T0;
   private static final Pattern QUALITY = Pattern.compile("q=([0-9.]+)");
 
   private ScoringFixtures() {}
@@ -34,12 +34,12 @@ final class ScoringFixtures {
     return requestId + "-" + variant;
   }
 
-  static String uri(String requestId, int variant) {
+  public static String uri(String requestId, int variant) {
     return "s3://bucket/images/b1/" + requestId + "/" + variant + ".png";
   }
 
   /** A GENERATED image whose fake score is {@code quality} (written into its rewritten prompt). */
-  static GeneratedImage generated(String batchId, String requestId, int variant, int numVariants, double quality) {
+  public static GeneratedImage generated(String batchId, String requestId, int variant, int numVariants, double quality) {
     PromptRequest request = PromptRequest.newBuilder(ExampleEvents.request()).setRequestId(requestId).setBatchId(batchId)
         .setPrompt("a teapot").setNumImages(numVariants).build();
     GenerationJob job = GenerationJob.newBuilder(ExampleEvents.job()).setRequest(request).setVariant(variant)
@@ -55,7 +55,7 @@ final class ScoringFixtures {
         .setImageUri(null).setErrorCode("MAX_ATTEMPTS").setErrorMessage("gave up after 3 attempts").build();
   }
 
-  static ScoredImage scored(String requestId, int variant, int numVariants, Double score, Verdict verdict) {
+  public static ScoredImage scored(String requestId, int variant, int numVariants, Double score, Verdict verdict) {
     return ScoredImage.newBuilder().setImage(generated("b1", requestId, variant, numVariants, score == null ? 0 : score))
         .setScores(score == null ? List.of() : List.of(new RewardScore("aesthetic", score, 1.0)))
         .setRewardPackId("reward-test").setRewardPackVersion("1")

@@ -24,6 +24,7 @@ import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.MemoryObjectStore;
 import io.inkflow.storage.ObjectKeys;
+import io.inkflow.streams.results.BestOfN;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
