@@ -7,8 +7,8 @@ import io.inkflow.avro.RequestStatus;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.local.LocalStackConfig;
-import io.inkflow.infra.submit.BatchProgress;
 import io.inkflow.infra.submit.BatchSubmitter;
+import io.inkflow.infra.submit.BatchWatch;
 import io.inkflow.infra.submit.Catalogue;
 import io.inkflow.infra.submit.ProgressLine;
 import io.inkflow.infra.submit.RequestIds;
@@ -147,10 +147,10 @@ public final class DemoMain implements Callable<Integer> {
   }
 
   /** What the demo saw: results by request, the batch result, and per-request language and rewritten prompt. */
-  private record Watch(BatchProgress progress, Map<String, ScoredImage> firstScored) {}
+  private record Watch(BatchWatch progress, Map<String, ScoredImage> firstScored) {}
 
   private Watch watch(LocalStack stack, Topics topics, String batchId, int expected, long start, List<ServiceProcess> services) {
-    BatchProgress progress = new BatchProgress(batchId, expected, start);
+    BatchWatch progress = new BatchWatch(batchId, expected, start);
     Map<String, ScoredImage> scored = new HashMap<>();
     Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers(),
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

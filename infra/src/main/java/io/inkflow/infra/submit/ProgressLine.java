@@ -17,7 +17,7 @@ public final class ProgressLine {
     this.terminal = terminal;
   }
 
-  public void update(BatchProgress progress, long nowNanos) {
+  public void update(BatchWatch progress, long nowNanos) {
     if (terminal) {
       if (nowNanos - lastDraw > 200_000_000L) {
         out.print("\r" + progress.bar(nowNanos, 30));
@@ -31,7 +31,7 @@ public final class ProgressLine {
   }
 
   /** The final state, on a line of its own. */
-  public void finish(BatchProgress progress, long nowNanos) {
+  public void finish(BatchWatch progress, long nowNanos) {
     if (terminal) {
       out.println("\r" + progress.bar(nowNanos, 30));
     } else if (progress.done() != lastDone) {

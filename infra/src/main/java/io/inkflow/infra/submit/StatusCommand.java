@@ -51,7 +51,7 @@ final class StatusCommand implements Callable<Integer> {
         err.println("no batch '" + batchId + "' on " + topics.batches.name());
         return 1;
       }
-      BatchProgress progress = new BatchProgress(batchId, announced.get(announced.size() - 1).getExpectedCount(), System.nanoTime());
+      BatchWatch progress = new BatchWatch(batchId, announced.get(announced.size() - 1).getExpectedCount(), System.nanoTime());
       readToEnd(topics.requestResults, progress::accept);
       readToEnd(topics.batchResults, progress::accept);
       out.printf("batch %s: %d/%d requests answered, %d images; %s%n", batchId, progress.done(), progress.expected(),

@@ -191,7 +191,7 @@ public final class SubmitCli implements Callable<Integer> {
   }
 
   private int watch(Topics topics, String batch, int expected, long start) throws Exception {
-    BatchProgress progress = new BatchProgress(batch, expected, start);
+    BatchWatch progress = new BatchWatch(batch, expected, start);
     Map<String, Object> cfg = new HashMap<>(connection.kafka());
     cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -245,7 +245,7 @@ public final class SubmitCli implements Callable<Integer> {
   }
 
   /** The scoring stream closed the batch on its idle timeout: the missing requests will not come. */
-  private static boolean batchTimedOut(BatchProgress progress) {
+  private static boolean batchTimedOut(BatchWatch progress) {
     return progress.batchResult() != null && progress.batchResult().getTimedOut();
   }
 }

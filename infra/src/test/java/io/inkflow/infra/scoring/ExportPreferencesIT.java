@@ -11,7 +11,8 @@ import io.inkflow.infra.local.LocalStackConfig;
 import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
-import io.inkflow.streams.scoring.PreferenceExporter;
+import io.inkflow.storage.S3ObjectStore;
+import io.inkflow.streams.export.PreferenceExporter;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -60,7 +61,7 @@ class ExportPreferencesIT {
       producer.flush();
     }
     PreferenceExporter exporter = new PreferenceExporter(
-        Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers()), s3, bucket, 50);
+        Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers()), new S3ObjectStore(s3, bucket), 50);
 
     PreferenceExporter.Summary first = exporter.run(topics);
     assertThat(first.rows()).containsEntry(PreferenceExporter.PREFERENCES, 3).containsEntry(PreferenceExporter.BAD_CASES, 1);

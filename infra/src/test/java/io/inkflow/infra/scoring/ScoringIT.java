@@ -24,10 +24,10 @@ import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.storage.ObjectKeys;
+import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.streams.common.StreamsSettings;
 import io.inkflow.streams.scoring.ImageScorer;
 import io.inkflow.streams.scoring.RewardPolicy;
-import io.inkflow.streams.scoring.S3ImageStore;
 import io.inkflow.streams.scoring.ScoringSettings;
 import io.inkflow.streams.scoring.ScoringTopology;
 import java.nio.charset.StandardCharsets;
@@ -129,7 +129,7 @@ class ScoringIT {
     Properties props = settings.streamsProperties("scoring-it-" + UUID.randomUUID());
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     ScoringSettings scoring = ScoringSettings.defaults().withBatchSize(4).withRequestTimeout(Duration.ofMinutes(5));
-    KafkaStreams app = new KafkaStreams(ScoringTopology.build(topics, scoring, new S3ImageStore(s3, bucket),
+    KafkaStreams app = new KafkaStreams(ScoringTopology.build(topics, scoring, new S3ObjectStore(s3, bucket),
         ImageScorer.of(model), RewardPolicy.of(model.manifest())), props);
     app.start();
     try {

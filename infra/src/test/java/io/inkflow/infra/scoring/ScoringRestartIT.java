@@ -13,10 +13,10 @@ import io.inkflow.infra.local.LocalStackConfig;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.storage.ObjectKeys;
+import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.streams.common.StreamsSettings;
 import io.inkflow.streams.scoring.ImageScorer;
 import io.inkflow.streams.scoring.RewardPolicy;
-import io.inkflow.streams.scoring.S3ImageStore;
 import io.inkflow.streams.scoring.ScoringSettings;
 import io.inkflow.streams.scoring.ScoringTopology;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +75,7 @@ class ScoringRestartIT {
     Properties props = settings.streamsProperties(applicationId);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     KafkaStreams app = new KafkaStreams(ScoringTopology.build(topics, ScoringSettings.defaults().withBatchSize(4),
-        new S3ImageStore(stack.connection().s3Client(), stack.connection().bucket()), ImageScorer.of(model),
+        new S3ObjectStore(stack.connection().s3Client(), stack.connection().bucket()), ImageScorer.of(model),
         RewardPolicy.of(model.manifest())), props);
     app.start();
     return app;

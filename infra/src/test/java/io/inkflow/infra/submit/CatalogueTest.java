@@ -106,7 +106,7 @@ class CatalogueTest {
 
   @Test
   void progressBarCountsRequestsImagesAndEta() {
-    BatchProgress p = new BatchProgress("b", 4, 0);
+    BatchWatch p = new BatchWatch("b", 4, 0);
     p.accept(io.inkflow.avro.RequestResult.newBuilder().setRequestId("b.1").setBatchId("b")
         .setStatus(io.inkflow.avro.RequestStatus.COMPLETED).setCompletedAt(NOW)
         .setVariants(List.of(io.inkflow.avro.RankedVariant.newBuilder().setJobId("b.1-0").setVariant(0).setSeed(1)

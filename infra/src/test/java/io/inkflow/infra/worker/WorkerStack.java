@@ -9,11 +9,11 @@ import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.workers.generate.ClaimStore;
 import io.inkflow.workers.generate.GenerationWorker;
 import io.inkflow.workers.generate.GenerationWorkerMain;
 import io.inkflow.workers.generate.ImageGenerator;
-import io.inkflow.workers.generate.S3ImageStore;
 import io.inkflow.workers.generate.WorkerConfig;
 import io.inkflow.workers.generate.WorkerMetrics;
 import java.nio.charset.StandardCharsets;
@@ -138,7 +138,7 @@ final class WorkerStack {
       producer = new KafkaProducer<>(GenerationWorkerMain.producerProps(config), new ByteArraySerializer(), new ByteArraySerializer());
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(GenerationWorkerMain.consumerProps(config),
           new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      worker = new GenerationWorker(config, consumer, producer, topics, generator, new S3ImageStore(s3, config.s3().bucket()),
+      worker = new GenerationWorker(config, consumer, producer, topics, generator, new S3ObjectStore(s3, config.s3().bucket()),
           claims, metrics);
       thread = new Thread(() -> {
         try {

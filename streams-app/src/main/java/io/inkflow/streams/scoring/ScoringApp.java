@@ -5,6 +5,7 @@ import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.streams.common.StreamsMain;
 import java.util.List;
 import java.util.Properties;
@@ -32,7 +33,8 @@ public final class ScoringApp {
     // images-generated is read as raw bytes and dead-lettered by the processor; an unreadable record on
     // batches or request-results (written by inkflow's own stages) is logged with its coordinates and skipped.
     props.putIfAbsent(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
-    StreamsMain.run("scoring", ScoringTopology.build(topics, config.settings(), new S3ImageStore(s3, config.s3().bucket()),
+    // A failed task (S3 or registry down past its retries, a reward-pack error) restarts its thread; EOS replays.
+    StreamsMain.run("scoring", ScoringTopology.build(topics, config.settings(), new S3ObjectStore(s3, config.s3().bucket()),
             ImageScorer.of(model), config.policy(model.manifest())), props,
         "reward scoring running with pack " + model.manifest().id() + " " + model.manifest().version() + " on " + model.executionProvider(),
         List.of(registry, s3, model));

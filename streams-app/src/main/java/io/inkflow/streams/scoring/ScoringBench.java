@@ -20,6 +20,8 @@ import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.ObjectKeys;
+import io.inkflow.storage.ObjectStore;
+import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
@@ -91,7 +93,7 @@ public final class ScoringBench {
         s3.putObject(PutObjectRequest.builder().bucket(s3Settings.bucket()).key(key).build(), RequestBody.fromBytes(png(side, i)));
         uris.add(ObjectKeys.uri(s3Settings.bucket(), key));
       }
-      S3ImageStore store = new S3ImageStore(s3, s3Settings.bucket());
+      ObjectStore store = new S3ObjectStore(s3, s3Settings.bucket());
       ScoringSettings settings = ScoringSettings.defaults().withBatchSize(batch).withRequestTimeout(Duration.ofHours(1));
       RewardPolicy policy = RewardPolicy.of(model.manifest());
       List<double[]> results = new ArrayList<>();
@@ -185,14 +187,14 @@ public final class ScoringBench {
   private static double[] lastCpu = new double[3];
 
   /** S3 GET, header check, decode, then the reward pack per batch: images per second. */
-  static double bareLoop(RewardModel model, ImageStore store, ScoringSettings settings, List<String> uris) {
+  static double bareLoop(RewardModel model, ObjectStore store, ScoringSettings settings, List<String> uris) {
     long t0 = System.nanoTime();
     Cpu cpu = Cpu.now();
     Map<String, Long> threads = ThreadCpu.byName();
     List<RewardInput> inputs = new ArrayList<>();
     int scored = 0;
     for (String uri : uris) {
-      byte[] bytes = store.fetch(uri, settings.maxImageBytes());
+      byte[] bytes = store.get(uri, settings.maxImageBytes());
       PngInfo info = PngHeader.inspect(bytes);
       if (info.pixels() > settings.maxPixels()) {
         throw new IllegalStateException("bench image over the pixel limit");
@@ -222,7 +224,7 @@ public final class ScoringBench {
     private final KafkaProducer<byte[], byte[]> producer;
     private final KafkaConsumer<String, ScoredImage> consumer;
 
-    StreamHarness(StreamsSettings streams, RestSchemaRegistryClient registry, RewardModel model, ImageStore store,
+    StreamHarness(StreamsSettings streams, RestSchemaRegistryClient registry, RewardModel model, ObjectStore store,
         ScoringSettings settings, RewardPolicy policy, List<String> uris, String tag) throws Exception {
       String prefix = "bench-" + tag + ".";
       topics = Topics.create(registry, prefix, 1, true);

@@ -16,6 +16,9 @@ import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.reward.RewardInput;
 import io.inkflow.inference.reward.RewardScores;
 import io.inkflow.schemas.serde.InvalidTextException;
+import io.inkflow.storage.ObjectMissingException;
+import io.inkflow.storage.ObjectStore;
+import io.inkflow.storage.ObjectTooLargeException;
 import io.inkflow.streams.common.DeadLetters;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,7 +73,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
 
   private final ScoringSettings settings;
   private final Deserializer<GeneratedImage> deserializer;
-  private final ImageStore images;
+  private final ObjectStore images;
   private final ImageScorer scorer;
   private final RewardPolicy policy;
   private ProcessorContext<Object, Object> context;
@@ -90,7 +93,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   private Sensor deadLetters;
   private Sensor batches;
 
-  ScoringProcessor(ScoringSettings settings, Deserializer<GeneratedImage> deserializer, ImageStore images,
+  ScoringProcessor(ScoringSettings settings, Deserializer<GeneratedImage> deserializer, ObjectStore images,
       ImageScorer scorer, RewardPolicy policy) {
     this.settings = settings;
     this.deserializer = deserializer;
@@ -245,11 +248,11 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       RgbImage rgb;
       try {
         rgb = awaitLoad(loads.get(k));
-      } catch (ImageStore.ImageMissingException e) {
+      } catch (ObjectMissingException e) {
         deadLetter(raw, IMAGE_MISSING, e.getMessage());
         emit(failedImage(image, List.of(IMAGE_MISSING)), raw.timestamp());
         continue;
-      } catch (ImageStore.ImageTooLargeException e) {
+      } catch (ObjectTooLargeException e) {
         deadLetter(raw, InvalidImageException.Reason.TOO_LARGE.name(), e.getMessage());
         emit(failedImage(image, List.of(IMAGE_UNREADABLE, InvalidImageException.Reason.TOO_LARGE.name())), raw.timestamp());
         continue;
@@ -395,7 +398,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
 
   /** Fetches and decodes an image, refusing non-PNGs and oversized ones on the header alone. */
   private RgbImage load(String uri) {
-    byte[] bytes = images.fetch(uri, settings.maxImageBytes());
+    byte[] bytes = images.get(uri, settings.maxImageBytes());
     PngInfo info = PngHeader.inspect(bytes);
     if (info.pixels() > settings.maxPixels()) {
       throw new InvalidImageException(InvalidImageException.Reason.TOO_LARGE,

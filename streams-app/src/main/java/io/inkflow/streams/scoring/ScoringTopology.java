@@ -4,6 +4,11 @@ import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
+import io.inkflow.storage.ObjectStore;
+import io.inkflow.streams.batches.BatchEvent;
+import io.inkflow.streams.batches.BatchTracker;
+import io.inkflow.streams.results.RequestAggregator;
+import java.util.Map;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
@@ -18,7 +23,9 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The reward-scoring stage. Two sub-topologies:
+ * The reward-scoring stage: reward scoring (this package), best-of-N results
+ * ({@code io.inkflow.streams.results}) and batch completion ({@code io.inkflow.streams.batches}) wired
+ * into two sub-topologies:
  * <ol>
  *   <li>{@code images-generated} (raw bytes) → {@link ScoringProcessor} (dedupe by jobId, buffer,
  *       micro-batch scoring) → {@code images-scored} and {@code images-generated.dlq}; → 
@@ -36,15 +43,8 @@ public final class ScoringTopology {
   public static final String AGGREGATOR = "request-aggregator";
   public static final String SEEN_JOBS_STORE = "scoring-seen-jobs";
   public static final String PENDING_STORE = "scoring-pending-images";
-  public static final String REQUESTS_STORE = "scoring-requests";
-  public static final String DEADLINES_STORE = "scoring-request-deadlines";
-  public static final String BATCHES_STORE = "scoring-batches";
-  public static final String BATCH_ROWS_STORE = "scoring-batch-rows";
   public static final String SCORED_SINK = "images-scored-sink";
   public static final String DLQ_SINK = "images-generated-dlq-sink";
-  public static final String RESULTS_SINK = "request-results-sink";
-  public static final String PAIRS_SINK = "preference-pairs-sink";
-  public static final String BAD_CASES_SINK = "bad-cases-sink";
   public static final String BATCH_EVENTS = "batch-events";
   public static final String BATCH_TRACKER = "batch-tracker";
 
@@ -59,7 +59,7 @@ public final class ScoringTopology {
    * @param scorer the reward pack
    * @param policy weights and thresholds that turn scores into verdicts
    */
-  public static Topology build(Topics topics, ScoringSettings settings, ImageStore images, ImageScorer scorer, RewardPolicy policy) {
+  public static Topology build(Topics topics, ScoringSettings settings, ObjectStore images, ImageScorer scorer, RewardPolicy policy) {
     StreamsBuilder builder = new StreamsBuilder();
     KStream<String, BatchEvent> announced = builder
         .stream(topics.batches.name(), Consumed.with(topics.batches.keySerde(), topics.batches.valueSerde()).withName("batches-source"))
@@ -70,27 +70,35 @@ public final class ScoringTopology {
             .withName("request-results-source"))
         .filter((k, v) -> v != null && v.getBatchId() != null, Named.as("results-in-a-batch"))
         .map((k, v) -> KeyValue.pair(v.getBatchId(), BatchEvent.of((RequestResult) v)), Named.as("results-by-batch"));
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCHES_STORE), Serdes.String(), Serdes.ByteArray()).withCachingEnabled());
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCH_ROWS_STORE), Serdes.String(), Serdes.String()).withCachingEnabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BatchTracker.BATCHES_STORE), Serdes.String(), Serdes.ByteArray())
+        .withCachingEnabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BatchTracker.BATCH_ROWS_STORE), Serdes.String(), Serdes.String())
+        .withCachingEnabled());
     announced.merge(finished, Named.as("batch-events-merged"))
         .repartition(Repartitioned.<String, BatchEvent>as(BATCH_EVENTS).withKeySerde(Serdes.String()).withValueSerde(BatchEvent.serde(topics)))
-        .process(() -> new BatchTracker(images, settings), Named.as(BATCH_TRACKER), BATCHES_STORE, BATCH_ROWS_STORE)
+        .process(() -> new BatchTracker(METRICS_SCOPE, images, settings.batchIdleTimeout(), settings.retention()), Named.as(BATCH_TRACKER),
+            BatchTracker.BATCHES_STORE, BatchTracker.BATCH_ROWS_STORE)
         .to(topics.batchResults.name(), Produced.with(topics.batchResults.keySerde(), topics.batchResults.valueSerde()).withName("batch-results-sink"));
 
     Topology topology = builder.build();
     topology.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.imagesGenerated.name());
     topology.addProcessor(SCORER,
         () -> new ScoringProcessor(settings, topics.imagesGenerated.valueSerde().deserializer(), images, scorer, policy), SOURCE);
-    topology.addProcessor(AGGREGATOR, () -> new RequestAggregator(settings, policy), SCORER);
+    RequestAggregator.Settings aggregation = new RequestAggregator.Settings(settings.requestTimeout(), settings.timeoutCheckInterval(),
+        settings.retention(), settings.minPairMargin());
+    Map<String, Double> thresholds = policy.thresholdMap();
+    topology.addProcessor(AGGREGATOR, () -> new RequestAggregator(METRICS_SCOPE, aggregation, thresholds), SCORER);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SEEN_JOBS_STORE), Serdes.String(), Serdes.Long()), SCORER);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), SCORER);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REQUESTS_STORE), Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), AGGREGATOR);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINES_STORE), Serdes.String(), Serdes.String()).withCachingEnabled(), AGGREGATOR);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RequestAggregator.REQUESTS_STORE), Serdes.String(), Serdes.ByteArray())
+        .withCachingEnabled(), AGGREGATOR);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RequestAggregator.DEADLINES_STORE), Serdes.String(), Serdes.String())
+        .withCachingEnabled(), AGGREGATOR);
     sink(topology, SCORED_SINK, topics.imagesScored, SCORER);
     sink(topology, DLQ_SINK, topics.imagesGeneratedDlq, SCORER);
-    sink(topology, RESULTS_SINK, topics.requestResults, AGGREGATOR);
-    sink(topology, PAIRS_SINK, topics.preferencePairs, AGGREGATOR);
-    sink(topology, BAD_CASES_SINK, topics.badCases, AGGREGATOR);
+    sink(topology, RequestAggregator.RESULTS_SINK, topics.requestResults, AGGREGATOR);
+    sink(topology, RequestAggregator.PAIRS_SINK, topics.preferencePairs, AGGREGATOR);
+    sink(topology, RequestAggregator.BAD_CASES_SINK, topics.badCases, AGGREGATOR);
     return topology;
   }
 

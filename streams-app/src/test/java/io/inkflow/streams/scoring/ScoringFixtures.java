@@ -20,13 +20,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Events, PNGs, an in-memory image store and a scorer whose scores the prompt dictates. */
-final class ScoringFixtures {
-  static final Instant T0 = ExampleEvents.T0;
+/** Events, PNGs and a scorer whose scores the prompt dictates; public for the results tests. */
+public final class ScoringFixtures {
+  public static final Instant T0 = ExampleEvents.T0;
   private static final Pattern QUALITY = Pattern.compile("q=([0-9.]+)");
 
   private ScoringFixtures() {}
@@ -35,12 +34,12 @@ final class ScoringFixtures {
     return requestId + "-" + variant;
   }
 
-  static String uri(String requestId, int variant) {
+  public static String uri(String requestId, int variant) {
     return "s3://bucket/images/b1/" + requestId + "/" + variant + ".png";
   }
 
   /** A GENERATED image whose fake score is {@code quality} (written into its rewritten prompt). */
-  static GeneratedImage generated(String batchId, String requestId, int variant, int numVariants, double quality) {
+  public static GeneratedImage generated(String batchId, String requestId, int variant, int numVariants, double quality) {
     PromptRequest request = PromptRequest.newBuilder(ExampleEvents.request()).setRequestId(requestId).setBatchId(batchId)
         .setPrompt("a teapot").setNumImages(numVariants).build();
     GenerationJob job = GenerationJob.newBuilder(ExampleEvents.job()).setRequest(request).setVariant(variant)
@@ -56,7 +55,7 @@ final class ScoringFixtures {
         .setImageUri(null).setErrorCode("MAX_ATTEMPTS").setErrorMessage("gave up after 3 attempts").build();
   }
 
-  static ScoredImage scored(String requestId, int variant, int numVariants, Double score, Verdict verdict) {
+  public static ScoredImage scored(String requestId, int variant, int numVariants, Double score, Verdict verdict) {
     return ScoredImage.newBuilder().setImage(generated("b1", requestId, variant, numVariants, score == null ? 0 : score))
         .setScores(score == null ? List.of() : List.of(new RewardScore("aesthetic", score, 1.0)))
         .setRewardPackId("reward-test").setRewardPackVersion("1")
@@ -69,37 +68,6 @@ final class ScoringFixtures {
       rgb[i] = (byte) (i * 7);
     }
     return PngEncoder.standard().encode(new RgbImage(width, height, rgb), Map.of());
-  }
-
-  /** Images in a map; manifests kept by batch. */
-  static final class MemoryImageStore implements ImageStore {
-    final Map<String, byte[]> objects = new ConcurrentHashMap<>();
-    final Map<String, String> manifests = new ConcurrentHashMap<>();
-    /** Loads run on the scorer's loader threads. */
-    final List<String> fetched = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    @Override
-    public byte[] fetch(String uri, long maxBytes) {
-      fetched.add(uri);
-      byte[] b = objects.get(uri);
-      if (b == null) {
-        throw new ImageMissingException("no object at " + uri);
-      }
-      if (b.length > maxBytes) {
-        throw new ImageTooLargeException("expected at most " + maxBytes + " bytes, found " + b.length);
-      }
-      return b;
-    }
-
-    @Override
-    public String putManifest(String batchId, java.nio.file.Path jsonl) {
-      try {
-        manifests.put(batchId, java.nio.file.Files.readString(jsonl));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-      return "s3://bucket/manifests/" + batchId + "/manifest.jsonl";
-    }
   }
 
   /** A prompt holding this makes any batch it is in fail to score, as a pack fails on an input it cannot take. */

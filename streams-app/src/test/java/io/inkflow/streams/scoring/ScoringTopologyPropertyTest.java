@@ -1,7 +1,6 @@
 package io.inkflow.streams.scoring;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import io.inkflow.avro.GeneratedImage;
@@ -20,7 +19,10 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.MemoryObjectStore;
 import io.inkflow.storage.ObjectKeys;
+import io.inkflow.streams.batches.BatchTracker;
+import io.inkflow.streams.results.RequestAggregator;
 import io.inkflow.testing.arbitrary.ArbitraryEvents;
 import io.inkflow.testing.arbitrary.ArbitraryText;
 import io.inkflow.testing.arbitrary.LenientProducer;
@@ -78,7 +80,7 @@ class ScoringTopologyPropertyTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final String SCORING_LOGGER = "io.inkflow.streams.scoring";
   private static final List<String> STORES = List.of(ScoringTopology.SEEN_JOBS_STORE, ScoringTopology.PENDING_STORE,
-      ScoringTopology.REQUESTS_STORE, ScoringTopology.DEADLINES_STORE, ScoringTopology.BATCHES_STORE, ScoringTopology.BATCH_ROWS_STORE);
+      RequestAggregator.REQUESTS_STORE, RequestAggregator.DEADLINES_STORE, BatchTracker.BATCHES_STORE, BatchTracker.BATCH_ROWS_STORE);
   private static final byte[] PNG = ScoringFixtures.png(16, 16);
   private static EmbeddedSchemaRegistry registry;
   private static RestSchemaRegistryClient client;
@@ -94,7 +96,7 @@ class ScoringTopologyPropertyTest {
   /** One request's variants, all built on one arbitrary job. */
   record Request(GenerationJob job, List<Variant> variants) {}
 
-  private final ScoringFixtures.MemoryImageStore store = new ScoringFixtures.MemoryImageStore();
+  private final MemoryObjectStore store = new MemoryObjectStore("bucket");
   private Path stateDir;
   private TopologyTestDriver driver;
   private boolean broken;
@@ -173,7 +175,7 @@ class ScoringTopologyPropertyTest {
       driver.createOutputTopic(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer()).readRecordsToList();
     }
     store.objects.clear();
-    store.fetched.clear();
+    store.reads.clear();
   }
 
   @Provide
@@ -278,8 +280,8 @@ class ScoringTopologyPropertyTest {
     GeneratedImage.Builder image = GeneratedImage.newBuilder(ExampleEvents.image()).setJob(job).setImageUri(uri)
         .setDeliveredSize(new Size(16, 16));
     switch (v.fate()) {
-      case SCORABLE -> store.objects.put(uri, PNG);
-      case NOT_PNG -> store.objects.put(uri, "GIF89a".getBytes(StandardCharsets.US_ASCII));
+      case SCORABLE -> store.objects.put(ObjectKeys.parse(uri).key(), PNG);
+      case NOT_PNG -> store.objects.put(ObjectKeys.parse(uri).key(), "GIF89a".getBytes(StandardCharsets.US_ASCII));
       case GENERATION_FAILED -> image.setStatus(ImageStatus.FAILED).setImageUri(null).setSha256(null)
           .setErrorCode("MAX_ATTEMPTS").setErrorMessage("gave up after 3 attempts");
       case IMAGE_MISSING, NEVER_ARRIVES -> { }

@@ -22,6 +22,9 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.MemoryObjectStore;
+import io.inkflow.storage.ObjectKeys;
+import io.inkflow.streams.results.BestOfN;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +55,7 @@ class ScoringTopologyTest {
   private static Topics topics;
 
   @TempDir Path stateDir;
-  private final ScoringFixtures.MemoryImageStore store = new ScoringFixtures.MemoryImageStore();
+  private final MemoryObjectStore store = new MemoryObjectStore("bucket");
   private final ScoringFixtures.PromptScorer scorer = new ScoringFixtures.PromptScorer();
   private TopologyTestDriver driver;
   private TestInputTopic<byte[], byte[]> images;
@@ -116,9 +119,14 @@ class ScoringTopologyTest {
         topics.imagesGenerated.valueSerde().serializer().serialize(topics.imagesGenerated.name(), image));
   }
 
+  /** Puts {@code bytes} in the store at {@code uri}. */
+  private void stored(String uri, byte[] bytes) {
+    store.objects.put(ObjectKeys.parse(uri).key(), bytes);
+  }
+
   /** Stores a readable PNG for the image, then sends it. */
   private void sendWithPng(GeneratedImage image) {
-    store.objects.put(image.getImageUri(), png(16, 16));
+    stored(image.getImageUri(), png(16, 16));
     send(image);
   }
 
@@ -144,7 +152,7 @@ class ScoringTopologyTest {
     assertThat(scored.readValuesToList()).hasSize(1);
     assertThat(results.readValuesToList()).hasSize(1);
     assertThat(scorer.calls).containsExactly(1);
-    assertThat(store.fetched).hasSize(1);
+    assertThat(store.reads).hasSize(1);
     assertThat(metric("images-duplicate-total")).isEqualTo(2.0);
   }
 
@@ -208,7 +216,7 @@ class ScoringTopologyTest {
     flush();
     assertThat(scored.readValuesToList()).hasSize(4);
     assertThat(scorer.calls).containsExactly(4, 4);
-    assertThat(store.fetched).hasSize(8).doesNotHaveDuplicates();
+    assertThat(store.reads).hasSize(8).doesNotHaveDuplicates();
   }
 
   @Test
@@ -240,10 +248,10 @@ class ScoringTopologyTest {
   @Test
   void unreadableOversizedAndMissingImagesAreDeadLetteredAndCountAsFailed() {
     GeneratedImage notPng = generated("b1", "r1", 0, 3, 0.9);
-    store.objects.put(notPng.getImageUri(), utf8("<html>not an image</html>"));
+    stored(notPng.getImageUri(), utf8("<html>not an image</html>"));
     send(notPng);
     GeneratedImage bomb = generated("b1", "r1", 1, 3, 0.9);
-    store.objects.put(bomb.getImageUri(), png(64, 64)); // 4096 px over the 1024 px limit
+    stored(bomb.getImageUri(), png(64, 64)); // 4096 px over the 1024 px limit
     send(bomb);
     GeneratedImage missing = generated("b1", "r1", 2, 3, 0.9);
     send(missing);
@@ -274,7 +282,7 @@ class ScoringTopologyTest {
     send(generated("b1", "r1", 1, 4, 0.9)); // no object: missing
     sendWithPng(generated("b1", "r1", 2, 4, 0.2));
     GeneratedImage notPng = generated("b1", "r1", 3, 4, 0.9);
-    store.objects.put(notPng.getImageUri(), utf8("GIF89a"));
+    stored(notPng.getImageUri(), utf8("GIF89a"));
     send(notPng); // the fourth image fills the batch of 4: four loads at once
     flush();
 
@@ -340,7 +348,7 @@ class ScoringTopologyTest {
     assertThat(out.get(0).getVerdict()).isEqualTo(Verdict.FAILED);
     assertThat(out.get(0).getReasonCodes()).containsExactly(ScoringProcessor.GENERATION_FAILED, "MAX_ATTEMPTS");
     assertThat(out.get(0).getOverallScore()).isNull();
-    assertThat(store.fetched).containsExactly(uri("r1", 1));
+    assertThat(store.reads).containsExactly(uri("r1", 1));
     assertThat(dlq.isEmpty()).isTrue();
     RequestResult result = results.readValue();
     assertThat(result.getStatus()).isEqualTo(RequestStatus.PARTIAL);
@@ -403,7 +411,7 @@ class ScoringTopologyTest {
       assertThat(b.getBadCases()).isEqualTo(1);
       assertThat(b.getManifestUri()).isEqualTo("s3://bucket/manifests/b1/manifest.jsonl");
     });
-    String[] rows = store.manifests.get("b1").split("\n");
+    String[] rows = store.text(ObjectKeys.manifest("b1")).split("\n");
     assertThat(rows).hasSize(3);
     assertThat(rows[0]).contains("\"requestId\":\"broken\"", "\"status\":\"FAILED\"");
     assertThat(rows[1]).contains("\"requestId\":\"ok\"", "\"status\":\"COMPLETED\"", "\"bestImageUri\":\"" + uri("ok", 0) + "\"");
@@ -436,7 +444,7 @@ class ScoringTopologyTest {
       assertThat(b.getMissing()).isEqualTo(1);
       assertThat(b.getManifestUri()).isEqualTo("s3://bucket/manifests/b2/manifest.jsonl");
     });
-    assertThat(store.manifests.get("b2").split("\n")).hasSize(2);
+    assertThat(store.text(ObjectKeys.manifest("b2")).split("\n")).hasSize(2);
 
     // the missing request's result, arriving late, makes no second batch result
     peResults.pipeInput("late", RequestResult.newBuilder().setRequestId("late").setBatchId("b2")
@@ -451,7 +459,7 @@ class ScoringTopologyTest {
     assertThat(batchResults.isEmpty()).isTrue();
     batches.pipeInput("b2", BatchSubmitted.newBuilder().setBatchId("b2").setExpectedCount(1).setSubmitter("test").setSubmittedAt(T0).build());
     assertThat(batchResults.readValue().getFailed()).isEqualTo(1);
-    assertThat(store.manifests).containsKey("b2");
+    assertThat(store.objects).containsKey(ObjectKeys.manifest("b2"));
   }
 
   @Test
@@ -462,6 +470,6 @@ class ScoringTopologyTest {
     flush();
     assertThat(results.readValue().getBatchId()).isNull();
     assertThat(batchResults.isEmpty()).isTrue();
-    assertThat(Map.copyOf(store.manifests)).isEmpty();
+    assertThat(store.list("manifests/")).isEmpty();
   }
 }

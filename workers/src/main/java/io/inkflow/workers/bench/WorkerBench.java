@@ -10,13 +10,13 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.workers.generate.ClaimStore;
 import io.inkflow.workers.generate.GenerationWorker;
 import io.inkflow.workers.generate.GenerationWorkerMain;
 import io.inkflow.workers.generate.ImageGenerator;
 import io.inkflow.workers.generate.PipelineGenerator;
 import io.inkflow.workers.generate.PrometheusEndpoint;
-import io.inkflow.workers.generate.S3ImageStore;
 import io.inkflow.workers.generate.SyntheticGenerator;
 import io.inkflow.workers.generate.WorkerConfig;
 import io.micrometer.core.instrument.Timer;
@@ -195,7 +195,7 @@ public final class WorkerBench {
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(GenerationWorkerMain.consumerProps(config),
           new ByteArrayDeserializer(), new ByteArrayDeserializer());
       GenerationWorker worker = new GenerationWorker(config, consumer, producer, topics, generator,
-          new S3ImageStore(s3, config.s3().bucket()), ClaimStore.none(), metrics.workerMetrics());
+          new S3ObjectStore(s3, config.s3().bucket()), ClaimStore.none(), metrics.workerMetrics());
       awaitLeaders(producer, topics);
       Thread thread = new Thread(worker, "bench-worker");
       thread.start();

@@ -14,6 +14,7 @@ import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.serde.InvalidTextException;
 import io.inkflow.storage.ObjectKeys;
+import io.inkflow.storage.ObjectStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -89,7 +90,7 @@ public final class GenerationWorker implements Runnable {
   private final Producer<byte[], byte[]> producer;
   private final Topics topics;
   private final ImageGenerator generator;
-  private final ImageStore store;
+  private final ObjectStore store;
   private final ClaimStore claims;
   private final WorkerMetrics metrics;
   private final Retry retry;
@@ -121,7 +122,7 @@ public final class GenerationWorker implements Runnable {
    * @param producer shared producer (acks=all, idempotent); flushed but not closed
    */
   public GenerationWorker(WorkerConfig config, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
-      Topics topics, ImageGenerator generator, ImageStore store, ClaimStore claims, WorkerMetrics metrics) {
+      Topics topics, ImageGenerator generator, ObjectStore store, ClaimStore claims, WorkerMetrics metrics) {
     this.config = config;
     this.consumer = consumer;
     this.producer = producer;
@@ -390,7 +391,7 @@ public final class GenerationWorker implements Runnable {
     long uploadStart = System.nanoTime();
     try {
       retry.call("upload " + key + " (" + job.where() + ")", store::isRetryable, () -> {
-        store.put(key, png.png(), metadata);
+        store.put(key, png.png(), "image/png", metadata);
         return null;
       });
     } catch (Exception e) {

@@ -8,6 +8,7 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3ObjectStore;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -49,7 +50,7 @@ public final class GenerationWorkerMain {
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
       ClaimStore claims = config.claimDir() == null ? ClaimStore.none() : new FileClaimStore(config.claimDir());
       GenerationWorker worker = new GenerationWorker(config, consumer, producer, topics, generator,
-          new S3ImageStore(s3, config.s3().bucket()), claims, metrics.workerMetrics());
+          new S3ObjectStore(s3, config.s3().bucket()), claims, metrics.workerMetrics());
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         LOG.info("shutdown requested: draining");
         worker.shutdown();

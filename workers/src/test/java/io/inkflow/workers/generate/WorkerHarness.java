@@ -10,6 +10,7 @@ import io.inkflow.inference.diffusion.RenderedImage;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topics;
+import io.inkflow.storage.MemoryObjectStore;
 import io.inkflow.storage.S3Settings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ final class WorkerHarness implements AutoCloseable {
   final FakeGenerator generator = new FakeGenerator();
   /** What the worker renders with: the fake generator unless a test hands in another. */
   ImageGenerator engine = generator;
-  final MemoryStore store = new MemoryStore();
+  final MemoryObjectStore store = new MemoryObjectStore("test-bucket");
   final RecordingMetrics metrics = new RecordingMetrics();
   final Map<TopicPartition, AtomicInteger> nextOffset = new ConcurrentHashMap<>();
   WorkerConfig config;
@@ -235,29 +236,6 @@ final class WorkerHarness implements AutoCloseable {
         org.apache.kafka.clients.consumer.OffsetCommitCallback callback) {
       super.commitAsync(offsets, callback);
       offsets.forEach((tp, o) -> lastCommitted.put(tp, o.offset()));
-    }
-  }
-
-  /** An in-memory store that fails the first {@code failures} puts. */
-  static final class MemoryStore implements ImageStore {
-    final Map<String, byte[]> objects = new ConcurrentHashMap<>();
-    final Map<String, Map<String, String>> metadata = new ConcurrentHashMap<>();
-    final AtomicInteger failures = new AtomicInteger();
-    volatile java.util.function.Consumer<String> onPut = key -> {};
-
-    @Override
-    public void put(String key, byte[] png, Map<String, String> meta) {
-      onPut.accept(key);
-      if (failures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        throw new IllegalStateException("store unavailable");
-      }
-      objects.put(key, png);
-      metadata.put(key, new HashMap<>(meta));
-    }
-
-    @Override
-    public String uri(String key) {
-      return "s3://test-bucket/" + key;
     }
   }
 

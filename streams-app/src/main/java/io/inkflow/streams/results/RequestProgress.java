@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.results;
 
 import io.inkflow.avro.ScoredImage;
 import java.io.ByteArrayInputStream;

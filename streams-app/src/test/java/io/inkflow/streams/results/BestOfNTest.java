@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.results;
 
 import static io.inkflow.streams.scoring.ScoringFixtures.T0;
 import static io.inkflow.streams.scoring.ScoringFixtures.scored;
@@ -11,6 +11,7 @@ import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
+import io.inkflow.streams.scoring.ScoringFixtures;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.batches;
 
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RankedVariant;

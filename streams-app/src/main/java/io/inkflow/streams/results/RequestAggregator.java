@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.results;
 
 import io.inkflow.avro.BadCase;
 import io.inkflow.avro.HumanLabel;
@@ -7,10 +7,14 @@ import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
 import io.inkflow.common.LogText;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.kafka.common.metrics.Sensor;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -31,15 +35,39 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Deadlines live in a second store keyed by zero-padded time, so the punctuation reads only the
  * expired ones; the same index later forgets finished requests after the retention.
+ *
+ * <p>Whoever wires it adds the stores {@link #REQUESTS_STORE} and {@link #DEADLINES_STORE} and the
+ * children it forwards to: {@link #RESULTS_SINK}, {@link #PAIRS_SINK}, {@link #BAD_CASES_SINK}.
  */
-final class RequestAggregator implements Processor<String, ScoredImage, Object, Object> {
+public final class RequestAggregator implements Processor<String, ScoredImage, Object, Object> {
+  /** Each request's variants so far, or its done marker, by requestId. */
+  public static final String REQUESTS_STORE = "scoring-requests";
+  /** Deadlines and forget times, by zero-padded time then requestId. */
+  public static final String DEADLINES_STORE = "scoring-request-deadlines";
+  /** Child that receives the {@code RequestResult}s. */
+  public static final String RESULTS_SINK = "request-results-sink";
+  /** Child that receives the {@code PreferencePair}s. */
+  public static final String PAIRS_SINK = "preference-pairs-sink";
+  /** Child that receives the {@code BadCase}s. */
+  public static final String BAD_CASES_SINK = "bad-cases-sink";
   private static final Logger log = LoggerFactory.getLogger(RequestAggregator.class);
   static final String STAGE = "request-aggregation";
   private static final String DECIDE = "decide";
   private static final String FORGET = "forget";
 
-  private final ScoringSettings settings;
-  private final RewardPolicy policy;
+  /**
+   * When requests are decided and forgotten, and which pairs are kept.
+   *
+   * @param requestTimeout a request's deadline, from its first variant (wall clock)
+   * @param timeoutCheckInterval how often deadlines are checked
+   * @param retention how long a done marker turns late variants away
+   * @param minPairMargin smallest score margin that makes a preference pair
+   */
+  public record Settings(Duration requestTimeout, Duration timeoutCheckInterval, Duration retention, double minPairMargin) {}
+
+  private final String metricsScope;
+  private final Settings settings;
+  private final Map<String, Double> thresholds;
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, byte[]> requests;
   private KeyValueStore<String, String> deadlines;
@@ -48,21 +76,27 @@ final class RequestAggregator implements Processor<String, ScoredImage, Object, 
   private Sensor late;
   private Sensor pairs;
 
-  RequestAggregator(ScoringSettings settings, RewardPolicy policy) {
+  /**
+   * @param metricsScope the stage's metrics scope (its sensors join the stage's group)
+   * @param settings timeouts, retention and the pair margin
+   * @param thresholds the thresholds that judged the images, recorded on each bad case
+   */
+  public RequestAggregator(String metricsScope, Settings settings, Map<String, Double> thresholds) {
+    this.metricsScope = metricsScope;
     this.settings = settings;
-    this.policy = policy;
+    this.thresholds = Collections.unmodifiableMap(new LinkedHashMap<>(thresholds)); // in the policy's order
   }
 
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
-    requests = context.getStateStore(ScoringTopology.REQUESTS_STORE);
-    deadlines = context.getStateStore(ScoringTopology.DEADLINES_STORE);
+    requests = context.getStateStore(REQUESTS_STORE);
+    deadlines = context.getStateStore(DEADLINES_STORE);
     var metrics = context.metrics();
-    results = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "request-results", Sensor.RecordingLevel.INFO);
-    timeouts = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "request-timeouts", Sensor.RecordingLevel.INFO);
-    late = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "late-variants", Sensor.RecordingLevel.INFO);
-    pairs = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "preference-pairs", Sensor.RecordingLevel.INFO);
+    results = metrics.addRateTotalSensor(metricsScope, STAGE, "request-results", Sensor.RecordingLevel.INFO);
+    timeouts = metrics.addRateTotalSensor(metricsScope, STAGE, "request-timeouts", Sensor.RecordingLevel.INFO);
+    late = metrics.addRateTotalSensor(metricsScope, STAGE, "late-variants", Sensor.RecordingLevel.INFO);
+    pairs = metrics.addRateTotalSensor(metricsScope, STAGE, "preference-pairs", Sensor.RecordingLevel.INFO);
     context.schedule(settings.timeoutCheckInterval(), PunctuationType.WALL_CLOCK_TIME, this::expire);
   }
 
@@ -78,7 +112,7 @@ final class RequestAggregator implements Processor<String, ScoredImage, Object, 
       log.warn("late variant {} of request {} ({}): its result was decided at {}; no second result",
           LogText.of(s.getImage().getJob().getJobId()), LogText.of(requestId), s.getVerdict(), Instant.ofEpochMilli(progress.since()));
       if (s.getVerdict() == Verdict.BAD_CASE) {
-        context.forward(new Record<>(requestId, badCase(s, List.of(), now), now), ScoringTopology.BAD_CASES_SINK);
+        context.forward(new Record<>(requestId, badCase(s, List.of(), now), now), BAD_CASES_SINK);
       }
       return;
     }
@@ -104,10 +138,10 @@ final class RequestAggregator implements Processor<String, ScoredImage, Object, 
   private void decide(String requestId, RequestProgress progress, long now) {
     Instant at = Instant.ofEpochMilli(now);
     RequestResult result = BestOfN.result(progress.variants(), progress.numVariants(), at);
-    context.forward(new Record<>(requestId, result, now), ScoringTopology.RESULTS_SINK);
+    context.forward(new Record<>(requestId, result, now), RESULTS_SINK);
     results.record();
     for (PreferencePair pair : BestOfN.pairs(progress.variants(), settings.minPairMargin(), at)) {
-      context.forward(new Record<>(requestId, pair, now), ScoringTopology.PAIRS_SINK);
+      context.forward(new Record<>(requestId, pair, now), PAIRS_SINK);
       pairs.record();
     }
     for (ScoredImage s : progress.variants()) {
@@ -115,7 +149,7 @@ final class RequestAggregator implements Processor<String, ScoredImage, Object, 
         String jobId = s.getImage().getJob().getJobId();
         List<String> siblings = progress.variants().stream().map(v -> v.getImage().getJob().getJobId())
             .filter(id -> !id.equals(jobId)).toList();
-        context.forward(new Record<>(requestId, badCase(s, siblings, now), now), ScoringTopology.BAD_CASES_SINK);
+        context.forward(new Record<>(requestId, badCase(s, siblings, now), now), BAD_CASES_SINK);
       }
     }
     deadlines.delete(indexKey(progress.since() + settings.requestTimeout().toMillis(), requestId));
@@ -133,7 +167,7 @@ final class RequestAggregator implements Processor<String, ScoredImage, Object, 
     }
     return BadCase.newBuilder()
         .setScored(s)
-        .setThresholds(policy.thresholdMap())
+        .setThresholds(thresholds)
         .setSiblingJobIds(siblings)
         .setLabels(labels)
         .setCreatedAt(Instant.ofEpochMilli(now))

@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.results;
 
 import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
@@ -18,7 +18,8 @@ import java.util.List;
 
 /**
  * Best-of-N: ranks a request's terminal variants, decides the request's status and pairs the best
- * variant against the clearly worse ones. Pure functions of the variants.
+ * variant against the clearly worse ones. Pure functions of the variants; public for the reason codes a
+ * {@link RequestResult} may carry.
  */
 public final class BestOfN {
   public static final String TIMED_OUT = "TIMED_OUT";
@@ -34,12 +35,12 @@ public final class BestOfN {
   private BestOfN() {}
 
   /** Whether the reward pack scored the image (ACCEPTED or BAD_CASE). */
-  public static boolean isScored(ScoredImage s) {
+  static boolean isScored(ScoredImage s) {
     return (s.getVerdict() == Verdict.ACCEPTED || s.getVerdict() == Verdict.BAD_CASE) && s.getOverallScore() != null;
   }
 
   /** The variants in rank order. */
-  public static List<ScoredImage> rank(Collection<ScoredImage> variants) {
+  static List<ScoredImage> rank(Collection<ScoredImage> variants) {
     List<ScoredImage> ranked = new ArrayList<>(variants);
     ranked.sort(RANKING);
     return ranked;
@@ -52,7 +53,7 @@ public final class BestOfN {
    * @param numVariants how many the request fanned out to
    * @param decidedAt when the result is decided
    */
-  public static RequestResult result(Collection<ScoredImage> variants, int numVariants, Instant decidedAt) {
+  static RequestResult result(Collection<ScoredImage> variants, int numVariants, Instant decidedAt) {
     if (variants.isEmpty()) {
       throw new IllegalArgumentException("expected at least one variant, found none");
     }
@@ -121,7 +122,7 @@ public final class BestOfN {
   }
 
   /** One variant as it appears in a result. */
-  public static RankedVariant toRanked(ScoredImage s) {
+  static RankedVariant toRanked(ScoredImage s) {
     GenerationJob job = s.getImage().getJob();
     return RankedVariant.newBuilder()
         .setJobId(job.getJobId())
@@ -139,7 +140,7 @@ public final class BestOfN {
    * Pairs the best scored variant against each other scored variant it beats by more than
    * {@code minMargin}; none when fewer than two variants were scored.
    */
-  public static List<PreferencePair> pairs(Collection<ScoredImage> variants, double minMargin, Instant createdAt) {
+  static List<PreferencePair> pairs(Collection<ScoredImage> variants, double minMargin, Instant createdAt) {
     List<ScoredImage> scored = rank(variants).stream().filter(BestOfN::isScored).toList();
     if (scored.size() < 2) {
       return List.of();

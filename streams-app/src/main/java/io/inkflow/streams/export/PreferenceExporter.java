@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.export;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,7 +9,9 @@ import io.inkflow.common.config.SharedConfig;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.storage.ObjectStore;
 import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
 import java.io.UncheckedIOException;
@@ -34,12 +36,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * {@code scripts/export-preferences}: writes {@code preference-pairs} and {@code bad-cases} to S3 as
@@ -60,20 +57,17 @@ public final class PreferenceExporter {
   public static final String BAD_CASES = "bad-cases";
 
   private final Map<String, Object> consumerConfig;
-  private final S3Client s3;
-  private final String bucket;
+  private final ObjectStore store;
   private final int validationPercent;
 
   /**
    * @param consumerConfig Kafka consumer settings (bootstrap servers, security); no group is used
-   * @param s3 the client (its owner closes it)
-   * @param bucket the datasets bucket
+   * @param store the store the datasets are written to
    * @param validationPercent share of prompts assigned to the validation split
    */
-  public PreferenceExporter(Map<String, Object> consumerConfig, S3Client s3, String bucket, int validationPercent) {
+  public PreferenceExporter(Map<String, Object> consumerConfig, ObjectStore store, int validationPercent) {
     this.consumerConfig = Map.copyOf(consumerConfig);
-    this.s3 = s3;
-    this.bucket = bucket;
+    this.store = store;
     DatasetRows.split("", validationPercent);
     this.validationPercent = validationPercent;
   }
@@ -104,18 +98,18 @@ public final class PreferenceExporter {
       Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       Map<Integer, Long> next = new HashMap<>();
-      for (S3Object o : list(markerPrefix)) {
-        Matcher m = RANGE.matcher(o.key());
+      for (String key : store.list(markerPrefix)) {
+        Matcher m = RANGE.matcher(key);
         if (m.find()) {
           next.merge(Integer.parseInt(m.group(1)), Long.parseLong(m.group(3)) + 1, Math::max);
         }
       }
       // Files of a run that stopped before its marker: rewritten below, so remove them first.
-      for (S3Object o : list(dataPrefix)) {
-        Matcher m = RANGE.matcher(o.key());
+      for (String key : store.list(dataPrefix)) {
+        Matcher m = RANGE.matcher(key);
         if (m.find() && Long.parseLong(m.group(2)) >= next.getOrDefault(Integer.parseInt(m.group(1)), 0L)) {
-          log.info("removing {} left by an export that did not finish", o.key());
-          s3.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(o.key()).build());
+          log.info("removing {} left by an export that did not finish", key);
+          store.delete(key);
         }
       }
       for (TopicPartition tp : partitions) {
@@ -156,14 +150,8 @@ public final class PreferenceExporter {
     return total;
   }
 
-  private List<S3Object> list(String prefix) {
-    List<S3Object> out = new ArrayList<>();
-    s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build()).contents().forEach(out::add);
-    return out;
-  }
-
   private void put(String key, byte[] body, String type) {
-    s3.putObject(PutObjectRequest.builder().bucket(bucket).key(key).contentType(type).build(), RequestBody.fromBytes(body));
+    store.put(key, body, type, Map.of());
   }
 
   private static String json(Map<String, Object> row) {
@@ -193,9 +181,10 @@ public final class PreferenceExporter {
     try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(streams.registry());
          S3Client s3 = S3Clients.create(s3Settings)) {
       Topics topics = Topics.create(registry, streams.topicPrefix(), Topics.DEFAULT_PARTITIONS, false);
-      Summary summary = new PreferenceExporter(consumer, s3, s3Settings.bucket(), validation).run(topics);
-      System.out.printf("exported %d preference rows and %d bad-case rows in %d files to s3://%s/datasets/%n",
-          summary.rows().get(PREFERENCES), summary.rows().get(BAD_CASES), summary.files().size(), s3Settings.bucket());
+      ObjectStore store = new S3ObjectStore(s3, s3Settings.bucket());
+      Summary summary = new PreferenceExporter(consumer, store, validation).run(topics);
+      System.out.printf("exported %d preference rows and %d bad-case rows in %d files to %s%n",
+          summary.rows().get(PREFERENCES), summary.rows().get(BAD_CASES), summary.files().size(), store.uri("datasets/"));
     }
   }
 }

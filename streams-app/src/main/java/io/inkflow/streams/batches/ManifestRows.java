@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.batches;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,7 +8,7 @@ import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.Size;
 
 /** One manifest row per request, as a line of JSON: what a catalogue owner needs to find their images. */
-public final class ManifestRows {
+final class ManifestRows {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ManifestRows() {}
@@ -17,7 +17,7 @@ public final class ManifestRows {
    * The row: requestId, batchId, status, reason, numVariants, tags, the best image and every
    * variant in rank order (URI, score, verdict, requested and delivered size), completedAt (ISO-8601).
    */
-  public static String row(RequestResult r) {
+  static String row(RequestResult r) {
     ObjectNode row = JSON.createObjectNode();
     row.put("requestId", r.getRequestId());
     row.put("batchId", r.getBatchId());

@@ -10,11 +10,11 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What is known about one batch while it runs: each request's latest result, the images delivered,
- * and the batch's own result once it arrives. Renders the one-line progress bar {@code submit --wait}
+ * What a client watching one batch has seen while it runs: each request's latest result, the images
+ * delivered, and the batch's own result once it arrives. Renders the one-line progress bar {@code submit --wait}
  * and the demo show. Pure: fed records, asked questions.
  */
-public final class BatchProgress {
+public final class BatchWatch {
   private final String batchId;
   private final int expected;
   private final long startNanos;
@@ -22,7 +22,7 @@ public final class BatchProgress {
   private int repeated;
   private BatchResult batchResult;
 
-  public BatchProgress(String batchId, int expected, long startNanos) {
+  public BatchWatch(String batchId, int expected, long startNanos) {
     this.batchId = batchId;
     this.expected = expected;
     this.startNanos = startNanos;

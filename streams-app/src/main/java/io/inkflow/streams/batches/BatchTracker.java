@@ -1,9 +1,11 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.batches;
 
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.common.Intervals;
 import io.inkflow.common.LogText;
+import io.inkflow.storage.ObjectKeys;
+import io.inkflow.storage.ObjectStore;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,20 +35,28 @@ import org.slf4j.LoggerFactory;
  * {@code manifests/{batchId}/manifest.jsonl} (one row per request, by requestId) and emits one
  * {@link BatchResult}. Results may arrive before the announcement.
  *
- * <p>An announced batch that has gone {@link ScoringSettings#batchIdleTimeout()} without a new result
- * (a submitter that died after announcing it, say) is closed by a wall-clock punctuation: its result
- * says timedOut and counts the requests still missing, and results that come later are not counted.
+ * <p>An announced batch that has gone the idle timeout without a new result (a submitter that died
+ * after announcing it, say) is closed by a wall-clock punctuation: its result says timedOut and counts
+ * the requests still missing, and results that come later are not counted.
  *
  * <p>The manifest is written on the stream thread before the result is forwarded; the object key is
  * deterministic, so a replay after a crash rewrites the same object.
+ *
+ * <p>Whoever wires it adds the stores {@link #BATCHES_STORE} and {@link #BATCH_ROWS_STORE}.
  */
-final class BatchTracker implements Processor<String, BatchEvent, String, BatchResult> {
+public final class BatchTracker implements Processor<String, BatchEvent, String, BatchResult> {
+  /** Each batch's counters (expected, received, by status), by batchId. */
+  public static final String BATCHES_STORE = "scoring-batches";
+  /** Each counted request's manifest row, by batchId and requestId, until its batch's manifest is written. */
+  public static final String BATCH_ROWS_STORE = "scoring-batch-rows";
   private static final Logger log = LoggerFactory.getLogger(BatchTracker.class);
   static final String STAGE = "batch-completion";
   private static final char SEP = '\u0001';
 
-  private final ImageStore store;
-  private final ScoringSettings settings;
+  private final String metricsScope;
+  private final ObjectStore store;
+  private final Duration idleTimeout;
+  private final Duration retention;
   private ProcessorContext<String, BatchResult> context;
   private KeyValueStore<String, byte[]> batches;
   private KeyValueStore<String, String> rows;
@@ -54,23 +64,31 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
   private Sensor lateResults;
   private Sensor timeouts;
 
-  BatchTracker(ImageStore store, ScoringSettings settings) {
+  /**
+   * @param metricsScope the stage's metrics scope (its sensors join the stage's group)
+   * @param store where manifests are written
+   * @param idleTimeout how long an announced batch waits for its next result before it is closed
+   * @param retention how long a finished batch is remembered (results after it are not counted)
+   */
+  public BatchTracker(String metricsScope, ObjectStore store, Duration idleTimeout, Duration retention) {
+    this.metricsScope = metricsScope;
     this.store = store;
-    this.settings = settings;
+    this.idleTimeout = idleTimeout;
+    this.retention = retention;
   }
 
   @Override
   public void init(ProcessorContext<String, BatchResult> context) {
     this.context = context;
-    batches = context.getStateStore(ScoringTopology.BATCHES_STORE);
-    rows = context.getStateStore(ScoringTopology.BATCH_ROWS_STORE);
+    batches = context.getStateStore(BATCHES_STORE);
+    rows = context.getStateStore(BATCH_ROWS_STORE);
     var metrics = context.metrics();
-    completed = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "batches-completed", Sensor.RecordingLevel.INFO);
-    lateResults = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "late-results", Sensor.RecordingLevel.INFO);
-    timeouts = metrics.addRateTotalSensor(ScoringTopology.METRICS_SCOPE, STAGE, "batch-timeouts", Sensor.RecordingLevel.INFO);
-    context.schedule(Intervals.purgeEvery(settings.retention()), PunctuationType.WALL_CLOCK_TIME, this::forgetFinished);
+    completed = metrics.addRateTotalSensor(metricsScope, STAGE, "batches-completed", Sensor.RecordingLevel.INFO);
+    lateResults = metrics.addRateTotalSensor(metricsScope, STAGE, "late-results", Sensor.RecordingLevel.INFO);
+    timeouts = metrics.addRateTotalSensor(metricsScope, STAGE, "batch-timeouts", Sensor.RecordingLevel.INFO);
+    context.schedule(Intervals.purgeEvery(retention), PunctuationType.WALL_CLOCK_TIME, this::forgetFinished);
     // A tenth of the idle timeout, between 1 s and 1 min: a batch closes at most 10 % late.
-    Duration every = Intervals.clamp(settings.batchIdleTimeout().dividedBy(10), Duration.ofSeconds(1), Duration.ofMinutes(1));
+    Duration every = Intervals.clamp(idleTimeout.dividedBy(10), Duration.ofSeconds(1), Duration.ofMinutes(1));
     context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::closeIdle);
   }
 
@@ -127,7 +145,9 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
           out.write('\n');
         }
       }
-      uri = store.putManifest(batchId, file);
+      String key = ObjectKeys.manifest(batchId);
+      store.put(key, file, "application/x-ndjson");
+      uri = store.uri(key);
     } catch (IOException e) {
       throw new UncheckedIOException("writing the manifest of batch " + batchId + " failed", e);
     } finally {
@@ -160,7 +180,7 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
     if (timedOut) {
       timeouts.record();
       log.warn("batch {} timed out after {} without a new result: {} of {} requests missing", LogText.of(batchId),
-          settings.batchIdleTimeout(), progress.expected() - progress.received(), progress.expected());
+          idleTimeout, progress.expected() - progress.received(), progress.expected());
     }
     log.info("batch {} complete: {} requests ({} completed, {} partial, {} failed, {} rejected), manifest {}", LogText.of(batchId),
         progress.received(), progress.completed(), progress.partial(), progress.failed(), progress.rejected(), uri);
@@ -168,7 +188,7 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
 
   /** Closes announced batches that have waited longer than the idle timeout for their next result. */
   private void closeIdle(long now) {
-    long cutoff = now - settings.batchIdleTimeout().toMillis();
+    long cutoff = now - idleTimeout.toMillis();
     List<KeyValue<String, BatchProgress>> idle = new ArrayList<>();
     try (KeyValueIterator<String, byte[]> it = batches.all()) {
       it.forEachRemaining(kv -> {
@@ -182,7 +202,7 @@ final class BatchTracker implements Processor<String, BatchEvent, String, BatchR
   }
 
   private void forgetFinished(long now) {
-    long cutoff = now - settings.retention().toMillis();
+    long cutoff = now - retention.toMillis();
     List<String> old = new ArrayList<>();
     try (KeyValueIterator<String, byte[]> it = batches.all()) {
       it.forEachRemaining(kv -> {

@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.export;
 
 import io.inkflow.avro.BadCase;
 import io.inkflow.avro.GenerationJob;
@@ -18,9 +18,9 @@ import java.util.TreeMap;
  * Rows of the exported training datasets, as ordered maps ready for JSON: preference pairs in the
  * Pick-a-Pic column layout, bad cases with everything needed to learn from them. Pure functions.
  */
-public final class DatasetRows {
-  public static final String TRAIN = "train";
-  public static final String VALIDATION = "validation";
+final class DatasetRows {
+  static final String TRAIN = "train";
+  static final String VALIDATION = "validation";
 
   private DatasetRows() {}
 
@@ -30,7 +30,7 @@ public final class DatasetRows {
    * the split. Which image is image_0 is decided by a hash of the pair id, so a model cannot learn
    * "the first one wins" and a re-export puts them in the same order.
    */
-  public static Map<String, Object> preference(PreferencePair p, int validationPercent) {
+  static Map<String, Object> preference(PreferencePair p, int validationPercent) {
     boolean swap = (hash(p.getPairId()) & 1L) == 1L;
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("caption", p.getOriginalPrompt());
@@ -56,7 +56,7 @@ public final class DatasetRows {
   }
 
   /** A bad case: the image, its prompts, scores, reasons, thresholds, siblings and the models involved. */
-  public static Map<String, Object> badCase(BadCase b, int validationPercent) {
+  static Map<String, Object> badCase(BadCase b, int validationPercent) {
     ScoredImage s = b.getScored();
     GenerationJob job = s.getImage().getJob();
     Map<String, Object> row = new LinkedHashMap<>();
@@ -90,7 +90,7 @@ public final class DatasetRows {
    * {@value #VALIDATION} for about {@code validationPercent}% of prompts, {@value #TRAIN} for the rest,
    * by a SHA-256 of the prompt: every image of one prompt lands in the same split, on every export.
    */
-  public static String split(String prompt, int validationPercent) {
+  static String split(String prompt, int validationPercent) {
     if (validationPercent < 0 || validationPercent > 100) {
       throw new IllegalArgumentException("validation percent must be 0..100, found " + validationPercent);
     }
@@ -98,7 +98,7 @@ public final class DatasetRows {
   }
 
   /** {@code date=YYYY-MM-DD} of a record timestamp, in UTC. */
-  public static String datePartition(long timestampMs) {
+  static String datePartition(long timestampMs) {
     return "date=" + Instant.ofEpochMilli(timestampMs).atZone(ZoneOffset.UTC).toLocalDate();
   }
 

@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.streams.batches;
 
 import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.RequestResult;
@@ -14,15 +14,15 @@ import org.apache.kafka.common.serialization.Serializer;
  * What the batch tracker hears about a batch: its announcement, or one of its requests' results.
  * Exactly one of the two is set.
  */
-record BatchEvent(BatchSubmitted submitted, RequestResult result) {
+public record BatchEvent(BatchSubmitted submitted, RequestResult result) {
   private static final byte SUBMITTED = 'B';
   private static final byte RESULT = 'R';
 
-  static BatchEvent of(BatchSubmitted b) {
+  public static BatchEvent of(BatchSubmitted b) {
     return new BatchEvent(b, null);
   }
 
-  static BatchEvent of(RequestResult r) {
+  public static BatchEvent of(RequestResult r) {
     return new BatchEvent(null, r);
   }
 
@@ -30,7 +30,7 @@ record BatchEvent(BatchSubmitted submitted, RequestResult result) {
    * Serde for the repartition topic: a tag byte, then the event in the wire format of the topic it
    * came from (so its schema is registered under that topic's subject and no other).
    */
-  static Serde<BatchEvent> serde(Topics topics) {
+  public static Serde<BatchEvent> serde(Topics topics) {
     Serializer<BatchSubmitted> bs = topics.batches.valueSerde().serializer();
     Serializer<RequestResult> rs = topics.requestResults.valueSerde().serializer();
     Deserializer<BatchSubmitted> bd = topics.batches.valueSerde().deserializer();
