@@ -143,6 +143,7 @@ class FanOutEncoderTest {
     }
     PromptRequest shared = request.setTags(tags).build();
     List<String> glyphs = random.nextBoolean() ? List.of() : List.of("春", "SALE");
+    List<String> dropped = random.nextInt(4) == 0 ? List.of("TOO LONG A TEXT") : List.of();
     Size size = new Size(512 + 64 * random.nextInt(4), 512);
     Size requested = random.nextBoolean() ? null : new Size(500, 510);
     List<GenerationJob> jobs = new ArrayList<>();
@@ -155,6 +156,7 @@ class FanOutEncoderTest {
           .setNormalizedNegativePrompt(shared.getNegativePrompt())
           .setSanitizations(random.nextInt(4) == 0 ? List.of("STRIPPED_BIDI") : List.of())
           .setGlyphTexts(glyphs)
+          .setDroppedGlyphTexts(dropped)
           .setRequestedSize(requested)
           .setSize(size)
           .setSeed(random.nextLong())
