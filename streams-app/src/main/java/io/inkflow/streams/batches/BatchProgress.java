@@ -1,8 +1,12 @@
 package io.inkflow.streams.batches;
 
-import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RankedVariant;
+import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.Verdict;
+import io.inkflow.streams.common.VersionedSerde;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -55,15 +59,42 @@ record BatchProgress(int expected, int received, int completed, int partial, int
     return new BatchProgress(expected, received, completed, partial, failed, rejected, imagesGenerated, badCases, true, now);
   }
 
-  byte[] encode() {
-    ByteBuffer b = ByteBuffer.allocate(8 * 4 + 1 + 8);
-    b.putInt(expected).putInt(received).putInt(completed).putInt(partial).putInt(failed).putInt(rejected)
-        .putInt(imagesGenerated).putInt(badCases).put((byte) (done ? 1 : 0)).putLong(lastAt);
+  /** Bytes of the unversioned layout (version 1): the same fields, 8 ints, a flag and a long. */
+  private static final int LEGACY_LENGTH = 8 * 4 + 1 + 8;
+
+  /**
+   * The store codec: version byte 2, then the fields. Version 1 had no version byte; its first byte is
+   * the top byte of {@code expected} (0x00, or 0xFF for -1) and it is exactly 41 bytes long, so it is
+   * still read and a changelog written before the version byte restores.
+   */
+  static final VersionedSerde<BatchProgress> SERDE = new VersionedSerde<>("batch progress", 2) {
+    @Override
+    protected void write(BatchProgress p, DataOutputStream out) throws IOException {
+      out.write(fields(p));
+    }
+
+    @Override
+    protected BatchProgress read(int version, DataInputStream in) throws IOException {
+      if (version != 2) {
+        throw unknownVersion(version);
+      }
+      return fromFields(ByteBuffer.wrap(in.readNBytes(LEGACY_LENGTH)));
+    }
+
+    @Override
+    protected BatchProgress readLegacy(byte[] data) {
+      return data.length == LEGACY_LENGTH && (data[0] == 0 || data[0] == (byte) 0xff) ? fromFields(ByteBuffer.wrap(data)) : null;
+    }
+  };
+
+  private static byte[] fields(BatchProgress p) {
+    ByteBuffer b = ByteBuffer.allocate(LEGACY_LENGTH);
+    b.putInt(p.expected).putInt(p.received).putInt(p.completed).putInt(p.partial).putInt(p.failed).putInt(p.rejected)
+        .putInt(p.imagesGenerated).putInt(p.badCases).put((byte) (p.done ? 1 : 0)).putLong(p.lastAt);
     return b.array();
   }
 
-  static BatchProgress decode(byte[] data) {
-    ByteBuffer b = ByteBuffer.wrap(data);
+  private static BatchProgress fromFields(ByteBuffer b) {
     return new BatchProgress(b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt(),
         b.getInt(), b.get() == 1, b.getLong());
   }

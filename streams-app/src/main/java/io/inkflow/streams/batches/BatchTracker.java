@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -26,6 +27,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +52,13 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
   public static final String BATCHES_STORE = "scoring-batches";
   /** Each counted request's manifest row, by batchId and requestId, until its batch's manifest is written. */
   public static final String BATCH_ROWS_STORE = "scoring-batch-rows";
+
+  /** This processor's stores, with their value codecs: a batch's counters (versioned) and its manifest rows. */
+  public static List<StoreBuilder<?>> stores() {
+    return List.of(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCHES_STORE), Serdes.String(), BatchProgress.SERDE).withCachingEnabled(),
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCH_ROWS_STORE), Serdes.String(), Serdes.String()).withCachingEnabled());
+  }
   private static final Logger log = LoggerFactory.getLogger(BatchTracker.class);
   static final String STAGE = "batch-completion";
   private static final char SEP = '\u0001';
@@ -58,7 +68,7 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
   private final Duration idleTimeout;
   private final Duration retention;
   private ProcessorContext<String, BatchResult> context;
-  private KeyValueStore<String, byte[]> batches;
+  private KeyValueStore<String, BatchProgress> batches;
   private KeyValueStore<String, String> rows;
   private Sensor completed;
   private Sensor lateResults;
@@ -100,8 +110,8 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
       return;
     }
     long now = context.currentSystemTimeMs();
-    byte[] stored = batches.get(batchId);
-    BatchProgress progress = stored == null ? BatchProgress.EMPTY : BatchProgress.decode(stored);
+    BatchProgress stored = batches.get(batchId);
+    BatchProgress progress = stored == null ? BatchProgress.EMPTY : stored;
     if (event.submitted() != null) {
       if (progress.done() || progress.expected() >= 0) {
         return; // a re-announcement (compacted topic re-read) changes nothing
@@ -125,7 +135,7 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
     if (progress.complete()) {
       finish(batchId, progress, now, false);
     } else {
-      batches.put(batchId, progress.encode());
+      batches.put(batchId, progress);
     }
   }
 
@@ -176,7 +186,7 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
     context.forward(new Record<>(batchId, result, now));
     completed.record();
     keys.forEach(rows::delete);
-    batches.put(batchId, progress.finished(now).encode());
+    batches.put(batchId, progress.finished(now));
     if (timedOut) {
       timeouts.record();
       log.warn("batch {} timed out after {} without a new result: {} of {} requests missing", LogText.of(batchId),
@@ -190,9 +200,9 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
   private void closeIdle(long now) {
     long cutoff = now - idleTimeout.toMillis();
     List<KeyValue<String, BatchProgress>> idle = new ArrayList<>();
-    try (KeyValueIterator<String, byte[]> it = batches.all()) {
+    try (KeyValueIterator<String, BatchProgress> it = batches.all()) {
       it.forEachRemaining(kv -> {
-        BatchProgress p = BatchProgress.decode(kv.value);
+        BatchProgress p = kv.value;
         if (!p.done() && p.expected() >= 0 && p.lastAt() <= cutoff) {
           idle.add(KeyValue.pair(kv.key, p));
         }
@@ -204,9 +214,9 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
   private void forgetFinished(long now) {
     long cutoff = now - retention.toMillis();
     List<String> old = new ArrayList<>();
-    try (KeyValueIterator<String, byte[]> it = batches.all()) {
+    try (KeyValueIterator<String, BatchProgress> it = batches.all()) {
       it.forEachRemaining(kv -> {
-        BatchProgress p = BatchProgress.decode(kv.value);
+        BatchProgress p = kv.value;
         if (p.done() && p.lastAt() < cutoff) {
           old.add(kv.key);
         }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -23,6 +24,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +47,13 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
   public static final String REQUESTS_STORE = "scoring-requests";
   /** Deadlines and forget times, by zero-padded time then requestId. */
   public static final String DEADLINES_STORE = "scoring-request-deadlines";
+
+  /** This processor's stores, with their value codecs: a request's progress (versioned) and the deadline index. */
+  public static List<StoreBuilder<?>> stores() {
+    return List.of(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REQUESTS_STORE), Serdes.String(), RequestProgress.SERDE).withCachingEnabled(),
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINES_STORE), Serdes.String(), Serdes.String()).withCachingEnabled());
+  }
   /** Child that receives the {@code RequestResult}s. */
   public static final String RESULTS_SINK = "request-results-sink";
   /** Child that receives the {@code PreferencePair}s. */
@@ -69,7 +79,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
   private final Settings settings;
   private final Map<String, Double> thresholds;
   private ProcessorContext<Object, Object> context;
-  private KeyValueStore<String, byte[]> requests;
+  private KeyValueStore<String, RequestProgress> requests;
   private KeyValueStore<String, String> deadlines;
   private Sensor results;
   private Sensor timeouts;
@@ -105,8 +115,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
     ScoredImage s = record.value();
     String requestId = record.key();
     long now = context.currentSystemTimeMs();
-    byte[] stored = requests.get(requestId);
-    RequestProgress progress = stored == null ? null : RequestProgress.decode(stored);
+    RequestProgress progress = requests.get(requestId);
     if (progress != null && progress.done()) {
       late.record();
       log.warn("late variant {} of request {} ({}): its result was decided at {}; no second result",
@@ -130,7 +139,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
     if (variants.size() >= progress.numVariants()) {
       decide(requestId, progress, now);
     } else {
-      requests.put(requestId, progress.encode());
+      requests.put(requestId, progress);
     }
   }
 
@@ -153,7 +162,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
       }
     }
     deadlines.delete(indexKey(progress.since() + settings.requestTimeout().toMillis(), requestId));
-    requests.put(requestId, new RequestProgress(true, now, progress.numVariants(), List.of()).encode());
+    requests.put(requestId, new RequestProgress(true, now, progress.numVariants(), List.of()));
     deadlines.put(indexKey(now + settings.retention().toMillis(), requestId), FORGET);
     log.debug("request {} {}: {} of {} variants", LogText.of(requestId), result.getStatus(), progress.variants().size(), progress.numVariants());
   }
@@ -183,11 +192,10 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
     for (KeyValue<String, String> entry : due) {
       deadlines.delete(entry.key);
       String requestId = entry.key.substring(entry.key.indexOf('|') + 1);
-      byte[] stored = requests.get(requestId);
-      if (stored == null) {
+      RequestProgress progress = requests.get(requestId);
+      if (progress == null) {
         continue;
       }
-      RequestProgress progress = RequestProgress.decode(stored);
       if (FORGET.equals(entry.value) && progress.done()) {
         requests.delete(requestId);
       } else if (DECIDE.equals(entry.value) && !progress.done()) {

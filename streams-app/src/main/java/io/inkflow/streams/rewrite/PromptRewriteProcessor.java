@@ -59,7 +59,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
   private final String storeName;
   private final Duration retention;
   private ProcessorContext<Object, Object> context;
-  private KeyValueStore<String, String> identities;
+  private KeyValueStore<String, AcceptedRequest> identities;
   private Sensor accepted;
   private Sensor rejected;
   private Sensor duplicates;
@@ -113,14 +113,14 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     }
     String requestId = request.getRequestId();
     String identity = RequestIdentity.of(request);
-    String known = requestId == null || requestId.isEmpty() ? null : identities.get(requestId);
+    AcceptedRequest known = requestId == null || requestId.isEmpty() ? null : identities.get(requestId);
     if (known != null) {
-      if (known.startsWith(identity + "|")) {
+      if (known.identity().equals(identity)) {
         duplicates.record();
         log.debug("duplicate request {} at {}-{}@{}: the first result stands", LogText.of(requestId), source.topic(), source.partition(), source.offset());
       } else {
         reject(record, source, key, request, new Rejection(RejectReason.CONFLICT, "requestId '" + requestId
-            + "' was already accepted with a different body (identity " + known.substring(0, 12) + "…, this one "
+            + "' was already accepted with a different body (identity " + known.identity().substring(0, 12) + "…, this one "
             + identity.substring(0, 12) + "…); no second set of jobs"));
       }
       return;
@@ -145,7 +145,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
       log.warn("the jobs of request {} differ outside {}; they are written in full (logged once)", LogText.of(requestId),
           VARYING_JOB_FIELDS);
     }
-    identities.put(requestId, identity + "|" + context.currentSystemTimeMs());
+    identities.put(requestId, new AcceptedRequest(identity, context.currentSystemTimeMs()));
     for (int i = 0; i < jobs.size(); i++) {
       context.forward(new Record<>(jobs.get(i).getJobId(), payloads.get(i), record.timestamp()), PromptRewriteTopology.JOBS_SINK);
       jobsOut.record();
@@ -183,11 +183,10 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
   private void purgeExpired(long now) {
     long cutoff = now - retention.toMillis();
     List<String> expired = new ArrayList<>();
-    try (KeyValueIterator<String, String> it = identities.all()) {
+    try (KeyValueIterator<String, AcceptedRequest> it = identities.all()) {
       while (it.hasNext()) {
-        KeyValue<String, String> kv = it.next();
-        long acceptedAt = Long.parseLong(kv.value.substring(kv.value.indexOf('|') + 1));
-        if (acceptedAt < cutoff) {
+        KeyValue<String, AcceptedRequest> kv = it.next();
+        if (kv.value.acceptedAt() < cutoff) {
           expired.add(kv.key);
         }
       }

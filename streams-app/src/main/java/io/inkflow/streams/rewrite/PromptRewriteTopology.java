@@ -48,7 +48,7 @@ public final class PromptRewriteTopology {
             topics.generationJobs.name(), IDENTITY_STORE, idempotencyRetention),
         SOURCE);
     topology.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(IDENTITY_STORE), Serdes.String(), Serdes.String()), PROCESSOR);
+        Stores.persistentKeyValueStore(IDENTITY_STORE), Serdes.String(), AcceptedRequest.SERDE), PROCESSOR);
     // Job values arrive encoded: the processor writes a request's jobs together (FanOutEncoder).
     topology.addSink(JOBS_SINK, topics.generationJobs.name(),
         (org.apache.kafka.common.serialization.Serializer) topics.generationJobs.keySerde().serializer(),

@@ -1,12 +1,11 @@
 package io.inkflow.streams.scoring;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
+import io.inkflow.streams.common.VersionedSerde;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,32 +25,27 @@ import java.util.Map;
 record PendingImage(byte[] key, byte[] value, List<Map.Entry<String, byte[]>> headers, long timestamp,
     String topic, int partition, long offset) {
 
-  byte[] encode() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(value.length + 128);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(1);
-      writeBytes(out, key);
-      writeBytes(out, value);
-      out.writeInt(headers.size());
-      for (Map.Entry<String, byte[]> h : headers) {
+  /** The store codec: version byte 1, then key, value, headers, timestamp and source coordinates. */
+  static final VersionedSerde<PendingImage> SERDE = new VersionedSerde<>("buffered image", 1) {
+    @Override
+    protected void write(PendingImage p, DataOutputStream out) throws IOException {
+      writeBytes(out, p.key);
+      writeBytes(out, p.value);
+      out.writeInt(p.headers.size());
+      for (Map.Entry<String, byte[]> h : p.headers) {
         writeBytes(out, h.getKey().getBytes(StandardCharsets.UTF_8));
         writeBytes(out, h.getValue());
       }
-      out.writeLong(timestamp);
-      out.writeUTF(topic);
-      out.writeInt(partition);
-      out.writeLong(offset);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      out.writeLong(p.timestamp);
+      out.writeUTF(p.topic);
+      out.writeInt(p.partition);
+      out.writeLong(p.offset);
     }
-    return bytes.toByteArray();
-  }
 
-  static PendingImage decode(byte[] data) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-      int version = in.readByte();
+    @Override
+    protected PendingImage read(int version, DataInputStream in) throws IOException {
       if (version != 1) {
-        throw new IllegalStateException("expected buffer entry version 1, found " + version);
+        throw unknownVersion(version);
       }
       byte[] key = readBytes(in);
       byte[] value = readBytes(in);
@@ -59,13 +53,11 @@ record PendingImage(byte[] key, byte[] value, List<Map.Entry<String, byte[]>> he
       List<Map.Entry<String, byte[]>> headers = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         String k = new String(readBytes(in), StandardCharsets.UTF_8);
-        headers.add(new java.util.AbstractMap.SimpleImmutableEntry<>(k, readBytes(in)));
+        headers.add(new AbstractMap.SimpleImmutableEntry<>(k, readBytes(in)));
       }
       return new PendingImage(key, value, headers, in.readLong(), in.readUTF(), in.readInt(), in.readLong());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
-  }
+  };
 
   private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
     if (b == null) {

@@ -78,7 +78,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   private final RewardPolicy policy;
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<String, Long> seen;
-  private KeyValueStore<String, byte[]> pending;
+  private KeyValueStore<String, PendingImage> pending;
   /** Images buffered (and in the pending store) whose loads have not started. */
   private Batch collecting = new Batch();
   /** A full micro-batch whose images are being fetched and decoded; scored when the next one fills or lingers. */
@@ -110,10 +110,10 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     // After a restart or a rebalance the buffer comes back from the changelog: it is scored as before.
     collecting = new Batch();
     loading = null;
-    try (KeyValueIterator<String, byte[]> it = pending.all()) {
+    try (KeyValueIterator<String, PendingImage> it = pending.all()) {
       while (it.hasNext()) {
-        KeyValue<String, byte[]> kv = it.next();
-        PendingImage raw = PendingImage.decode(kv.value);
+        KeyValue<String, PendingImage> kv = it.next();
+        PendingImage raw = kv.value;
         collecting.add(kv.key, raw, deserializer.deserialize(raw.topic(), new RecordHeaders(), raw.value()));
       }
     }
@@ -184,7 +184,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       emit(failedImage(image, List.of(IMAGE_MISSING)), record.timestamp());
       return;
     }
-    pending.put(jobId, raw.encode());
+    pending.put(jobId, raw);
     lastArrivalAt = context.currentSystemTimeMs();
     if (collecting.size() == 0) {
       collecting.firstAt = context.currentSystemTimeMs();

@@ -70,10 +70,7 @@ public final class ScoringTopology {
             .withName("request-results-source"))
         .filter((k, v) -> v != null && v.getBatchId() != null, Named.as("results-in-a-batch"))
         .map((k, v) -> KeyValue.pair(v.getBatchId(), BatchEvent.of((RequestResult) v)), Named.as("results-by-batch"));
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BatchTracker.BATCHES_STORE), Serdes.String(), Serdes.ByteArray())
-        .withCachingEnabled());
-    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BatchTracker.BATCH_ROWS_STORE), Serdes.String(), Serdes.String())
-        .withCachingEnabled());
+    BatchTracker.stores().forEach(builder::addStateStore);
     announced.merge(finished, Named.as("batch-events-merged"))
         .repartition(Repartitioned.<String, BatchEvent>as(BATCH_EVENTS).withKeySerde(Serdes.String()).withValueSerde(BatchEvent.serde(topics)))
         .process(() -> new BatchTracker(METRICS_SCOPE, images, settings.batchIdleTimeout(), settings.retention()), Named.as(BATCH_TRACKER),
@@ -89,11 +86,9 @@ public final class ScoringTopology {
     Map<String, Double> thresholds = policy.thresholdMap();
     topology.addProcessor(AGGREGATOR, () -> new RequestAggregator(METRICS_SCOPE, aggregation, thresholds), SCORER);
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SEEN_JOBS_STORE), Serdes.String(), Serdes.Long()), SCORER);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), SCORER);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RequestAggregator.REQUESTS_STORE), Serdes.String(), Serdes.ByteArray())
-        .withCachingEnabled(), AGGREGATOR);
-    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RequestAggregator.DEADLINES_STORE), Serdes.String(), Serdes.String())
-        .withCachingEnabled(), AGGREGATOR);
+    topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.String(), PendingImage.SERDE)
+        .withCachingEnabled(), SCORER);
+    RequestAggregator.stores().forEach(store -> topology.addStateStore(store, AGGREGATOR));
     sink(topology, SCORED_SINK, topics.imagesScored, SCORER);
     sink(topology, DLQ_SINK, topics.imagesGeneratedDlq, SCORER);
     sink(topology, RequestAggregator.RESULTS_SINK, topics.requestResults, AGGREGATOR);

@@ -134,7 +134,7 @@ class PromptRewriteTopologyPropertyTest {
       driver.close();
       openDriver();
     }
-    KeyValueStore<String, String> identities = driver.getKeyValueStore(PromptRewriteTopology.IDENTITY_STORE);
+    KeyValueStore<String, AcceptedRequest> identities = driver.getKeyValueStore(PromptRewriteTopology.IDENTITY_STORE);
     try (var all = identities.all()) {
       all.forEachRemaining(kv -> identities.delete(kv.key));
     }
