@@ -1,8 +1,8 @@
 package io.inkflow.schemas;
 
+import io.inkflow.avro.BadCase;
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.BatchSubmitted;
-import io.inkflow.avro.BadCase;
 import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PreferencePair;
@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
@@ -103,15 +104,15 @@ public final class Topics {
   }
 
   /** The dead-letter topic that receives what could not be processed from {@code topic}, if it has one. */
-  public java.util.Optional<Topic<byte[], byte[]>> deadLetterOf(Topic<?, ?> topic) {
+  public Optional<Topic<byte[], byte[]>> deadLetterOf(Topic<?, ?> topic) {
     for (Topic<?, ?> t : all) {
       if (t.name().equals(topic.name() + DLQ_SUFFIX)) {
         @SuppressWarnings("unchecked")
         Topic<byte[], byte[]> dlq = (Topic<byte[], byte[]>) t;
-        return java.util.Optional.of(dlq);
+        return Optional.of(dlq);
       }
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   private static Map<String, String> retention(int days) {

@@ -4,9 +4,9 @@ import io.inkflow.common.config.EnvConfig;
 import java.net.URI;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.types.Password;
 
 /**

@@ -1,5 +1,6 @@
 package io.inkflow.common.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -96,9 +97,9 @@ public final class EnvConfig extends AbstractConfig {
   }
 
   /** A path variable, or null when unset. */
-  public java.nio.file.Path getPath(String name) {
+  public Path getPath(String name) {
     String v = getString(name);
-    return v == null || v.isBlank() ? null : java.nio.file.Path.of(v);
+    return v == null || v.isBlank() ? null : Path.of(v);
   }
 
   /** Validates ISO-8601 durations, optionally at least {@code min}. */

@@ -1,8 +1,10 @@
 package io.inkflow.common.config;
 
+import java.util.Locale;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
 
 /** The variables every service shares, and how service definitions are put together from parts. */
 public final class SharedConfig {
@@ -49,7 +51,7 @@ public final class SharedConfig {
 
   /** The CUDA device a {@link #DEVICE} value names, or -1 for the CPU. */
   public static int cudaDevice(String name, String value) {
-    String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+    String v = value.trim().toLowerCase(Locale.ROOT);
     if (v.equals("cpu")) {
       return -1;
     }
@@ -66,7 +68,7 @@ public final class SharedConfig {
         // falls through to the error below
       }
     }
-    throw new org.apache.kafka.common.config.ConfigException(name, value, "expected cpu, cuda or cuda:N");
+    throw new ConfigException(name, value, "expected cpu, cuda or cuda:N");
   }
 
   /** One definition holding every variable of {@code parts}, in order. */

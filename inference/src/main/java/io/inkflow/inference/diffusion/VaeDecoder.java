@@ -13,6 +13,7 @@ import io.inkflow.inference.runtime.GraphSession;
 import io.inkflow.inference.runtime.SessionFactory;
 import io.inkflow.inference.runtime.Tensors;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -65,7 +66,7 @@ public final class VaeDecoder implements AutoCloseable {
       int width = Math.toIntExact(outShape[3]);
       if (outShape[0] != rows || outShape[1] != 3) {
         throw new IllegalStateException(graph.label() + ": expected image [" + rows + ", 3, H, W], found "
-            + java.util.Arrays.toString(outShape));
+            + Arrays.toString(outShape));
       }
       float[] pixels = Tensors.toFloats(image);
       List<RgbImage> out = new ArrayList<>(rows);

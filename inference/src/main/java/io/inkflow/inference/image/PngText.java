@@ -3,6 +3,7 @@ package io.inkflow.inference.image;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
@@ -59,7 +60,7 @@ public final class PngText {
     p += 2;
     p = indexOf(png, p, end) + 1;  // language tag
     p = indexOf(png, p, end) + 1;  // translated keyword
-    byte[] body = java.util.Arrays.copyOfRange(png, p, end);
+    byte[] body = Arrays.copyOfRange(png, p, end);
     out.putIfAbsent(key, new String(compressed ? inflate(body) : body, StandardCharsets.UTF_8));
   }
 
@@ -68,7 +69,7 @@ public final class PngText {
     int keyEnd = indexOf(png, start, end);
     String key = new String(png, start, keyEnd - start, StandardCharsets.ISO_8859_1);
     int p = keyEnd + 1 + (compressed ? 1 : 0);
-    byte[] body = java.util.Arrays.copyOfRange(png, p, end);
+    byte[] body = Arrays.copyOfRange(png, p, end);
     out.putIfAbsent(key, new String(compressed ? inflate(body) : body, StandardCharsets.ISO_8859_1));
   }
 

@@ -2,6 +2,7 @@ package io.inkflow.inference.pack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -44,7 +46,7 @@ public final class ManifestJson {
     JsonNode root;
     try {
       root = MAPPER.readTree(file.toFile());
-    } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+    } catch (NoSuchFileException | FileNotFoundException e) {
       throw new PackException("pack manifest not found: " + file);
     } catch (IOException e) {
       throw new PackException("pack manifest " + file + " is not valid JSON: " + e.getMessage(), e);
@@ -213,7 +215,7 @@ public final class ManifestJson {
       if (!resolved.startsWith(dir().normalize())) {
         throw g.error("file", "expected a file inside the pack folder, found '" + fileName + "'");
       }
-      String sha = g.has("sha256") ? g.text("sha256").toLowerCase(java.util.Locale.ROOT) : null;
+      String sha = g.has("sha256") ? g.text("sha256").toLowerCase(Locale.ROOT) : null;
       out.put(entry.getKey(), new GraphSpec(entry.getKey(), fileName, sha,
           g.tensors("inputs"), g.tensors("outputs")));
     }

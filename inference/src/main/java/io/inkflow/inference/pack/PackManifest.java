@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 
@@ -169,7 +170,7 @@ public record PackManifest(Path dir, String id, String version, String family, S
       }
     }
     if (best == null) {
-      throw new java.util.NoSuchElementException("pack " + id + " has no buckets");
+      throw new NoSuchElementException("pack " + id + " has no buckets");
     }
     return best;
   }

@@ -1,10 +1,10 @@
 package io.inkflow.infra.local;
 
+import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3Settings;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import io.inkflow.storage.S3Clients;
-import io.inkflow.storage.S3Settings;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**

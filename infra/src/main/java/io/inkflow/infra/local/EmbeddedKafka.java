@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * configured directory keeps topics, offsets and transactions across restarts.
  */
 public final class EmbeddedKafka implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
   private final Map<String, String> props;
   private final int brokerPort;
@@ -86,7 +86,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   public synchronized void pause() {
     if (server != null) {
       close();
-      log.info("Kafka on {} paused", bootstrapServers());
+      LOG.info("Kafka on {} paused", bootstrapServers());
     }
   }
 
@@ -94,7 +94,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   public synchronized void resume(Duration timeout) {
     if (server == null) {
       boot(timeout);
-      log.info("Kafka on {} resumed", bootstrapServers());
+      LOG.info("Kafka on {} resumed", bootstrapServers());
     }
   }
 
@@ -158,7 +158,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed (exit " + rc + "): "
           + captured.toString(StandardCharsets.UTF_8));
     }
-    log.debug("formatted {}: {}", logDir, captured.toString(StandardCharsets.UTF_8).trim());
+    LOG.debug("formatted {}: {}", logDir, captured.toString(StandardCharsets.UTF_8).trim());
   }
 
   private void awaitReady(Duration timeout) {

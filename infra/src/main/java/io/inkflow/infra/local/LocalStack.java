@@ -7,6 +7,7 @@ import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * temporary data directory, deletes it.
  */
 public final class LocalStack implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
+  private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
 
   private final LocalStackConfig config;
   private final Path dataDir;
@@ -70,14 +71,14 @@ public final class LocalStack implements AutoCloseable {
         if (!freePorts || config.dataDir() != null || attempt >= 3 || !portTaken(e)) {
           throw e;
         }
-        log.warn("a free port was taken before the local stack bound it ({}); starting again on new ports", e.toString());
+        LOG.warn("a free port was taken before the local stack bound it ({}); starting again on new ports", e.toString());
       }
     }
   }
 
   static boolean portTaken(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+      if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
         return true;
       }
       for (Throwable s : t.getSuppressed()) {
@@ -106,7 +107,7 @@ public final class LocalStack implements AutoCloseable {
       throw e instanceof RuntimeException re ? re : new IllegalStateException("local stack failed to start: " + e, e);
     }
     stack.startMillis = (System.nanoTime() - t0) / 1_000_000;
-    log.info("local stack up in {} ms: {}", stack.startMillis, stack.connection());
+    LOG.info("local stack up in {} ms: {}", stack.startMillis, stack.connection());
     return stack;
   }
 
@@ -178,7 +179,7 @@ public final class LocalStack implements AutoCloseable {
         admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
         awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
       }
-      log.info("topics ready: {} created, {} existed", missing.size(), topics.all().size() - missing.size());
+      LOG.info("topics ready: {} created, {} existed", missing.size(), topics.all().size() - missing.size());
     }
   }
 
@@ -261,7 +262,7 @@ public final class LocalStack implements AutoCloseable {
       try {
         c.close();
       } catch (Exception e) {
-        log.warn("stopping {} failed", c.getClass().getSimpleName(), e);
+        LOG.warn("stopping {} failed", c.getClass().getSimpleName(), e);
         if (failure == null) {
           failure = new IllegalStateException("stopping the local stack failed", e);
         } else {
@@ -286,7 +287,7 @@ public final class LocalStack implements AutoCloseable {
         Files.deleteIfExists(p);
       }
     } catch (IOException e) {
-      log.warn("could not delete {}: {}", dir, e.toString());
+      LOG.warn("could not delete {}: {}", dir, e.toString());
     }
   }
 }

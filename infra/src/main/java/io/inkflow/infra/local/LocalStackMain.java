@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * every topic and S3, stops it and exits 0 only if everything worked.
  */
 public final class LocalStackMain {
-  private static final Logger log = LoggerFactory.getLogger(LocalStackMain.class);
+  private static final Logger LOG = LoggerFactory.getLogger(LocalStackMain.class);
 
   private LocalStackMain() {}
 
@@ -48,7 +48,7 @@ public final class LocalStackMain {
       startMs = stack.startMillis();
       result = SelfCheck.run(stack);
     } catch (RuntimeException e) {
-      log.error("local stack self-check could not start the stack", e);
+      LOG.error("local stack self-check could not start the stack", e);
       System.out.println("self-check FAILED: stack did not start: " + e.getMessage());
       return 1;
     }
@@ -64,7 +64,7 @@ public final class LocalStackMain {
     LocalStack stack = LocalStack.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("stopping local stack");
+      LOG.info("stopping local stack");
       try {
         stack.close();
         System.out.println("inkflow local stack stopped");

@@ -1,5 +1,6 @@
 package io.inkflow.infra.submit;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.avro.Language;
@@ -9,12 +10,14 @@ import io.inkflow.schemas.serde.AvroSerializer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -97,7 +100,7 @@ public final class Catalogue {
         problems.add(new Problem(row.line(), e.getMessage() + "; row skipped"));
       }
     }
-    problems.sort(java.util.Comparator.comparingLong(Problem::line));
+    problems.sort(Comparator.comparingLong(Problem::line));
     return new Result(batchId, entries, problems);
   }
 
@@ -127,7 +130,7 @@ public final class Catalogue {
         }
         rows.add(new Row(line, values));
       }
-    } catch (IllegalStateException | java.io.UncheckedIOException e) {
+    } catch (IllegalStateException | UncheckedIOException e) {
       throw new IOException("CSV is malformed: " + e.getMessage(), e);
     }
     return rows;
@@ -159,7 +162,7 @@ public final class Catalogue {
           values.put(e.getKey(), v.isArray() ? String.join("|", textValues(v)) : v.asText());
         });
         rows.add(new Row(line, values));
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      } catch (JsonProcessingException e) {
         problems.add(new Problem(line, "not JSON: " + e.getOriginalMessage() + "; row skipped"));
       }
     }

@@ -3,6 +3,7 @@ package io.inkflow.infra.submit;
 import io.inkflow.common.deadletter.DeadLetterHeaders;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,9 +19,9 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * {@code submit replay --dlq TOPIC [--reason CODE]}: re-injects dead letters, original key and value
@@ -55,9 +56,9 @@ final class ReplayCommand implements Callable<Integer> {
     String topic = connection.topicPrefix + dlq;
     Map<String, Integer> replayed = new TreeMap<>();
     int skipped = 0;
-    Map<String, Object> consumerCfg = new java.util.HashMap<>(connection.kafka());
+    Map<String, Object> consumerCfg = new HashMap<>(connection.kafka());
     consumerCfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    Map<String, Object> producerCfg = new java.util.HashMap<>(connection.kafka());
+    Map<String, Object> producerCfg = new HashMap<>(connection.kafka());
     producerCfg.put(ProducerConfig.ACKS_CONFIG, "all");
     producerCfg.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerCfg, new ByteArrayDeserializer(), new ByteArrayDeserializer());

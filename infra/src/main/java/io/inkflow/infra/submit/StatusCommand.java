@@ -7,6 +7,7 @@ import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -16,6 +17,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -67,7 +69,7 @@ final class StatusCommand implements Callable<Integer> {
 
   /** Reads a topic from the start to its current end (committed records only). */
   private <V> void readToEnd(Topic<?, V> topic, Consumer<V> sink) {
-    Map<String, Object> cfg = new java.util.HashMap<>(connection.kafka());
+    Map<String, Object> cfg = new HashMap<>(connection.kafka());
     cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     try (KafkaConsumer<?, V> c = new KafkaConsumer<>(cfg, topic.keySerde().deserializer(), new SkipUnreadable<>(topic))) {
       List<TopicPartition> parts = c.partitionsFor(topic.name()).stream().map(p -> new TopicPartition(topic.name(), p.partition())).toList();
@@ -85,7 +87,7 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   /** A value deserializer that reports and skips what it cannot read instead of stopping the report. */
-  private final class SkipUnreadable<V> implements org.apache.kafka.common.serialization.Deserializer<V> {
+  private final class SkipUnreadable<V> implements Deserializer<V> {
     private final Topic<?, V> topic;
 
     SkipUnreadable(Topic<?, V> topic) {

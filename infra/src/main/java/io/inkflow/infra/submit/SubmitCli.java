@@ -12,6 +12,7 @@ import io.inkflow.streams.rewrite.PeLimits;
 import io.inkflow.streams.rewrite.RejectReason;
 import io.inkflow.streams.rewrite.Rejection;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,10 +28,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -114,8 +115,8 @@ public final class SubmitCli implements Callable<Integer> {
         return CommandLine.defaultFactory().create(cls);
       }
     });
-    cli.setOut(new java.io.PrintWriter(out, true));
-    cli.setErr(new java.io.PrintWriter(err, true));
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
     return cli.execute(args);
   }
 

@@ -1,5 +1,6 @@
 package io.inkflow.schemas.registry;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /** The compatibility rules of the Confluent Schema Registry API. */
@@ -15,14 +16,14 @@ public enum CompatibilityLevel {
   /** Parses a level case-insensitively; '-' and ' ' are accepted for '_'. */
   public static CompatibilityLevel parse(String text) {
     if (text == null || text.isBlank()) {
-      throw new IllegalArgumentException("compatibility level is empty; expected one of " + java.util.Arrays.toString(values()));
+      throw new IllegalArgumentException("compatibility level is empty; expected one of " + Arrays.toString(values()));
     }
     String norm = text.trim().toUpperCase(Locale.ROOT).replace('-', '_').replace(' ', '_');
     try {
       return valueOf(norm);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "unknown compatibility level '" + text + "'; expected one of " + java.util.Arrays.toString(values()), e);
+          "unknown compatibility level '" + text + "'; expected one of " + Arrays.toString(values()), e);
     }
   }
 

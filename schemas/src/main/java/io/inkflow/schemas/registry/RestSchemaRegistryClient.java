@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.URI;
-import java.net.URLEncoder;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * {@link SchemaRegistryUnavailableException}; 4xx answers fail at once with a typed exception.
  */
 public final class RestSchemaRegistryClient implements SchemaRegistryClient {
-  private static final Logger log = LoggerFactory.getLogger(RestSchemaRegistryClient.class);
+  private static final Logger LOG = LoggerFactory.getLogger(RestSchemaRegistryClient.class);
   static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -163,7 +163,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             "schema registry at %s unreachable: %s %s failed %d time(s) within %d ms; last error: %s",
             describe(), method, path, attempt, config.retryTimeout().toMillis(), last), last);
       }
-      log.warn("schema registry {} {} {} failed (attempt {}), retrying in {} ms: {}",
+      LOG.warn("schema registry {} {} {} failed (attempt {}), retrying in {} ms: {}",
           base, method, path, attempt, Math.min(pause, remaining), last.toString());
       try {
         Thread.sleep(Math.min(pause, remaining));

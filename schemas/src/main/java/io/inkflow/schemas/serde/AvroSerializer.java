@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
@@ -28,7 +29,7 @@ public final class AvroSerializer<T extends SpecificRecord> implements Serialize
   private boolean ownsRegistry;
   private boolean autoRegister = true;
   private boolean isKey;
-  private final Map<String, Integer> idByTopic = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Integer> idByTopic = new ConcurrentHashMap<>();
   private final ThreadLocal<BinaryEncoder> encoders = new ThreadLocal<>();
 
   /** For Kafka's reflective construction: call {@link #configure} before use. */

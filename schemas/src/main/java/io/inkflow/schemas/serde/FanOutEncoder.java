@@ -2,6 +2,7 @@ package io.inkflow.schemas.serde;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -193,7 +194,7 @@ public final class FanOutEncoder<T extends SpecificRecordBase> {
       return Double.doubleToRawLongBits(x) == Double.doubleToRawLongBits((Double) b);
     }
     return (a instanceof String || a instanceof Integer || a instanceof Long || a instanceof Boolean
-        || a instanceof Enum<?> || a instanceof java.time.Instant) && a.equals(b);
+        || a instanceof Enum<?> || a instanceof Instant) && a.equals(b);
   }
 
   /** A byte buffer whose contents can be copied from without a copy of their own. */

@@ -59,7 +59,7 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCHES_STORE), Serdes.String(), BatchProgress.SERDE).withCachingEnabled(),
         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BATCH_ROWS_STORE), Serdes.String(), Serdes.String()).withCachingEnabled());
   }
-  private static final Logger log = LoggerFactory.getLogger(BatchTracker.class);
+  private static final Logger LOG = LoggerFactory.getLogger(BatchTracker.class);
   static final String STAGE = "batch-completion";
   private static final char SEP = '\u0001';
 
@@ -121,7 +121,7 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
       RequestResult r = event.result();
       if (progress.done()) {
         lateResults.record();
-        log.warn("result of request {} ({}) arrived after batch {} completed; not counted", LogText.of(r.getRequestId()), r.getStatus(),
+        LOG.warn("result of request {} ({}) arrived after batch {} completed; not counted", LogText.of(r.getRequestId()), r.getStatus(),
             LogText.of(batchId));
         return;
       }
@@ -165,7 +165,7 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
         try {
           Files.deleteIfExists(file);
         } catch (IOException e) {
-          log.warn("cannot delete {}: {}", file, e.toString());
+          LOG.warn("cannot delete {}: {}", file, e.toString());
         }
       }
     }
@@ -189,10 +189,10 @@ public final class BatchTracker implements Processor<String, BatchEvent, String,
     batches.put(batchId, progress.finished(now));
     if (timedOut) {
       timeouts.record();
-      log.warn("batch {} timed out after {} without a new result: {} of {} requests missing", LogText.of(batchId),
+      LOG.warn("batch {} timed out after {} without a new result: {} of {} requests missing", LogText.of(batchId),
           idleTimeout, progress.expected() - progress.received(), progress.expected());
     }
-    log.info("batch {} complete: {} requests ({} completed, {} partial, {} failed, {} rejected), manifest {}", LogText.of(batchId),
+    LOG.info("batch {} complete: {} requests ({} completed, {} partial, {} failed, {} rejected), manifest {}", LogText.of(batchId),
         progress.received(), progress.completed(), progress.partial(), progress.failed(), progress.rejected(), uri);
   }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.inkflow.avro.RankedVariant;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.Size;
+import java.util.Map;
 
 /** One manifest row per request, as a line of JSON: what a catalogue owner needs to find their images. */
 final class ManifestRows {
@@ -26,7 +27,7 @@ final class ManifestRows {
     row.put("reasonMessage", r.getReasonMessage());
     row.put("numVariants", r.getNumVariants());
     ObjectNode tags = row.putObject("tags");
-    r.getTags().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).forEach(e -> tags.put(e.getKey(), e.getValue()));
+    r.getTags().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> tags.put(e.getKey(), e.getValue()));
     if (!r.getDroppedGlyphTexts().isEmpty()) {
       ArrayNode dropped = row.putArray("droppedGlyphTexts");
       r.getDroppedGlyphTexts().forEach(dropped::add);

@@ -2,6 +2,7 @@ package io.inkflow.streams.common;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -43,7 +44,7 @@ public final class StreamsMain {
       // Leave the group so the remaining instances take over at once instead of after the session timeout.
       streams.close(CloseOptions.timeout(CLOSE_TIMEOUT).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
       List<AutoCloseable> reversed = new ArrayList<>(resources);
-      java.util.Collections.reverse(reversed);
+      Collections.reverse(reversed);
       for (AutoCloseable r : reversed) {
         try {
           r.close();

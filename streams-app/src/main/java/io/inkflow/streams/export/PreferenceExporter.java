@@ -50,7 +50,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * rewritten by the next run. So a re-run writes no duplicate rows, and no consumer group is needed.
  */
 public final class PreferenceExporter {
-  private static final Logger log = LoggerFactory.getLogger(PreferenceExporter.class);
+  private static final Logger LOG = LoggerFactory.getLogger(PreferenceExporter.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern RANGE = Pattern.compile("-p(\\d+)-o(\\d{20})-(\\d{20})\\.(jsonl|done)$");
   public static final String PREFERENCES = "preferences";
@@ -108,7 +108,7 @@ public final class PreferenceExporter {
       for (String key : store.list(dataPrefix)) {
         Matcher m = RANGE.matcher(key);
         if (m.find() && Long.parseLong(m.group(2)) >= next.getOrDefault(Integer.parseInt(m.group(1)), 0L)) {
-          log.info("removing {} left by an export that did not finish", key);
+          LOG.info("removing {} left by an export that did not finish", key);
           store.delete(key);
         }
       }
@@ -144,7 +144,7 @@ public final class PreferenceExporter {
         }
         put(markerPrefix + dataset + range + ".done", ("{\"rows\":" + rows + "}").getBytes(StandardCharsets.UTF_8), "application/json");
         total += rows;
-        log.info("exported {} rows of {} offsets {}..{} to {} date partitions", rows, tp, from, to, byDate.size());
+        LOG.info("exported {} rows of {} offsets {}..{} to {} date partitions", rows, tp, from, to, byDate.size());
       }
     }
     return total;

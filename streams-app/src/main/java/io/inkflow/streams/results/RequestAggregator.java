@@ -60,7 +60,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
   public static final String PAIRS_SINK = "preference-pairs-sink";
   /** Child that receives the {@code BadCase}s. */
   public static final String BAD_CASES_SINK = "bad-cases-sink";
-  private static final Logger log = LoggerFactory.getLogger(RequestAggregator.class);
+  private static final Logger LOG = LoggerFactory.getLogger(RequestAggregator.class);
   static final String STAGE = "request-aggregation";
   private static final String DECIDE = "decide";
   private static final String FORGET = "forget";
@@ -118,7 +118,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
     RequestProgress progress = requests.get(requestId);
     if (progress != null && progress.done()) {
       late.record();
-      log.warn("late variant {} of request {} ({}): its result was decided at {}; no second result",
+      LOG.warn("late variant {} of request {} ({}): its result was decided at {}; no second result",
           LogText.of(s.getImage().getJob().getJobId()), LogText.of(requestId), s.getVerdict(), Instant.ofEpochMilli(progress.since()));
       if (s.getVerdict() == Verdict.BAD_CASE) {
         context.forward(new Record<>(requestId, badCase(s, List.of(), now), now), BAD_CASES_SINK);
@@ -164,7 +164,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
     deadlines.delete(indexKey(progress.since() + settings.requestTimeout().toMillis(), requestId));
     requests.put(requestId, new RequestProgress(true, now, progress.numVariants(), List.of()));
     deadlines.put(indexKey(now + settings.retention().toMillis(), requestId), FORGET);
-    log.debug("request {} {}: {} of {} variants", LogText.of(requestId), result.getStatus(), progress.variants().size(), progress.numVariants());
+    LOG.debug("request {} {}: {} of {} variants", LogText.of(requestId), result.getStatus(), progress.variants().size(), progress.numVariants());
   }
 
   private BadCase badCase(ScoredImage s, List<String> siblings, long now) {
@@ -200,7 +200,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
         requests.delete(requestId);
       } else if (DECIDE.equals(entry.value) && !progress.done()) {
         timeouts.record();
-        log.info("request {} timed out with {} of {} variants", LogText.of(requestId), progress.variants().size(), progress.numVariants());
+        LOG.info("request {} timed out with {} of {} variants", LogText.of(requestId), progress.variants().size(), progress.numVariants());
         decide(requestId, progress, now);
       }
     }

@@ -10,13 +10,13 @@ import org.slf4j.LoggerFactory;
 
 /** Runs the PE-rewrite stage: config from the environment, exactly-once, clean shutdown on SIGTERM. */
 public final class PromptRewriteApp {
-  private static final Logger log = LoggerFactory.getLogger(PromptRewriteApp.class);
+  private static final Logger LOG = LoggerFactory.getLogger(PromptRewriteApp.class);
 
   private PromptRewriteApp() {}
 
   public static void main(String[] args) throws InterruptedException {
     PromptRewriteConfig config = PromptRewriteConfig.fromEnv(System.getenv());
-    log.info("starting PE rewrite: {}", config);
+    LOG.info("starting PE rewrite: {}", config);
     PackPlanner planner = PackPlanner.open(config.packDir(), config.limits());
     PackManifest pack = planner.pack();
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());

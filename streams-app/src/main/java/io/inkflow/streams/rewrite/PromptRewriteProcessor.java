@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.metrics.Sensor;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * purged after the configured retention by a wall-clock punctuation.
  */
 final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, Object> {
-  private static final Logger log = LoggerFactory.getLogger(PromptRewriteProcessor.class);
+  private static final Logger LOG = LoggerFactory.getLogger(PromptRewriteProcessor.class);
   static final String STAGE = "pe-rewrite";
   /** Longest requestId a REJECTED result is keyed by; longer ones only get a dead letter. */
   private static final int MAX_RESULT_KEY_CHARS = 1024;
@@ -117,7 +118,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     if (known != null) {
       if (known.identity().equals(identity)) {
         duplicates.record();
-        log.debug("duplicate request {} at {}-{}@{}: the first result stands", LogText.of(requestId), source.topic(), source.partition(), source.offset());
+        LOG.debug("duplicate request {} at {}-{}@{}: the first result stands", LogText.of(requestId), source.topic(), source.partition(), source.offset());
       } else {
         reject(record, source, key, request, new Rejection(RejectReason.CONFLICT, "requestId '" + requestId
             + "' was already accepted with a different body (identity " + known.identity().substring(0, 12) + "…, this one "
@@ -134,7 +135,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     } catch (RetriableException e) {
       throw e; // an outage, not bad data: let the task retry
     } catch (RuntimeException e) {
-      log.error("planning request {} from {}-{}@{} failed", LogText.of(requestId), source.topic(), source.partition(), source.offset(), e);
+      LOG.error("planning request {} from {}-{}@{} failed", LogText.of(requestId), source.topic(), source.partition(), source.offset(), e);
       reject(record, source, key, request, new Rejection(RejectReason.PROCESSING_FAILED, e.toString()));
       return;
     }
@@ -142,7 +143,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     List<byte[]> payloads = jobEncoder.encode(jobsTopic, jobs);
     if (inFull == 0 && jobEncoder.writtenInFull() > 0) {
       // Still correct, only slower: the planner's jobs should differ in VARYING_JOB_FIELDS alone.
-      log.warn("the jobs of request {} differ outside {}; they are written in full (logged once)", LogText.of(requestId),
+      LOG.warn("the jobs of request {} differ outside {}; they are written in full (logged once)", LogText.of(requestId),
           VARYING_JOB_FIELDS);
     }
     identities.put(requestId, new AcceptedRequest(identity, context.currentSystemTimeMs()));
@@ -156,7 +157,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
   /** Dead-letters the original bytes, and answers REJECTED when the request id is readable and not taken. */
   private void reject(Record<byte[], byte[]> record, RecordMetadata source, String key, PromptRequest request, Rejection why) {
     rejected.record();
-    log.warn("rejected {} at {}-{}@{} (request {}): {}", why.reason(), source.topic(), source.partition(), source.offset(),
+    LOG.warn("rejected {} at {}-{}@{} (request {}): {}", why.reason(), source.topic(), source.partition(), source.offset(),
         LogText.of(request == null ? describeKey(key) : request.getRequestId()), LogText.of(why.getMessage(), MAX_LOGGED_MESSAGE));
     DeadLetters.forward(context, PromptRewriteTopology.DLQ_SINK, DeadLetter.of(record.key(), record.value(), record.headers(),
         why.reason().name(), why.getMessage(), STAGE, 1, source.topic(), source.partition(), source.offset()), record.timestamp());
@@ -174,7 +175,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
         .setReasonCode(why.reason().name())
         .setReasonMessage(why.getMessage())
         .setNumVariants(0)
-        .setTags(request == null ? java.util.Map.of() : request.getTags())
+        .setTags(request == null ? Map.of() : request.getTags())
         .setCompletedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
         .build();
     context.forward(new Record<Object, Object>(requestId, result, record.timestamp()), PromptRewriteTopology.RESULTS_SINK);
@@ -193,7 +194,7 @@ final class PromptRewriteProcessor implements Processor<byte[], byte[], Object, 
     }
     expired.forEach(identities::delete);
     if (!expired.isEmpty()) {
-      log.info("forgot {} request identities older than {}", expired.size(), retention);
+      LOG.info("forgot {} request identities older than {}", expired.size(), retention);
     }
   }
 

@@ -35,7 +35,6 @@ public final class PromptRewriteTopology {
    * @param planner the pure planning logic, bound to the deployed pack
    * @param idempotencyRetention how long a requestId's identity is remembered
    */
-  @SuppressWarnings({"unchecked", "rawtypes"})
   public static Topology build(Topics topics, RequestPlanner planner, Duration idempotencyRetention) {
     if (!(topics.generationJobs.valueSerde().serializer() instanceof AvroSerializer<GenerationJob> jobSerializer)) {
       throw new IllegalArgumentException("the PE stage writes generation jobs with an AvroSerializer; found "
@@ -51,14 +50,14 @@ public final class PromptRewriteTopology {
         Stores.persistentKeyValueStore(IDENTITY_STORE), Serdes.String(), AcceptedRequest.SERDE), PROCESSOR);
     // Job values arrive encoded: the processor writes a request's jobs together (FanOutEncoder).
     topology.addSink(JOBS_SINK, topics.generationJobs.name(),
-        (org.apache.kafka.common.serialization.Serializer) topics.generationJobs.keySerde().serializer(),
+        topics.generationJobs.keySerde().serializer(),
         new ByteArraySerializer(), PROCESSOR);
     topology.addSink(RESULTS_SINK, topics.requestResults.name(),
-        (org.apache.kafka.common.serialization.Serializer) topics.requestResults.keySerde().serializer(),
-        (org.apache.kafka.common.serialization.Serializer) topics.requestResults.valueSerde().serializer(), PROCESSOR);
+        topics.requestResults.keySerde().serializer(),
+        topics.requestResults.valueSerde().serializer(), PROCESSOR);
     topology.addSink(DLQ_SINK, topics.promptRequestsDlq.name(),
-        (org.apache.kafka.common.serialization.Serializer) topics.promptRequestsDlq.keySerde().serializer(),
-        (org.apache.kafka.common.serialization.Serializer) topics.promptRequestsDlq.valueSerde().serializer(), PROCESSOR);
+        topics.promptRequestsDlq.keySerde().serializer(),
+        topics.promptRequestsDlq.valueSerde().serializer(), PROCESSOR);
     return topology;
   }
 }

@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -170,7 +171,7 @@ public final class RequestPlanner {
   }
 
   /** Counts tokens, remembering the last text so that the rewriter's final count is not repeated. */
-  private static final class LastCount implements java.util.function.ToIntFunction<String> {
+  private static final class LastCount implements ToIntFunction<String> {
     private final PackTokenizer tokenizer;
     private String lastText;
     private int lastCount;

@@ -17,13 +17,13 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /** Runs the reward-scoring stage: config from the environment, exactly-once, clean shutdown on SIGTERM. */
 public final class ScoringApp {
-  private static final Logger log = LoggerFactory.getLogger(ScoringApp.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ScoringApp.class);
 
   private ScoringApp() {}
 
   public static void main(String[] args) throws InterruptedException {
     ScoringConfig config = ScoringConfig.fromEnv(System.getenv());
-    log.info("starting reward scoring: {}", config);
+    LOG.info("starting reward scoring: {}", config);
     RewardModel model = RewardModel.open(config.rewardPackDir(),
         config.cudaDevice() < 0 ? SessionOptionsConfig.cpu() : SessionOptionsConfig.cuda(config.cudaDevice()));
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());

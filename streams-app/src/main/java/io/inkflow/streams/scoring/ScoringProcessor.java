@@ -22,6 +22,7 @@ import io.inkflow.storage.ObjectTooLargeException;
 import io.inkflow.streams.common.DeadLetters;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Header;
@@ -64,7 +66,7 @@ import org.slf4j.LoggerFactory;
  * one batch overlaps scoring the one before.
  */
 final class ScoringProcessor implements Processor<byte[], byte[], Object, Object> {
-  private static final Logger log = LoggerFactory.getLogger(ScoringProcessor.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ScoringProcessor.class);
   static final String STAGE = "reward-scoring";
   static final String GENERATION_FAILED = "GENERATION_FAILED";
   static final String IMAGE_MISSING = "IMAGE_MISSING";
@@ -170,7 +172,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
     }
     if (seen.get(jobId) != null) {
       duplicates.record();
-      log.debug("duplicate image {} at {}-{}@{}: already scored or buffered", LogText.of(jobId), source.topic(), source.partition(), source.offset());
+      LOG.debug("duplicate image {} at {}-{}@{}: already scored or buffered", LogText.of(jobId), source.topic(), source.partition(), source.offset());
       return;
     }
     seen.put(jobId, context.currentSystemTimeMs());
@@ -293,7 +295,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
             .build(), timestamps.get(i));
       }
       batches.record();
-      log.info("scored {} images with {} {} ({} in the batch)", inputs.size(), scorer.packId(), scorer.packVersion(), batch.size());
+      LOG.info("scored {} images with {} {} ({} in the batch)", inputs.size(), scorer.packId(), scorer.packVersion(), batch.size());
     }
     batch.keys.forEach(pending::delete);
   }
@@ -335,12 +337,12 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       throw e;
     } catch (RuntimeException e) {
       if (inputs.size() == 1) {
-        log.error("the reward pack cannot score one image; it fails alone", e);
+        LOG.error("the reward pack cannot score one image; it fails alone", e);
         results.add(null);
         errors.add(e.toString());
         return;
       }
-      log.warn("scoring a batch of {} failed ({}); splitting it to find the image that fails", inputs.size(), e.toString());
+      LOG.warn("scoring a batch of {} failed ({}); splitting it to find the image that fails", inputs.size(), e.toString());
       int half = inputs.size() / 2;
       scoreIsolating(inputs.subList(0, half), results, errors);
       scoreIsolating(inputs.subList(half, inputs.size()), results, errors);
@@ -384,7 +386,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       return load.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new org.apache.kafka.common.errors.InterruptException(e);
+      throw new InterruptException(e);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
@@ -429,7 +431,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
 
   private void deadLetter(PendingImage raw, String code, String message) {
     deadLetters.record();
-    log.warn("dead-lettering {}-{}@{}: {} {}", raw.topic(), raw.partition(), raw.offset(), code, LogText.of(message, 400));
+    LOG.warn("dead-lettering {}-{}@{}: {} {}", raw.topic(), raw.partition(), raw.offset(), code, LogText.of(message, 400));
     List<Header> original = raw.headers().stream().<Header>map(h -> new RecordHeader(h.getKey(), h.getValue())).toList();
     DeadLetters.forward(context, ScoringTopology.DLQ_SINK, DeadLetter.of(raw.key(), raw.value(), original, code, message, STAGE, 1,
         raw.topic(), raw.partition(), raw.offset()), raw.timestamp());
@@ -451,7 +453,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   private static List<Map.Entry<String, byte[]>> headerList(Record<byte[], byte[]> record) {
     List<Map.Entry<String, byte[]>> out = new ArrayList<>();
     for (Header h : record.headers()) {
-      out.add(new java.util.AbstractMap.SimpleImmutableEntry<>(h.key(), h.value()));
+      out.add(new AbstractMap.SimpleImmutableEntry<>(h.key(), h.value()));
     }
     return out;
   }

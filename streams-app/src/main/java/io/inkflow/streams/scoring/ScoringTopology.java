@@ -1,7 +1,6 @@
 package io.inkflow.streams.scoring;
 
 import io.inkflow.avro.BatchSubmitted;
-import io.inkflow.avro.RequestResult;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.storage.ObjectStore;
@@ -11,7 +10,6 @@ import io.inkflow.streams.results.RequestAggregator;
 import java.util.Map;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -69,7 +67,7 @@ public final class ScoringTopology {
         .stream(topics.requestResults.name(), Consumed.with(topics.requestResults.keySerde(), topics.requestResults.valueSerde())
             .withName("request-results-source"))
         .filter((k, v) -> v != null && v.getBatchId() != null, Named.as("results-in-a-batch"))
-        .map((k, v) -> KeyValue.pair(v.getBatchId(), BatchEvent.of((RequestResult) v)), Named.as("results-by-batch"));
+        .map((k, v) -> KeyValue.pair(v.getBatchId(), BatchEvent.of(v)), Named.as("results-by-batch"));
     BatchTracker.stores().forEach(builder::addStateStore);
     announced.merge(finished, Named.as("batch-events-merged"))
         .repartition(Repartitioned.<String, BatchEvent>as(BATCH_EVENTS).withKeySerde(Serdes.String()).withValueSerde(BatchEvent.serde(topics)))
@@ -97,8 +95,7 @@ public final class ScoringTopology {
     return topology;
   }
 
-  @SuppressWarnings({"unchecked", "rawtypes"})
   private static void sink(Topology topology, String name, Topic<?, ?> topic, String parent) {
-    topology.addSink(name, topic.name(), (Serializer) topic.keySerde().serializer(), (Serializer) topic.valueSerde().serializer(), parent);
+    topology.addSink(name, topic.name(), topic.keySerde().serializer(), topic.valueSerde().serializer(), parent);
   }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -231,7 +232,7 @@ public final class ArbitraryEvents {
         }))));
   }
 
-  private static UnaryOperator<PromptRequest> copyThen(java.util.function.Consumer<PromptRequest> change) {
+  private static UnaryOperator<PromptRequest> copyThen(Consumer<PromptRequest> change) {
     return r -> {
       PromptRequest copy = PromptRequest.newBuilder(r).build();
       change.accept(copy);

@@ -1,5 +1,6 @@
 package io.inkflow.workers.generate;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
@@ -34,7 +35,7 @@ final class OffsetTracker {
   }
 
   /** Unfinished records of these partitions that were not abandoned. */
-  int startedPending(java.util.Collection<TopicPartition> partitions) {
+  int startedPending(Collection<TopicPartition> partitions) {
     int n = 0;
     for (TopicPartition tp : partitions) {
       TreeSet<Long> set = pending.get(tp);

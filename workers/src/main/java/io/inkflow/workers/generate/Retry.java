@@ -2,6 +2,8 @@ package io.inkflow.workers.generate;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +69,7 @@ public final class Retry {
   /** The cause of an ExecutionException (what a failed Kafka send reports), otherwise the error itself. */
   static Throwable unwrap(Throwable e) {
     Throwable t = e;
-    while ((t instanceof java.util.concurrent.ExecutionException || t instanceof java.util.concurrent.CompletionException)
+    while ((t instanceof ExecutionException || t instanceof CompletionException)
         && t.getCause() != null) {
       t = t.getCause();
     }
