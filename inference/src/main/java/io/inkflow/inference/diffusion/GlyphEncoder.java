@@ -43,10 +43,6 @@ public final class GlyphEncoder implements AutoCloseable {
     }
   }
 
-  public GraphSession graph() {
-    return graph;
-  }
-
   @Override
   public void close() {
     graph.close();

@@ -59,10 +59,6 @@ public final class MmditTransformer implements Denoiser, AutoCloseable {
     return new BoundBatch(rows, context, contextMask, contextLength, positions, latentHeight, latentWidth);
   }
 
-  public GraphSession graph() {
-    return graph;
-  }
-
   @Override
   public void close() {
     graph.close();

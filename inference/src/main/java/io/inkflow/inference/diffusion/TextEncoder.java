@@ -40,10 +40,6 @@ public final class TextEncoder implements AutoCloseable {
     }
   }
 
-  public GraphSession graph() {
-    return graph;
-  }
-
   @Override
   public void close() {
     graph.close();

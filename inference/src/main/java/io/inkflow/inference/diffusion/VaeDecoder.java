@@ -92,10 +92,6 @@ public final class VaeDecoder implements AutoCloseable {
     return (byte) (int) (u * 255f + 0.5f);
   }
 
-  public GraphSession graph() {
-    return graph;
-  }
-
   @Override
   public void close() {
     graph.close();

@@ -2,7 +2,6 @@ package io.inkflow.inference.text;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.inference.pack.PackException;
 import java.io.IOException;
@@ -62,14 +61,7 @@ final class HfJsonTokenizer implements PackTokenizer {
     if (fast >= 0) {
       return fast;
     }
-    // The ids alone: the full Encoding object costs several more native calls per string.
-    TokenizersLibrary lib = TokenizersLibrary.LIB;
-    long encoding = lib.encode(tokenizer.getHandle(), text, true);
-    try {
-      return lib.getTokenIds(encoding).length;
-    } finally {
-      lib.deleteEncoding(encoding);
-    }
+    return tokenizer.encode(text, true, false).getIds().length;
   }
 
   /** Whether counting runs in Java for this tokenizer (for tests and logs). */

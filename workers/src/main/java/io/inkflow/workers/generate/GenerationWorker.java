@@ -51,8 +51,6 @@ import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -421,7 +419,7 @@ public final class GenerationWorker implements Runnable {
           .setWorkerId(config.workerId())
           .setGeneratedAt(Instant.now())
           .build();
-      send(job, topics.imagesGenerated, g.getRequest().getRequestId(), event, null);
+      send(job, topics.imagesGenerated, g.getRequest().getRequestId(), event);
     } catch (Exception e) {
       failDelivery(job, "reporting the image", e);
       return;
@@ -464,7 +462,7 @@ public final class GenerationWorker implements Runnable {
       GenerationJob again = GenerationJob.newBuilder(g).setAttempt(g.getAttempt() + 1).setCreatedAt(Instant.now()).build();
       LOG.warn("{}: {} on attempt {}/{}, re-queued: {}", job.where(), code, g.getAttempt(), config.maxAttempts(),
           LogText.of(message, MAX_LOGGED_MESSAGE));
-      send(job, topics.generationJobs, g.getJobId().toString(), again, null);
+      send(job, topics.generationJobs, g.getJobId().toString(), again);
       metrics.requeued(code);
     } else {
       LOG.error("{}: {} on attempt {}/{}, dead-lettered and reported FAILED: {}", job.where(), code, g.getAttempt(),
@@ -479,7 +477,7 @@ public final class GenerationWorker implements Runnable {
           .setErrorCode(code)
           .setErrorMessage(message)
           .build();
-      send(job, topics.imagesGenerated, g.getRequest().getRequestId(), failed, null);
+      send(job, topics.imagesGenerated, g.getRequest().getRequestId(), failed);
       metrics.failed(code);
     }
     claims.release(g);
@@ -494,13 +492,13 @@ public final class GenerationWorker implements Runnable {
     metrics.deadLettered(code);
   }
 
-  private <V> void send(Job job, Topic<String, V> topic, String key, V value, Headers headers) throws Exception {
+  private <V> void send(Job job, Topic<String, V> topic, String key, V value) throws Exception {
     retry.call("produce to " + topic.name() + " (" + job.where() + ")", GenerationWorker::retryableSend, () -> {
       byte[] bytes = topic.valueSerde().serializer().serialize(topic.name(), value);
-      return producer.send(new ProducerRecord<>(topic.name(), null, key.getBytes(StandardCharsets.UTF_8), bytes,
-          headers == null ? new RecordHeaders() : headers)).get();
+      return producer.send(new ProducerRecord<>(topic.name(), key.getBytes(StandardCharsets.UTF_8), bytes)).get();
     });
   }
+
 
   static boolean retryableSend(Throwable e) {
     return e instanceof RetriableException || e instanceof TimeoutException;
