@@ -236,14 +236,14 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
   }
 
   /** Waits for a batch's loads, then scores it in one reward-pack call (split only on failure) and emits every image. */
+  /** An image whose PNG was read and decoded: what it came from and what the reward pack is given. */
+  private record Ready(PendingImage raw, GeneratedImage image, RewardInput input) {}
+
   private void finish(Batch batch) {
     List<PendingImage> raws = batch.raws;
     List<GeneratedImage> images = batch.images;
     List<Future<RgbImage>> loads = batch.loads;
-    List<GeneratedImage> ready = new ArrayList<>();
-    List<PendingImage> readyRaws = new ArrayList<>();
-    List<RewardInput> inputs = new ArrayList<>();
-    List<Long> timestamps = new ArrayList<>();
+    List<Ready> ready = new ArrayList<>();
     for (int k = 0; k < images.size(); k++) {
       PendingImage raw = raws.get(k);
       GeneratedImage image = images.get(k);
@@ -265,26 +265,25 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
       }
       GenerationJob job = image.getJob();
       String original = job.getRequest().getPrompt();
-      inputs.add(new RewardInput(rgb, job.getRewrittenPrompt(),
-          original == null || original.equals(job.getRewrittenPrompt()) ? null : original, job.getGlyphTexts()));
-      ready.add(image);
-      readyRaws.add(raw);
-      timestamps.add(raw.timestamp());
+      ready.add(new Ready(raw, image, new RewardInput(rgb, job.getRewrittenPrompt(),
+          original == null || original.equals(job.getRewrittenPrompt()) ? null : original, job.getGlyphTexts())));
     }
-    if (!inputs.isEmpty()) {
+    if (!ready.isEmpty()) {
+      List<RewardInput> inputs = ready.stream().map(Ready::input).toList();
       List<RewardScores> results = new ArrayList<>(inputs.size());
       List<String> errors = new ArrayList<>(inputs.size());
       scoreIsolating(inputs, results, errors);
       Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
       for (int i = 0; i < ready.size(); i++) {
+        Ready r = ready.get(i);
         if (results.get(i) == null) {
-          deadLetter(readyRaws.get(i), SCORING_FAILED, errors.get(i));
-          emit(failedImage(ready.get(i), List.of(SCORING_FAILED)), timestamps.get(i));
+          deadLetter(r.raw(), SCORING_FAILED, errors.get(i));
+          emit(failedImage(r.image(), List.of(SCORING_FAILED)), r.raw().timestamp());
           continue;
         }
         RewardPolicy.Judgement j = policy.judge(results.get(i));
         emit(ScoredImage.newBuilder()
-            .setImage(ready.get(i))
+            .setImage(r.image())
             .setScores(j.scores())
             .setRewardPackId(scorer.packId())
             .setRewardPackVersion(scorer.packVersion())
@@ -292,7 +291,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
             .setVerdict(j.verdict())
             .setReasonCodes(j.reasons())
             .setScoredAt(now)
-            .build(), timestamps.get(i));
+            .build(), r.raw().timestamp());
       }
       batches.record();
       LOG.info("scored {} images with {} {} ({} in the batch)", inputs.size(), scorer.packId(), scorer.packVersion(), batch.size());
