@@ -1,4 +1,4 @@
-package io.inkflow.inference.bench;
+package io.inkflow.bench.inference;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -52,7 +52,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * copied back) with no model compute.
  *
  * <pre>
- *   java -cp ... io.inkflow.inference.bench.InferenceBench [--pack DIR] [--sizes 256x256,512x512]
+ *   java -cp ... io.inkflow.bench.inference.InferenceBench [--pack DIR] [--sizes 256x256,512x512]
  *       [--batches 1,4,8] [--steps N] [--seconds S] [--threads N] [--spin false,true] [--rounds R]
  * </pre>
  */

@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.bench.scoring;
 
 import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
@@ -8,6 +8,7 @@ import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Size;
 import io.inkflow.avro.StageTimings;
+import io.inkflow.bench.ThreadCpu;
 import io.inkflow.inference.image.PngDecoder;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.image.PngHeader;
@@ -23,7 +24,12 @@ import io.inkflow.storage.ObjectKeys;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
-import io.inkflow.streams.common.ThreadCpu;
+import io.inkflow.streams.scoring.ImageScorer;
+import io.inkflow.streams.scoring.ImageStore;
+import io.inkflow.streams.scoring.RewardPolicy;
+import io.inkflow.streams.scoring.S3ImageStore;
+import io.inkflow.streams.scoring.ScoringSettings;
+import io.inkflow.streams.scoring.ScoringTopology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,7 @@
-package io.inkflow.infra.bench;
+package io.inkflow.bench.pe;
 
 import io.inkflow.avro.PromptRequest;
+import io.inkflow.bench.ThreadCpu;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.text.PackTokenizer;
 import io.inkflow.infra.local.LocalStack;
@@ -9,7 +10,6 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.streams.common.StreamsSettings;
-import io.inkflow.streams.common.ThreadCpu;
 import io.inkflow.streams.rewrite.PeLimits;
 import io.inkflow.streams.rewrite.PromptRewriteTopology;
 import io.inkflow.streams.rewrite.RequestIdentity;

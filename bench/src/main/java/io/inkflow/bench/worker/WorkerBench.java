@@ -1,4 +1,4 @@
-package io.inkflow.workers.bench;
+package io.inkflow.bench.worker;
 
 import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PromptRequest;
