@@ -67,6 +67,16 @@ inkflow_help_or_no_args() {
   esac
 }
 
+# True when the arguments ask for --help (or -h): a benchmark that starts a local stack first answers
+# that without starting one.
+inkflow_wants_help() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in -h|--help) return 0 ;; esac
+  done
+  return 1
+}
+
 # Exports INKFLOW_STATE_DIR for the Streams app $1 unless it is set: under the local stack's data
 # directory (INKFLOW_LOCAL_DATA_DIR, which scripts/local-up prints), so the state lives and dies with the
 # topics it mirrors; with none, under the checkout's .local-stack/ (ignored by git).
