@@ -1,4 +1,4 @@
-package io.inkflow.schemas.registry;
+package io.inkflow.infra.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.schemas.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
