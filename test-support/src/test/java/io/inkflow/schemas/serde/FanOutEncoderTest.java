@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
 class FanOutEncoderTest {
   private static final String TOPIC = "fan-out-test.generation-jobs";
   private static final List<String> VARYING = List.of("variant", "jobId", "seed");
+  /** One list for every job, as the planner shares a request's dropped texts (a copied default would not be shared). */
+  private static final List<String> NONE_DROPPED = List.of();
   private static MemoryRegistry client;
 
   @BeforeAll
@@ -149,6 +151,7 @@ class FanOutEncoderTest {
           .setNormalizedNegativePrompt(shared.getNegativePrompt())
           .setSanitizations(random.nextInt(4) == 0 ? List.of("STRIPPED_BIDI") : List.of())
           .setGlyphTexts(glyphs)
+          .setDroppedGlyphTexts(NONE_DROPPED)
           .setRequestedSize(requested)
           .setSize(size)
           .setSeed(random.nextLong())
