@@ -55,7 +55,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * environment, as {@code scripts/local-up} prints it). The first argument picks one, the rest are its flags:
  *
  * <ul>
- *   <li>{@code worker} ({@code scripts/bench/worker}): pipeline efficiency. The tiny pack, 256x256, the pack's
+ *   <li>{@code worker} ({@code scripts/bench/worker}): pipeline efficiency. 256x256 (the tiny pack unless --pack), the pack's
  *       default steps, batch 4; both sides run the same session options. Per round, the bare loop (render + PNG
  *       on one thread, batches of 4) and the worker (jobs on Kafka → S3 + events) generate the same number of
  *       images; sides alternate, after unreported warm-up rounds, so that the JIT has compiled the worker's
