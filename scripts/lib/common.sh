@@ -23,7 +23,7 @@ inkflow_ensure_toolchain() {
 inkflow_build() {
   inkflow_ensure_toolchain
   local stamp="$INKFLOW_ROOT/infra/target/classpath.txt"
-  if [ -f "$stamp" ] && [ -z "$(find "$INKFLOW_ROOT" -path "$INKFLOW_ROOT/.git" -prune -o \
+  if [ -f "$stamp" ] && [ -f "$INKFLOW_ROOT/bench/target/classpath.txt" ] && [ -z "$(find "$INKFLOW_ROOT" -path "$INKFLOW_ROOT/.git" -prune -o \
         \( -name pom.xml -o -path '*/src/main/*' -o -path '*/infra/models/*' \) -newer "$stamp" -print -quit)" ]; then
     return
   fi
@@ -33,9 +33,14 @@ inkflow_build() {
   touch "$stamp"
 }
 
-# The runtime classpath of the infra module (which depends on every other module).
+# The runtime classpath of the infra module (which depends on every other module but bench).
 inkflow_classpath() {
   echo "$INKFLOW_ROOT/infra/target/classes:$(cat "$INKFLOW_ROOT/infra/target/classpath.txt")"
+}
+
+# The runtime classpath of the bench module: the benchmarks of scripts/bench/ and everything they measure.
+inkflow_bench_classpath() {
+  echo "$INKFLOW_ROOT/bench/target/classes:$(cat "$INKFLOW_ROOT/bench/target/classpath.txt")"
 }
 
 # JVM flags: INKFLOW_JAVA_OPTS, when set, is what every script's JVM gets. Unset, a script gets its own
@@ -60,6 +65,16 @@ inkflow_help_or_no_args() {
     -h|--help) printf '%s\n' "$usage"; exit 0 ;;
     *) echo "$(basename "$0"): unexpected argument '$1'; settings come from the environment, see --help" >&2; exit 2 ;;
   esac
+}
+
+# True when the arguments ask for --help (or -h): a benchmark that starts a local stack first answers
+# that without starting one.
+inkflow_wants_help() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in -h|--help) return 0 ;; esac
+  done
+  return 1
 }
 
 # Exports INKFLOW_STATE_DIR for the Streams app $1 unless it is set: under the local stack's data

@@ -11,7 +11,8 @@ worker_bench_stack_up() {
       >"$WORKER_BENCH_DIR/stack.out" 2>"$WORKER_BENCH_DIR/stack.err"
   ) &
   WORKER_BENCH_STACK_PID=$!
-  trap 'kill "$WORKER_BENCH_STACK_PID" 2>/dev/null; wait "$WORKER_BENCH_STACK_PID" 2>/dev/null; rm -rf "$WORKER_BENCH_DIR"' EXIT
+  # (wait reports the stack's SIGTERM as 143; under set -e that would become the script's exit status)
+  trap 'kill "$WORKER_BENCH_STACK_PID" 2>/dev/null; wait "$WORKER_BENCH_STACK_PID" 2>/dev/null || true; rm -rf "$WORKER_BENCH_DIR"' EXIT
   local waited=0
   until grep -q '^export AWS_SECRET_ACCESS_KEY=' "$WORKER_BENCH_DIR/stack.out" 2>/dev/null; do
     if ! kill -0 "$WORKER_BENCH_STACK_PID" 2>/dev/null || [ "$waited" -ge 120 ]; then

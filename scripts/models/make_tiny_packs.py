@@ -7,7 +7,7 @@ Writes, byte-reproducibly (fixed seeds, deterministic export):
   infra/models/tiny-mmdit-flow-fp16/  the same weights with fp16 I/O and fp16-stored weights
   infra/models/tiny-reward/           reward pack (aesthetic, alignment, OCR text rendering)
   inference/src/main/resources/io/inkflow/inference/runtime/cuda-probe.onnx
-  inference/src/main/resources/io/inkflow/inference/bench/null-transformer.onnx
+  bench/src/main/resources/io/inkflow/bench/inference/null-transformer.onnx
   inference/src/test/resources/io/inkflow/inference/bad-graphs/latents-rank3.onnx
 each pack with golden input/output tensors for every graph and end-to-end cases.
 """
@@ -464,7 +464,8 @@ def write_reward_pack(root, vocab):
 def write_resources():
     res = os.path.join(REPO, "inference", "src", "main", "resources", "io", "inkflow", "inference")
     os.makedirs(os.path.join(res, "runtime"), exist_ok=True)
-    os.makedirs(os.path.join(res, "bench"), exist_ok=True)
+    bench = os.path.join(REPO, "bench", "src", "main", "resources", "io", "inkflow", "bench", "inference")
+    os.makedirs(bench, exist_ok=True)
 
     # The CUDA probe: y = x + 1 on a [1] float tensor.
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
@@ -495,7 +496,7 @@ def write_resources():
                               producer_name="inkflow")
     model.ir_version = 8
     onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(res, "bench", "null-transformer.onnx"))
+    onnx.save(model, os.path.join(bench, "null-transformer.onnx"))
 
 
 def write_test_graphs():

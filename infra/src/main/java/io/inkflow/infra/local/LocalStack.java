@@ -1,8 +1,8 @@
 package io.inkflow.infra.local;
 
+import io.inkflow.infra.registry.CompatibilityLevel;
+import io.inkflow.infra.registry.EmbeddedSchemaRegistry;
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.CompatibilityLevel;
-import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import java.io.IOException;

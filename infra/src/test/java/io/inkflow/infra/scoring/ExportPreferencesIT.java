@@ -4,15 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.inkflow.avro.BadCase;
 import io.inkflow.avro.PreferencePair;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.local.LocalStackConfig;
-import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.streams.export.PreferenceExporter;
+import io.inkflow.testing.ExampleEvents;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;

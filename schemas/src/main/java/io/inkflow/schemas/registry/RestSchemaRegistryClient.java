@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   private static final Logger LOG = LoggerFactory.getLogger(RestSchemaRegistryClient.class);
-  static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+  /** The media type of the Confluent Schema Registry REST API, which registries answer in. */
+  public static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final RegistryClientConfig config;

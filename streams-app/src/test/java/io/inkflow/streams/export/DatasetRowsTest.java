@@ -3,7 +3,7 @@ package io.inkflow.streams.export;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.inkflow.avro.PreferencePair;
-import io.inkflow.schemas.ExampleEvents;
+import io.inkflow.testing.ExampleEvents;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;

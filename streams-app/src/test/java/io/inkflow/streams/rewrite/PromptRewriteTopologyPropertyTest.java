@@ -10,9 +10,7 @@ import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.common.deadletter.DeadLetterHeaders;
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
-import io.inkflow.schemas.registry.RegistryClientConfig;
-import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.testing.MemoryRegistry;
 import io.inkflow.testing.arbitrary.ArbitraryEvents;
 import io.inkflow.testing.arbitrary.ArbitraryText;
 import java.io.IOException;
@@ -64,8 +62,7 @@ class PromptRewriteTopologyPropertyTest {
   /** The longest requestId a REJECTED result is keyed by (PromptRewriteProcessor.MAX_RESULT_KEY_CHARS). */
   private static final int MAX_RESULT_KEY_CHARS = 1024;
   private static final String REWRITE_LOGGER = "io.inkflow.streams.rewrite";
-  private static EmbeddedSchemaRegistry registry;
-  private static RestSchemaRegistryClient client;
+  private static MemoryRegistry client;
   private static Topics topics;
   private static Level rewriteLevel;
 
@@ -82,8 +79,7 @@ class PromptRewriteTopologyPropertyTest {
 
   @BeforeContainer
   static void startRegistry() throws Exception {
-    registry = EmbeddedSchemaRegistry.start();
-    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    client = new MemoryRegistry();
     topics = Topics.create(client, "", 1, true);
     // Every refusal is logged at WARN with the request id, which here is sometimes 100k characters long.
     Logger rewrite = (Logger) LoggerFactory.getLogger(REWRITE_LOGGER);
@@ -95,7 +91,6 @@ class PromptRewriteTopologyPropertyTest {
   static void stopRegistry() {
     ((Logger) LoggerFactory.getLogger(REWRITE_LOGGER)).setLevel(rewriteLevel);
     client.close();
-    registry.close();
   }
 
   @BeforeProperty

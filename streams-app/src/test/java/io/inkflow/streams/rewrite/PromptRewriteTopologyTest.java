@@ -9,11 +9,9 @@ import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.common.LogText;
 import io.inkflow.common.deadletter.DeadLetterHeaders;
-import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
-import io.inkflow.schemas.registry.RegistryClientConfig;
-import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.testing.ExampleEvents;
+import io.inkflow.testing.MemoryRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,8 +44,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class PromptRewriteTopologyTest {
   private static final Instant T0 = Instant.parse("2026-11-25T12:00:00Z");
-  private static EmbeddedSchemaRegistry registry;
-  private static RestSchemaRegistryClient client;
+  private static MemoryRegistry client;
   private static Topics topics;
 
   @TempDir Path stateDir;
@@ -59,15 +56,13 @@ class PromptRewriteTopologyTest {
 
   @BeforeAll
   static void startRegistry() throws Exception {
-    registry = EmbeddedSchemaRegistry.start();
-    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    client = new MemoryRegistry();
     topics = Topics.create(client, "", 1, true);
   }
 
   @AfterAll
   static void stopRegistry() {
     client.close();
-    registry.close();
   }
 
   @BeforeEach

@@ -12,7 +12,7 @@ import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.reward.RewardInput;
 import io.inkflow.inference.reward.RewardScores;
-import io.inkflow.schemas.ExampleEvents;
+import io.inkflow.testing.ExampleEvents;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

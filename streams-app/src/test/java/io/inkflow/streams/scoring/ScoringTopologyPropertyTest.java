@@ -14,15 +14,13 @@ import io.inkflow.avro.Size;
 import io.inkflow.avro.Verdict;
 import io.inkflow.inference.reward.RewardInput;
 import io.inkflow.inference.reward.RewardScores;
-import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
-import io.inkflow.schemas.registry.RegistryClientConfig;
-import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.MemoryObjectStore;
 import io.inkflow.storage.ObjectKeys;
 import io.inkflow.streams.batches.BatchTracker;
 import io.inkflow.streams.results.RequestAggregator;
+import io.inkflow.testing.ExampleEvents;
+import io.inkflow.testing.MemoryRegistry;
 import io.inkflow.testing.arbitrary.ArbitraryEvents;
 import io.inkflow.testing.arbitrary.ArbitraryText;
 import io.inkflow.testing.arbitrary.LenientProducer;
@@ -82,8 +80,7 @@ class ScoringTopologyPropertyTest {
   private static final List<String> STORES = List.of(ScoringTopology.SEEN_JOBS_STORE, ScoringTopology.PENDING_STORE,
       RequestAggregator.REQUESTS_STORE, RequestAggregator.DEADLINES_STORE, BatchTracker.BATCHES_STORE, BatchTracker.BATCH_ROWS_STORE);
   private static final byte[] PNG = ScoringFixtures.png(16, 16);
-  private static EmbeddedSchemaRegistry registry;
-  private static RestSchemaRegistryClient client;
+  private static MemoryRegistry client;
   private static Topics topics;
   private static Level scoringLevel;
 
@@ -107,8 +104,7 @@ class ScoringTopologyPropertyTest {
 
   @BeforeContainer
   static void startRegistry() throws Exception {
-    registry = EmbeddedSchemaRegistry.start();
-    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    client = new MemoryRegistry();
     topics = Topics.create(client, "", 1, true);
     // Dead letters log at WARN with ids that here can be 100k characters long.
     Logger scoring = (Logger) LoggerFactory.getLogger(SCORING_LOGGER);
@@ -120,7 +116,6 @@ class ScoringTopologyPropertyTest {
   static void stopRegistry() {
     ((Logger) LoggerFactory.getLogger(SCORING_LOGGER)).setLevel(scoringLevel);
     client.close();
-    registry.close();
   }
 
   @BeforeProperty

@@ -19,12 +19,10 @@ import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
 import io.inkflow.common.deadletter.DeadLetterHeaders;
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
-import io.inkflow.schemas.registry.RegistryClientConfig;
-import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.MemoryObjectStore;
 import io.inkflow.storage.ObjectKeys;
 import io.inkflow.streams.results.BestOfN;
+import io.inkflow.testing.MemoryRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,8 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ScoringTopologyTest {
   private static final Duration FLUSH = Duration.ofMillis(100);
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
-  private static EmbeddedSchemaRegistry registry;
-  private static RestSchemaRegistryClient client;
+  private static MemoryRegistry client;
   private static Topics topics;
 
   @TempDir Path stateDir;
@@ -70,15 +67,13 @@ class ScoringTopologyTest {
 
   @BeforeAll
   static void startRegistry() throws Exception {
-    registry = EmbeddedSchemaRegistry.start();
-    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    client = new MemoryRegistry();
     topics = Topics.create(client, "", 1, true);
   }
 
   @AfterAll
   static void stopRegistry() {
     client.close();
-    registry.close();
   }
 
   ScoringSettings settings;

@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
-import io.inkflow.schemas.registry.RegistryClientConfig;
-import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.testing.MemoryRegistry;
 import java.util.List;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -25,21 +23,18 @@ import org.apache.kafka.common.errors.SerializationException;
  * back exactly as it was written.
  */
 class PromptRequestSerdePropertyTest {
-  private static EmbeddedSchemaRegistry registry;
-  private static RestSchemaRegistryClient client;
+  private static MemoryRegistry client;
   private static Topic<String, PromptRequest> topic;
 
   @BeforeContainer
   static void startRegistry() throws Exception {
-    registry = EmbeddedSchemaRegistry.start();
-    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    client = new MemoryRegistry();
     topic = Topics.create(client, "serde-props.", 1, true).promptRequests;
   }
 
   @AfterContainer
   static void stopRegistry() {
     client.close();
-    registry.close();
   }
 
   @Provide

@@ -1,4 +1,4 @@
-package io.inkflow.schemas;
+package io.inkflow.testing;
 
 import io.inkflow.avro.BadCase;
 import io.inkflow.avro.BatchResult;
@@ -24,8 +24,8 @@ import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * One fully populated example of every event, chained as the pipeline nests them: for the local
- * stack's self-check, documentation and tests.
+ * One fully populated example of every event, chained as the pipeline nests them, for tests: a
+ * known-good value to round-trip or to derive a case from with {@code newBuilder(example)}.
  */
 public final class ExampleEvents {
   public static final Instant T0 = Instant.parse("2026-11-25T12:00:00Z");

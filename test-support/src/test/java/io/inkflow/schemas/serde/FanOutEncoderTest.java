@@ -6,11 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.Size;
-import io.inkflow.schemas.ExampleEvents;
-import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
-import io.inkflow.schemas.registry.RegistryClientConfig;
-import io.inkflow.schemas.registry.RestSchemaRegistryClient;
-import io.inkflow.schemas.registry.SchemaRegistryClient;
+import io.inkflow.testing.ExampleEvents;
+import io.inkflow.testing.MemoryRegistry;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,19 +20,18 @@ import org.junit.jupiter.api.Test;
 class FanOutEncoderTest {
   private static final String TOPIC = "fan-out-test.generation-jobs";
   private static final List<String> VARYING = List.of("variant", "jobId", "seed");
-  private static EmbeddedSchemaRegistry registry;
-  private static SchemaRegistryClient client;
+  /** One list for every job, as the planner shares a request's dropped texts (a copied default would not be shared). */
+  private static final List<String> NONE_DROPPED = List.of();
+  private static MemoryRegistry client;
 
   @BeforeAll
   static void start() throws Exception {
-    registry = EmbeddedSchemaRegistry.start();
-    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    client = new MemoryRegistry();
   }
 
   @AfterAll
   static void stop() {
     client.close();
-    registry.close();
   }
 
   @Test

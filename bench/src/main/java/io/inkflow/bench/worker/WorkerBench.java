@@ -1,4 +1,4 @@
-package io.inkflow.workers.bench;
+package io.inkflow.bench.worker;
 
 import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PromptRequest;
@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -41,26 +42,31 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Benchmarks (not tests) of the generation worker against a running local stack (connection from the
- * environment, as {@code scripts/local-up} prints it).
+ * environment, as {@code scripts/local-up} prints it). The first argument picks one, the rest are its flags:
  *
  * <ul>
- *   <li>{@code worker PACK ROUNDS IMAGES [PNG] [INTRA_OP_THREADS] [WARMUP]}: the tiny pack, 256x256, the pack's
- *       default steps, batch 4; both sides run the same session options (intra-op threads 0: ONNX Runtime's
- *       choice). Per round, the bare loop (render + PNG on one thread, batches of 4) and the worker (jobs on
- *       Kafka → S3 + events) generate IMAGES images each; sides alternate, after WARMUP (default 3)
- *       unreported warm-up rounds, so that the JIT has compiled the worker's Kafka, Avro and S3 paths
- *       before anything is timed. Prints efficiency (worker images/s ÷ bare images/s) and overhead per
- *       image.</li>
- *   <li>{@code feed ROUNDS IMAGES [OUTPUT_THREADS]}: a synthetic generator returning 512x512 images at
- *       once, so the worker's CPU side (PNG, upload, produce) is the limit. Prints the sustained rate
- *       and the per-stage times that bound it.</li>
+ *   <li>{@code worker} ({@code scripts/bench/worker}): pipeline efficiency. 256x256 (the tiny pack unless --pack), the pack's
+ *       default steps, batch 4; both sides run the same session options. Per round, the bare loop (render + PNG
+ *       on one thread, batches of 4) and the worker (jobs on Kafka → S3 + events) generate the same number of
+ *       images; sides alternate, after unreported warm-up rounds, so that the JIT has compiled the worker's
+ *       Kafka, Avro and S3 paths before anything is timed. Prints efficiency (worker images/s ÷ bare images/s)
+ *       and overhead per image.</li>
+ *   <li>{@code feed} ({@code scripts/bench/worker-feed}): a synthetic generator returning 512x512 images at
+ *       once, so the worker's CPU side (PNG, upload, produce) is the limit. Prints the sustained rate and the
+ *       per-stage times that bound it.</li>
  * </ul>
  */
-public final class WorkerBench {
+public final class WorkerBench implements AutoCloseable {
   private final Map<String, String> env;
   private final RestSchemaRegistryClient registry;
   private final S3Client s3;
@@ -73,36 +79,117 @@ public final class WorkerBench {
     this.s3 = S3Clients.create(io.inkflow.storage.S3Settings.fromEnv(env));
   }
 
-  public static void main(String[] args) throws Exception {
-    String mode = args.length > 0 ? args[0] : "worker";
-    WorkerBench bench = new WorkerBench(System.getenv());
-    if (mode.equals("worker")) {
-      Path pack = Path.of(args.length > 1 ? args[1] : "infra/models/tiny-mmdit-flow");
-      int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-      int images = args.length > 3 ? Integer.parseInt(args[3]) : 48;
-      WorkerConfig.PngMode png = WorkerConfig.PngMode.parse(args.length > 4 ? args[4] : "standard");
-      int intraOpThreads = args.length > 5 ? Integer.parseInt(args[5]) : 0;
-      int warmup = args.length > 6 ? Integer.parseInt(args[6]) : 3;
-      bench.worker(pack, rounds, images, png, intraOpThreads, warmup);
-    } else if (mode.equals("feed")) {
-      int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-      int images = args.length > 2 ? Integer.parseInt(args[2]) : 400;
-      int threads = args.length > 3 ? Integer.parseInt(args[3]) : 2;
-      WorkerConfig.PngMode png = WorkerConfig.PngMode.parse(args.length > 4 ? args[4] : "standard");
-      bench.feed(rounds, images, threads, png);
-    } else {
-      throw new IllegalArgumentException("expected mode worker or feed, found " + mode);
+  public static void main(String[] args) {
+    Callable<Integer> command = switch (args.length == 0 ? "" : args[0]) {
+      case "worker" -> new Efficiency();
+      case "feed" -> new Feed();
+      default -> null;
+    };
+    if (command == null) {
+      System.err.println("expected the benchmark, worker or feed, as the first argument, found "
+          + (args.length == 0 ? "none" : "'" + args[0] + "'"));
+      System.exit(2);
     }
-    bench.s3.close();
-    bench.registry.close();
+    System.exit(new CommandLine(command).execute(Arrays.copyOfRange(args, 1, args.length)));
+  }
+
+  /** Closes the bench's S3 and registry clients. */
+  @Override
+  public void close() {
+    s3.close();
+    registry.close();
+  }
+
+  private static WorkerConfig.PngMode pngMode(CommandSpec spec, String text) {
+    try {
+      return WorkerConfig.PngMode.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--png: expected standard or fast, found '" + text + "'");
+    }
+  }
+
+  @Command(name = "scripts/bench/worker", mixinStandardHelpOptions = true, sortOptions = false,
+      description = "Pipeline efficiency: the generation worker against the bare render loop, on a running local stack.")
+  static final class Efficiency implements Callable<Integer> {
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "5",
+        description = "reported rounds; sides alternate (default: ${DEFAULT-VALUE})")
+    private int rounds;
+
+    @Option(names = "--images", paramLabel = "N", defaultValue = "48", description = "images per side and round (default: ${DEFAULT-VALUE})")
+    private int images;
+
+    @Option(names = "--png", paramLabel = "MODE", defaultValue = "standard",
+        description = "PNG encoder on both sides: standard or fast (default: ${DEFAULT-VALUE})")
+    private String png;
+
+    @Option(names = "--intra-op-threads", paramLabel = "N", defaultValue = "0",
+        description = "ONNX Runtime threads per operator on both sides; 0: its own choice, one per core; 1 leaves the"
+            + " second core to the host work, as an accelerator would (default: ${DEFAULT-VALUE})")
+    private int intraOpThreads;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3",
+        description = "unreported warm-up rounds before the reported ones (default: ${DEFAULT-VALUE})")
+    private int warmup;
+
+    @Option(names = "--pack", paramLabel = "DIR", defaultValue = "infra/models/tiny-mmdit-flow",
+        description = "the generation pack (default: ${DEFAULT-VALUE})")
+    private Path pack;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      if (rounds < 1 || images < 1 || warmup < 0 || intraOpThreads < 0) {
+        throw new ParameterException(spec.commandLine(), "expected --rounds >= 1, --images >= 1, --warmup >= 0 and"
+            + " --intra-op-threads >= 0, found " + rounds + ", " + images + ", " + warmup + ", " + intraOpThreads);
+      }
+      WorkerConfig.PngMode mode = pngMode(spec, png);
+      try (WorkerBench bench = new WorkerBench(System.getenv())) {
+        bench.worker(pack, rounds, images, mode, intraOpThreads, warmup);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "scripts/bench/worker-feed", mixinStandardHelpOptions = true, sortOptions = false,
+      description = "How fast the worker's CPU side (PNG, upload, produce) feeds an infinitely fast accelerator,"
+          + " on a running local stack.")
+  static final class Feed implements Callable<Integer> {
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "3",
+        description = "reported rounds, after one unreported warm-up round (default: ${DEFAULT-VALUE})")
+    private int rounds;
+
+    @Option(names = "--images", paramLabel = "N", defaultValue = "300", description = "images per round (default: ${DEFAULT-VALUE})")
+    private int images;
+
+    @Option(names = "--output-threads", paramLabel = "N", defaultValue = "4",
+        description = "the worker's output threads (PNG, upload, produce) (default: ${DEFAULT-VALUE})")
+    private int outputThreads;
+
+    @Option(names = "--png", paramLabel = "MODE", defaultValue = "fast",
+        description = "PNG encoder: fast or standard (default: ${DEFAULT-VALUE})")
+    private String png;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      if (rounds < 1 || images < 1 || outputThreads < 1) {
+        throw new ParameterException(spec.commandLine(), "expected --rounds, --images and --output-threads >= 1, found "
+            + rounds + ", " + images + ", " + outputThreads);
+      }
+      WorkerConfig.PngMode mode = pngMode(spec, png);
+      try (WorkerBench bench = new WorkerBench(System.getenv())) {
+        bench.feed(rounds, images, outputThreads, mode);
+      }
+      return 0;
+    }
   }
 
   private void worker(Path packDir, int rounds, int images, WorkerConfig.PngMode png, int intraOpThreads, int warmup)
       throws Exception {
-    if (rounds < 1 || images < 1 || warmup < 0) {
-      throw new IllegalArgumentException("expected rounds >= 1, images >= 1 and warm-up rounds >= 0, found "
-          + rounds + ", " + images + ", " + warmup);
-    }
     SessionOptionsConfig options = SessionOptionsConfig.cpu().withIntraOpThreads(intraOpThreads);
     try (PipelineGenerator generator = PipelineGenerator.open(packDir, options, png.encoder())) {
       int steps = generator.pipeline().manifest().scheduler().defaultSteps();

@@ -1,4 +1,4 @@
-package io.inkflow.schemas.registry;
+package io.inkflow.infra.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,12 +7,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.PromptRequest;
+import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.schemas.registry.SchemaRegistryException;
+import io.inkflow.schemas.serde.AvroSerializer;
+import io.inkflow.testing.ExampleEvents;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.junit.jupiter.api.Test;
@@ -136,6 +146,51 @@ class EmbeddedSchemaRegistryTest {
       assertThat(call(r, "GET", "/config/batches-value", null, 200).get("compatibilityLevel").asText()).isEqualTo("FULL");
       Schema fresh = SchemaBuilder.record("Fresh").fields().requiredString("x").endRecord();
       assertThat(c.register("fresh-value", fresh)).isGreaterThan(Math.max(promptId, batchId));
+    }
+  }
+
+  // The REST client against this registry (the client's own tests, in schemas, need no registry).
+
+  @Test
+  void anIncompatibleSchemaIsRefusedWithAClearError() throws Exception {
+    try (EmbeddedSchemaRegistry r = EmbeddedSchemaRegistry.start();
+         RestSchemaRegistryClient client = new RestSchemaRegistryClient(RegistryClientConfig.of(r.url()))) {
+      String topic = "incompatible-test";
+      AvroSerializer<BatchSubmitted> serializer = new AvroSerializer<>(BatchSubmitted.class, client, true);
+      serializer.serialize(topic, ExampleEvents.batch());
+      // A next version that adds a field without a default cannot read the data already written.
+      Schema breaking = SchemaBuilder.record("BatchSubmitted").namespace("io.inkflow.avro").fields()
+          .requiredString("batchId").requiredInt("expectedCount").requiredString("submitter")
+          .requiredString("owner")
+          .endRecord();
+      assertThatThrownBy(() -> client.register(topic + "-value", breaking))
+          .isInstanceOf(SchemaRegistryException.IncompatibleSchemaException.class)
+          .hasMessageContaining("HTTP 409")
+          .hasMessageContaining("incompatible-test-value")
+          .hasMessageContaining("owner");
+    }
+  }
+
+  @Test
+  void aRegistryThatComesBackWithinTheDeadlineIsUsed() throws Exception {
+    try (ServerSocket broken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      int port = broken.getLocalPort();
+      RegistryClientConfig cfg = RegistryClientConfig.fromMap(Map.of(
+          RegistryClientConfig.URL, "http://127.0.0.1:" + port,
+          RegistryClientConfig.RETRY_BACKOFF_MS, 20,
+          RegistryClientConfig.RETRY_BACKOFF_MAX_MS, 100,
+          RegistryClientConfig.RETRY_TIMEOUT_MS, 30_000));
+      try (RestSchemaRegistryClient client = new RestSchemaRegistryClient(cfg)) {
+        var pending = CompletableFuture.supplyAsync(() -> client.register("prompt-requests-value", PromptRequest.getClassSchema()));
+        // The first attempt reaches a server that hangs up without answering: a real failure.
+        broken.setSoTimeout(10_000);
+        broken.accept().close();
+        broken.close();
+        try (EmbeddedSchemaRegistry r = EmbeddedSchemaRegistry.start(port, CompatibilityLevel.BACKWARD, null)) {
+          assertThat(pending.get(20, TimeUnit.SECONDS)).isPositive();
+          assertThat(client.getById(pending.get())).isEqualTo(PromptRequest.getClassSchema());
+        }
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-package io.inkflow.streams.common;
+package io.inkflow.bench;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;

@@ -1,4 +1,4 @@
-package io.inkflow.schemas.registry;
+package io.inkflow.infra.registry;
 
 import java.util.Arrays;
 import java.util.Locale;

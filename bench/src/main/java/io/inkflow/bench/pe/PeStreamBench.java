@@ -1,6 +1,7 @@
-package io.inkflow.infra.bench;
+package io.inkflow.bench.pe;
 
 import io.inkflow.avro.PromptRequest;
+import io.inkflow.bench.ThreadCpu;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.text.PackTokenizer;
 import io.inkflow.infra.local.LocalStack;
@@ -9,7 +10,6 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.streams.common.StreamsSettings;
-import io.inkflow.streams.common.ThreadCpu;
 import io.inkflow.streams.rewrite.PeLimits;
 import io.inkflow.streams.rewrite.PromptRewriteTopology;
 import io.inkflow.streams.rewrite.RequestIdentity;
@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,6 +50,12 @@ import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * Benchmark (not a test) of the PE-rewrite stream on the real local broker: N requests with
@@ -56,24 +63,52 @@ import org.apache.kafka.streams.StreamsConfig;
  * is readable (read_committed). In the same run, the same records go through a plain transactional
  * consume → deserialize → serialize → produce copy with the same serde, as the baseline, and through
  * the same loop writing four records per input (the least a 4-variant fan-out must write); the figures
- * that matter are the ratios.
- *
- * <p>Usage: {@code PeStreamBench [requests=100000] [packDir=infra/models/tiny-mmdit-flow] [rounds=3]}
+ * that matter are the request rate and where each side's CPU goes. The ratio to the copy is printed for
+ * information, not judged: the copy writes one small record where the stage writes four larger jobs and a
+ * changelog record, so the ratio measures the fan-out rather than the stage.
  */
-public final class PeStreamBench {
+@Command(name = "scripts/bench/pe-stream", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "The PE-rewrite stream on an in-process local stack against a transactional copy of the same records.")
+public final class PeStreamBench implements Callable<Integer> {
   private static final int PARTITIONS = 2;
-  /** Stream threads of the PE app ({@code -Dinkflow.bench.threads}, default 1, like the copy loop). */
-  private static final int STREAM_THREADS = Integer.getInteger("inkflow.bench.threads", 1);
 
-  private PeStreamBench() {}
+  @Option(names = "--requests", paramLabel = "N", defaultValue = "100000",
+      description = "distinct requests (numImages=4) per round, the warm-up round included (default: ${DEFAULT-VALUE})")
+  private int requests;
 
-  public static void main(String[] args) throws Exception {
-    int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
-    Path packDir = Path.of(args.length > 1 ? args[1] : "infra/models/tiny-mmdit-flow");
-    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+  @Option(names = "--rounds", paramLabel = "N", defaultValue = "3",
+      description = "reported rounds, after one unreported warm-up round; sides alternate (default: ${DEFAULT-VALUE})")
+  private int rounds;
+
+  @Option(names = "--stream-threads", paramLabel = "N", defaultValue = "1",
+      description = "stream threads of the PE app; the copy loop has one (default: ${DEFAULT-VALUE})")
+  private int streamThreads;
+
+  @Option(names = "--pack", paramLabel = "DIR", defaultValue = "infra/models/tiny-mmdit-flow",
+      description = "the generation pack the stage plans with (default: ${DEFAULT-VALUE})")
+  private Path packDir;
+
+  @Spec
+  private CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new PeStreamBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (requests < 1 || rounds < 1 || streamThreads < 1) {
+      throw new ParameterException(spec.commandLine(), "expected --requests, --rounds and --stream-threads >= 1, found "
+          + requests + ", " + rounds + ", " + streamThreads);
+    }
+    run(requests, packDir, rounds, streamThreads);
+    return 0;
+  }
+
+  private static void run(int n, Path packDir, int rounds, int streamThreads) throws Exception {
     PackManifest pack = PackManifest.read(packDir);
     System.out.printf("pe-stream bench: %d requests x numImages=4, %d partitions, %d stream thread(s), exactly_once_v2, pack %s, %d round(s)%n",
-        n, PARTITIONS, STREAM_THREADS, pack.id(), rounds);
+        n, PARTITIONS, streamThreads, pack.id(), rounds);
     try (LocalStack stack = LocalStack.start(LocalStackConfig.ephemeral().withPartitions(PARTITIONS));
          PackTokenizer tokenizer = PackTokenizer.open(pack.tokenizer(), pack.dir())) {
       String bootstrap = stack.connection().bootstrapServers();
@@ -104,9 +139,9 @@ public final class PeStreamBench {
         if (round % 2 == 1) {
           copyRate = runCopy(bootstrap, topics, records, "bench.copy-in." + tag, "bench.copy-out." + tag, 1);
           fanRate = runCopy(bootstrap, topics, records, "bench.fan-in." + tag, "bench.fan-out." + tag, 4);
-          peRate = runPe(stack, topics, pack, tokenizer, records, tag);
+          peRate = runPe(stack, topics, pack, tokenizer, records, tag, streamThreads);
         } else {
-          peRate = runPe(stack, topics, pack, tokenizer, records, tag);
+          peRate = runPe(stack, topics, pack, tokenizer, records, tag, streamThreads);
           fanRate = runCopy(bootstrap, topics, records, "bench.fan-in." + tag, "bench.fan-out." + tag, 4);
           copyRate = runCopy(bootstrap, topics, records, "bench.copy-in." + tag, "bench.copy-out." + tag, 1);
         }
@@ -124,9 +159,11 @@ public final class PeStreamBench {
       double pe = median(results, 0);
       double copy = median(results, 1);
       double ratio = median(results, 2);
+      // The ratios are information, not a target: the copy writes one request per input, the stage four
+      // jobs that each nest it plus a changelog record (the wire sizes above), so they measure the fan-out.
       System.out.printf("pe-stream (medians of %d rounds): %.0f input requests/s (target 20000: %s); copy baseline %.0f records/s,"
-          + " ratio %.2f (target 0.5: %s); fan-out copy x4 %.0f input records/s, ratio %.2f%n", results.size(), pe,
-          pe >= 20_000 ? "met" : "NOT met", copy, ratio, ratio >= 0.5 ? "met" : "NOT met", median(results, 3), median(results, 4));
+          + " ratio %.2f; fan-out copy x4 %.0f input records/s, ratio %.2f (ratios for information)%n", results.size(), pe,
+          pe >= 20_000 ? "met" : "NOT met", copy, ratio, median(results, 3), median(results, 4));
       if (!Double.isNaN(planUs)) {
         // A 4-variant PE stage must at least write four records per input (the copy x4 loop, whose records
         // are smaller than jobs) and plan each request (its CPU, above). With one stream thread doing both
@@ -270,10 +307,10 @@ public final class PeStreamBench {
   }
 
   private static double runPe(LocalStack stack, Topics topics, PackManifest pack, PackTokenizer tokenizer,
-      List<byte[][]> records, String tag) throws Exception {
+      List<byte[][]> records, String tag, int streamThreads) throws Exception {
     String bootstrap = stack.connection().bootstrapServers();
     Path state = Files.createTempDirectory("pe-bench-state");
-    StreamsSettings settings = new StreamsSettings(bootstrap, stack.connection().registryUrl(), state, "", STREAM_THREADS, 100, Map.of(), Map.of());
+    StreamsSettings settings = new StreamsSettings(bootstrap, stack.connection().registryUrl(), state, "", streamThreads, 100, Map.of(), Map.of());
     Properties props = settings.streamsProperties("pe-bench-" + tag);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
     // The app's own client settings (StreamsSettings), as deployed; the copy's clients match them.

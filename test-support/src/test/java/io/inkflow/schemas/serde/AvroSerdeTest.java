@@ -2,17 +2,13 @@ package io.inkflow.schemas.serde;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.Priority;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RewriteMode;
-import io.inkflow.schemas.ExampleEvents;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
-import io.inkflow.schemas.registry.EmbeddedSchemaRegistry;
-import io.inkflow.schemas.registry.RegistryClientConfig;
-import io.inkflow.schemas.registry.RestSchemaRegistryClient;
-import io.inkflow.schemas.registry.SchemaRegistryClient;
+import io.inkflow.testing.ExampleEvents;
+import io.inkflow.testing.MemoryRegistry;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -20,7 +16,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
@@ -34,21 +29,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class AvroSerdeTest {
-  private static EmbeddedSchemaRegistry registry;
-  private static SchemaRegistryClient client;
+  private static MemoryRegistry client;
   private static Topics topics;
 
   @BeforeAll
   static void start() throws Exception {
-    registry = EmbeddedSchemaRegistry.start();
-    client = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
+    client = new MemoryRegistry();
     topics = Topics.create(client, "serde-test.", 1, true);
   }
 
   @AfterAll
   static void stop() {
     client.close();
-    registry.close();
   }
 
   @Test
@@ -110,27 +102,6 @@ class AvroSerdeTest {
     assertThat(read.getPriority()).isEqualTo(Priority.NORMAL);
     assertThat(read.getRewriteMode()).isEqualTo(RewriteMode.AUTO);
     assertThat(read.getTags()).isEmpty();
-
-    // The current schema is a BACKWARD-compatible next version of the subject.
-    int v2Id = client.register(topic + "-value", current);
-    assertThat(v2Id).isNotEqualTo(v1Id);
-  }
-
-  @Test
-  void anIncompatibleSchemaIsRefusedWithAClearError() {
-    String topic = "incompatible-test";
-    AvroSerializer<BatchSubmitted> serializer = new AvroSerializer<>(BatchSubmitted.class, client, true);
-    serializer.serialize(topic, ExampleEvents.batch());
-    // A next version that adds a field without a default cannot read the data already written.
-    Schema breaking = SchemaBuilder.record("BatchSubmitted").namespace("io.inkflow.avro").fields()
-        .requiredString("batchId").requiredInt("expectedCount").requiredString("submitter")
-        .requiredString("owner")
-        .endRecord();
-    assertThatThrownBy(() -> client.register(topic + "-value", breaking))
-        .isInstanceOf(io.inkflow.schemas.registry.SchemaRegistryException.IncompatibleSchemaException.class)
-        .hasMessageContaining("HTTP 409")
-        .hasMessageContaining("incompatible-test-value")
-        .hasMessageContaining("owner");
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.inkflow.inference.bench;
+package io.inkflow.bench.inference;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -35,7 +35,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The bare-model benchmark (not a test): images/s and time per stage of {@link TextToImagePipeline}
@@ -50,35 +57,72 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * transformer's exact inputs and outputs whose only operator is {@code Identity(latents)}: the same
  * Java path (latents copied into a direct buffer, tensors created, JNI, session run, pinned output
  * copied back) with no model compute.
- *
- * <pre>
- *   java -cp ... io.inkflow.inference.bench.InferenceBench [--pack DIR] [--sizes 256x256,512x512]
- *       [--batches 1,4,8] [--steps N] [--seconds S] [--threads N] [--spin false,true] [--rounds R]
- * </pre>
  */
-public final class InferenceBench {
-  private InferenceBench() {}
+@Command(name = "scripts/bench/inference", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "The bare text-to-image loop on CPU: images/s and time per stage, per size and batch size.")
+public final class InferenceBench implements Callable<Integer> {
+  @Option(names = "--pack", paramLabel = "DIR", defaultValue = "infra/models/tiny-mmdit-flow",
+      description = "the generation pack (default: ${DEFAULT-VALUE})")
+  private Path pack;
 
-  public static void main(String[] args) throws Exception {
-    Map<String, String> opts = parse(args);
-    Path pack = Path.of(opts.getOrDefault("pack", "infra/models/tiny-mmdit-flow"));
+  @Option(names = "--sizes", paramLabel = "WxH", split = ",", defaultValue = "256x256,512x512",
+      description = "image sizes, comma-separated (default: ${DEFAULT-VALUE})")
+  private List<String> sizeTexts;
+
+  @Option(names = "--batches", paramLabel = "N", split = ",", defaultValue = "1,4,8",
+      description = "batch sizes, comma-separated (default: ${DEFAULT-VALUE})")
+  private List<Integer> batchSizes;
+
+  @Option(names = "--steps", paramLabel = "N", description = "sampler steps (default: the pack's)")
+  private Integer stepsOption;
+
+  @Option(names = "--seconds", paramLabel = "S", defaultValue = "8",
+      description = "least measured time per configuration and round, after a warm-up of at least 2 s (default: ${DEFAULT-VALUE})")
+  private double seconds;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+      description = "ONNX Runtime intra-op threads; 0: its own choice (default: ${DEFAULT-VALUE})")
+  private int threads;
+
+  @Option(names = "--spin", paramLabel = "BOOL", arity = "1", split = ",", defaultValue = "false",
+      description = "intra-op spin-waiting settings to measure, comma-separated: false, true or both (default: ${DEFAULT-VALUE})")
+  private List<Boolean> spins;
+
+  @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+      description = "rounds over every configuration, alternating; each cell is the median over rounds (default: ${DEFAULT-VALUE})")
+  private int rounds;
+
+  @Spec
+  private CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new InferenceBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
     List<Bucket> sizes = new ArrayList<>();
-    for (String s : opts.getOrDefault("sizes", "256x256,512x512").split(",")) {
+    for (String s : sizeTexts) {
       String[] wh = s.trim().split("x");
-      sizes.add(new Bucket(Integer.parseInt(wh[0]), Integer.parseInt(wh[1])));
+      try {
+        sizes.add(new Bucket(Integer.parseInt(wh[0]), Integer.parseInt(wh[1])));
+      } catch (RuntimeException e) {
+        throw new ParameterException(spec.commandLine(), "--sizes: expected WIDTHxHEIGHT, found '" + s + "'");
+      }
     }
-    int[] batches = Arrays.stream(opts.getOrDefault("batches", "1,4,8").split(",")).map(String::trim)
-        .mapToInt(Integer::parseInt).toArray();
-    double seconds = Double.parseDouble(opts.getOrDefault("seconds", "8"));
-    int threads = Integer.parseInt(opts.getOrDefault("threads", "0"));
-    int rounds = Integer.parseInt(opts.getOrDefault("rounds", "1"));
-    List<Boolean> spins = new ArrayList<>();
-    for (String v : opts.getOrDefault("spin", "false").split(",")) {
-      spins.add(Boolean.parseBoolean(v.trim()));
+    int[] batches = batchSizes.stream().mapToInt(Integer::intValue).toArray();
+    if (rounds < 1 || threads < 0 || Arrays.stream(batches).anyMatch(b -> b < 1)) {
+      throw new ParameterException(spec.commandLine(), "expected --rounds >= 1, --threads >= 0 and --batches >= 1, found "
+          + rounds + ", " + threads + ", " + batchSizes);
     }
+    run(pack, sizes, batches, stepsOption, seconds, threads, spins, rounds);
+    return 0;
+  }
 
+  private static void run(Path pack, List<Bucket> sizes, int[] batches, Integer stepsOption, double seconds, int threads,
+      List<Boolean> spins, int rounds) throws Exception {
     PackManifest manifest = PackManifest.read(pack);
-    int steps = Integer.parseInt(opts.getOrDefault("steps", Integer.toString(manifest.scheduler().defaultSteps())));
+    int steps = stepsOption != null ? stepsOption : manifest.scheduler().defaultSteps();
     Map<String, List<double[]>> cells = new LinkedHashMap<>();
     CallTimer timer = new CallTimer();
     for (int round = 1; round <= rounds; round++) {
@@ -414,17 +458,4 @@ public final class InferenceBench {
     double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
-
-  private static Map<String, String> parse(String[] args) {
-    Map<String, String> out = new HashMap<>();
-    for (int i = 0; i < args.length; i++) {
-      if (!args[i].startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException("usage: --pack DIR --sizes WxH,.. --batches 1,4,8 --steps N "
-            + "--seconds S --threads N --spin false,true --rounds R; found '" + args[i] + "'");
-      }
-      out.put(args[i].substring(2), args[++i]);
-    }
-    return out;
-  }
-
 }

@@ -1,4 +1,4 @@
-package io.inkflow.schemas.registry;
+package io.inkflow.infra.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.schemas.registry.SchemaRegistryException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -39,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * 42203 invalid compatibility level.
  */
 public final class EmbeddedSchemaRegistry implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(EmbeddedSchemaRegistry.class);
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedSchemaRegistry.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern SUBJECT_VERSIONS = Pattern.compile("^/subjects/([^/]+)/versions/?$");
   private static final Pattern SUBJECT_VERSION = Pattern.compile("^/subjects/([^/]+)/versions/([^/]+)(/schema)?$");
@@ -88,7 +90,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     server.createContext("/", registry::handle);
     server.setExecutor(executor);
     server.start();
-    log.info("schema registry listening on {} (compatibility {}, journal {})", registry.url(), defaultLevel,
+    LOG.info("schema registry listening on {} (compatibility {}, journal {})", registry.url(), defaultLevel,
         journal == null ? "none" : journal);
     return registry;
   }
@@ -115,7 +117,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     if (server != null) {
       server.stop(0);
       server = null;
-      log.info("schema registry on {} paused", url());
+      LOG.info("schema registry on {} paused", url());
     }
   }
 
@@ -127,7 +129,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
       s.setExecutor(executor);
       s.start();
       server = s;
-      log.info("schema registry on {} resumed", url());
+      LOG.info("schema registry on {} resumed", url());
     }
   }
 
@@ -140,7 +142,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
     executor.shutdownNow();
     try {
       if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        log.warn("schema registry threads did not stop within 5 s");
+        LOG.warn("schema registry threads did not stop within 5 s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -174,7 +176,7 @@ public final class EmbeddedSchemaRegistry implements AutoCloseable {
         status = e.httpStatus();
         body = error(e.errorCode(), e.getMessage());
       } catch (RuntimeException e) {
-        log.error("schema registry failed on {} {}", ex.getRequestMethod(), ex.getRequestURI(), e);
+        LOG.error("schema registry failed on {} {}", ex.getRequestMethod(), ex.getRequestURI(), e);
         status = 500;
         body = error(50001, "Error in the backend data store: " + e);
       }

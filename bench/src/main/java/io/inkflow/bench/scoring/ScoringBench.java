@@ -1,4 +1,4 @@
-package io.inkflow.streams.scoring;
+package io.inkflow.bench.scoring;
 
 import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
@@ -8,6 +8,7 @@ import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Size;
 import io.inkflow.avro.StageTimings;
+import io.inkflow.bench.ThreadCpu;
 import io.inkflow.inference.image.PngDecoder;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.image.PngHeader;
@@ -21,11 +22,14 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.ObjectKeys;
 import io.inkflow.storage.ObjectStore;
-import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.storage.S3Clients;
+import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
-import io.inkflow.streams.common.ThreadCpu;
+import io.inkflow.streams.scoring.ImageScorer;
+import io.inkflow.streams.scoring.RewardPolicy;
+import io.inkflow.streams.scoring.ScoringSettings;
+import io.inkflow.streams.scoring.ScoringTopology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +42,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -52,6 +57,12 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -63,20 +74,57 @@ import software.amazon.awssdk.services.s3.model.PutObjectRequest;
  * reading the N-th ScoredImage (read_committed), divided by the rate of a bare loop over the same
  * images in the same run (S3 GET, PNG header check and decode, reward pack in batches of the same
  * size, nothing else). Rounds alternate which side goes first; round 0 warms both and is not reported.
- *
- * <p>Usage: {@code ScoringBench [images=384] [rounds=3] [batch=16] [side=256] [rewardPack=infra/models/tiny-reward]}
  */
-public final class ScoringBench {
-  /** Commit interval of the scoring app under test ({@code -Dinkflow.bench.commitMs}, default 100 as in production). */
-  private static final int COMMIT_INTERVAL_MS = Integer.getInteger("inkflow.bench.commitMs", 100);
-  private ScoringBench() {}
+@Command(name = "scripts/bench/scoring", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "The reward-scoring stream against a bare loop over the same images, on a running local stack.")
+public final class ScoringBench implements Callable<Integer> {
+  @Option(names = "--images", paramLabel = "N", defaultValue = "384",
+      description = "images per round, stored in S3 once (default: ${DEFAULT-VALUE})")
+  private int images;
 
-  public static void main(String[] args) throws Exception {
-    int n = args.length > 0 ? Integer.parseInt(args[0]) : 384;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-    int batch = args.length > 2 ? Integer.parseInt(args[2]) : 16;
-    int side = args.length > 3 ? Integer.parseInt(args[3]) : 256;
-    Path pack = Path.of(args.length > 4 ? args[4] : "infra/models/tiny-reward");
+  @Option(names = "--rounds", paramLabel = "N", defaultValue = "3",
+      description = "reported rounds, after one unreported warm-up round; sides alternate (default: ${DEFAULT-VALUE})")
+  private int rounds;
+
+  @Option(names = "--batch", paramLabel = "N", defaultValue = "16",
+      description = "images per reward-pack call, on both sides (default: ${DEFAULT-VALUE})")
+  private int batch;
+
+  @Option(names = "--side", paramLabel = "PX", defaultValue = "256",
+      description = "width and height of the images (default: ${DEFAULT-VALUE})")
+  private int side;
+
+  @Option(names = "--pack", paramLabel = "DIR", defaultValue = "infra/models/tiny-reward",
+      description = "the reward pack (default: ${DEFAULT-VALUE})")
+  private Path pack;
+
+  @Option(names = "--commit-interval-ms", paramLabel = "MS", defaultValue = "100",
+      description = "commit interval of the scoring app under test; production's default is 100 (default: ${DEFAULT-VALUE})")
+  private int commitIntervalMs;
+
+  @Option(names = "--thread-cpu",
+      description = "also print, per phase, the six threads of this JVM that used the most CPU")
+  private boolean threadCpu;
+
+  @Spec
+  private CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new ScoringBench()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (images < 1 || rounds < 1 || batch < 1 || side < 1 || commitIntervalMs < 1) {
+      throw new ParameterException(spec.commandLine(), "expected --images, --rounds, --batch, --side and --commit-interval-ms"
+          + " >= 1, found " + images + ", " + rounds + ", " + batch + ", " + side + ", " + commitIntervalMs);
+    }
+    printThreadCpu = threadCpu;
+    run(images, rounds, batch, side, pack, commitIntervalMs);
+    return 0;
+  }
+
+  private static void run(int n, int rounds, int batch, int side, Path pack, int commitIntervalMs) throws Exception {
     Map<String, String> env = System.getenv();
     StreamsSettings streams = StreamsSettings.fromEnv(env);
     S3Settings s3Settings = S3Settings.fromEnv(env);
@@ -97,7 +145,7 @@ public final class ScoringBench {
       ScoringSettings settings = ScoringSettings.defaults().withBatchSize(batch).withRequestTimeout(Duration.ofHours(1));
       RewardPolicy policy = RewardPolicy.of(model.manifest());
       List<double[]> results = new ArrayList<>();
-      try (StreamHarness harness = new StreamHarness(streams, registry, model, store, settings, policy, uris, run)) {
+      try (StreamHarness harness = new StreamHarness(streams, registry, model, store, settings, policy, uris, run, commitIntervalMs)) {
       for (int round = 0; round <= rounds; round++) {
         double bare;
         double stream;
@@ -174,9 +222,12 @@ public final class ScoringBench {
 
   private static final String STACK_PID = System.getenv("INKFLOW_BENCH_STACK_PID");
 
-  /** CPU nanoseconds per live thread name (digits stripped), for -Dinkflow.bench.threads=true. */
+  /** Whether to print the CPU of the busiest threads per phase ({@code --thread-cpu}). */
+  private static boolean printThreadCpu;
+
+  /** CPU nanoseconds per live thread name (digits stripped), with {@code --thread-cpu}. */
   static void printThreads(String phase, Map<String, Long> before, double seconds) {
-    if (!Boolean.getBoolean("inkflow.bench.threads")) {
+    if (!printThreadCpu) {
       return;
     }
     Map<String, Long> after = ThreadCpu.byName();
@@ -225,14 +276,14 @@ public final class ScoringBench {
     private final KafkaConsumer<String, ScoredImage> consumer;
 
     StreamHarness(StreamsSettings streams, RestSchemaRegistryClient registry, RewardModel model, ObjectStore store,
-        ScoringSettings settings, RewardPolicy policy, List<String> uris, String tag) throws Exception {
+        ScoringSettings settings, RewardPolicy policy, List<String> uris, String tag, int commitIntervalMs) throws Exception {
       String prefix = "bench-" + tag + ".";
       topics = Topics.create(registry, prefix, 1, true);
       try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers()))) {
         admin.createTopics(topics.all().stream().map(t -> t.newTopic((short) 1)).toList()).all().get();
       }
       StreamsSettings s = new StreamsSettings(streams.bootstrapServers(), streams.registryUrl(),
-          Files.createTempDirectory("scoring-bench-"), prefix, 1, COMMIT_INTERVAL_MS, streams.clientOverrides(), streams.registryOverrides());
+          Files.createTempDirectory("scoring-bench-"), prefix, 1, commitIntervalMs, streams.clientOverrides(), streams.registryOverrides());
       Properties props = s.streamsProperties("scoring-bench-" + tag);
       props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
       app = new KafkaStreams(ScoringTopology.build(topics, settings, store, ImageScorer.of(model), policy), props);

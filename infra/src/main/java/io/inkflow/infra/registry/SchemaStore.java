@@ -1,8 +1,9 @@
-package io.inkflow.schemas.registry;
+package io.inkflow.infra.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.inkflow.schemas.registry.SchemaRegistryException;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
