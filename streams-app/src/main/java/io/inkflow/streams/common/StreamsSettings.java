@@ -43,7 +43,7 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
       throw new IllegalArgumentException("INKFLOW_STREAM_THREADS must be 1..64, found " + threads);
     }
     if (commitIntervalMs < 1) {
-      throw new IllegalArgumentException("INKFLOW_COMMIT_INTERVAL_MS must be >= 1, found " + commitIntervalMs);
+      throw new IllegalArgumentException("INKFLOW_COMMIT_INTERVAL must be at least 1 ms, found " + commitIntervalMs + " ms");
     }
     topicPrefix = topicPrefix == null ? "" : topicPrefix;
     clientOverrides = Map.copyOf(clientOverrides);

@@ -113,8 +113,9 @@ public final class BestOfN {
       } else {
         why = "scoring failed (" + String.join(", ", s.getReasonCodes()) + ")";
       }
-      if (why.length() > MAX_FAILURE_CHARS) {
-        why = why.substring(0, MAX_FAILURE_CHARS) + "…)";
+      if (why.codePointCount(0, why.length()) > MAX_FAILURE_CHARS) {
+        // Cut between code points: half a surrogate pair could not be written.
+        why = why.substring(0, why.offsetByCodePoints(0, MAX_FAILURE_CHARS)) + "…)";
       }
       out.add("variant " + image.getJob().getVariant() + ": " + why);
     }

@@ -85,7 +85,10 @@ public final class RequestPlanner {
     }
     Glyphs glyphTexts = glyphTexts(request, prompt.text());
     List<String> glyphs = glyphTexts.drawn();
-    checkBlocklist(prompt.text(), glyphs);
+    // Texts that will not be drawn are still echoed in the job and the result: they are checked too.
+    List<String> asked = new ArrayList<>(glyphs);
+    asked.addAll(glyphTexts.dropped());
+    checkBlocklist(prompt.text(), asked);
 
     int numImages = request.getNumImages();
     if (numImages < 1 || numImages > limits.maxNumImages()) {

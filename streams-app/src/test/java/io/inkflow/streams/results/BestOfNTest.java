@@ -11,6 +11,7 @@ import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Verdict;
+import io.inkflow.schemas.serde.AvroSerializer;
 import io.inkflow.streams.scoring.ScoringFixtures;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,19 @@ class BestOfNTest {
     assertThat(r.getDroppedGlyphTexts()).containsExactly("SALE");
     RequestResult partial = BestOfN.result(List.of(scored("r", 0, 2, 0.5, Verdict.ACCEPTED), scoringFailed), 2, T0);
     assertThat(partial.getReasonMessage()).isEqualTo("1 of 2 variants scored, 2 arrived: variant 1: scoring failed (IMAGE_UNREADABLE)");
+  }
+
+  @Test
+  void aLongFailureMessageIsCutBetweenCodePointsSoTheResultCanBeWritten() {
+    ScoredImage failed = scored("r", 0, 1, null, Verdict.FAILED);
+    failed.getImage().setStatus(ImageStatus.FAILED);
+    failed.getImage().setErrorCode("DELIVERY_FAILED");
+    for (int pad = 0; pad < 3; pad++) {
+      failed.getImage().setErrorMessage("x".repeat(pad) + "🐱".repeat(300));
+      RequestResult r = BestOfN.result(List.of(failed), 1, T0);
+      new AvroSerializer<>(RequestResult.class).checkWritable(r); // throws on half a surrogate pair
+      assertThat(r.getReasonMessage()).endsWith("…)");
+    }
   }
 
   @Test

@@ -100,6 +100,8 @@ class RequestPlannerTest {
     refused(b -> b.setTags(Map.of("k", "v".repeat(300))), RejectReason.TOO_MANY_TAGS, "longer than 256");
     refused(b -> b.setPrompt("a FORBIDDEN thing"), RejectReason.BLOCKED_CONTENT, "blocked");
     refused(b -> b.setPrompt("一个违禁物品"), RejectReason.BLOCKED_CONTENT, "blocked");
+    // A render text too long to draw is still echoed in the job and the result, so it is checked too.
+    refused(b -> b.setRenderText(List.of("a forbidden " + "x".repeat(80))), RejectReason.BLOCKED_CONTENT, "blocked");
     refused(b -> b.setBatchId("../../etc"), RejectReason.INVALID_BATCH_ID, "unsafe");
     refused(b -> b.setPrompt("bad \uDC00"), RejectReason.INVALID_CHARACTERS, "lone surrogate");
   }

@@ -393,6 +393,10 @@ public final class GenerationWorker implements Runnable {
         store.put(key, png.png(), "image/png", metadata);
         return null;
       });
+    } catch (InterruptedException e) {
+      // The stop gave up waiting for this upload: the job is left to its next owner, not re-queued.
+      Thread.currentThread().interrupt();
+      throw e;
     } catch (Exception e) {
       fail(job, "UPLOAD_FAILED", "upload to " + store.uri(key) + " failed: " + Retry.unwrap(e), true);
       return;
@@ -522,6 +526,10 @@ public final class GenerationWorker implements Runnable {
     } catch (Throwable e) {
       if (e instanceof Error || isOutage(e)) {
         LOG.error("{}: cannot deliver or report this job; stopping so that it is redelivered", job.where(), e);
+        if (job.job() != null && !(e instanceof Error)) {
+          // The process lives on: the job is no crash suspect when it comes back.
+          releaseQuietly(job.job());
+        }
         fatal.compareAndSet(null, e);
         return;
       }
@@ -532,6 +540,14 @@ public final class GenerationWorker implements Runnable {
         claims.release(job.job());
       }
       finish(job);
+    }
+  }
+
+  private void releaseQuietly(GenerationJob job) {
+    try {
+      claims.release(job);
+    } catch (RuntimeException e) {
+      LOG.warn("claim of job {} cannot be removed: {}", LogText.of(job.getJobId()), e.toString());
     }
   }
 
