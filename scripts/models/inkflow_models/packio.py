@@ -111,6 +111,9 @@ def wrap_fp16(model, min_weight_elements=256):
             for i, name in enumerate(node.output):
                 if name == value.name:
                     node.output[i] = inner
+            for i, name in enumerate(node.input):  # an output that later nodes also read
+                if name == value.name:
+                    node.input[i] = inner
         value.type.tensor_type.elem_type = TensorProto.FLOAT16
         tail.append(helper.make_node("Cast", [inner], [value.name], to=TensorProto.FLOAT16,
                                      name="cast_output_" + value.name))
