@@ -256,7 +256,7 @@ public final class InferenceBench implements Callable<Integer> {
     PackManifest nullPack = new PackManifest(dir, manifest.id() + "-null", manifest.version(), manifest.family(),
         manifest.description(), manifest.precision(), manifest.tokenizer(), manifest.glyphMaxLength(),
         manifest.latent(), manifest.baseResolution(), manifest.buckets(), manifest.scheduler(),
-        manifest.promptRewrite(), graphs);
+        manifest.promptRewrite(), graphs, null);
     int unit = manifest.latent().vaeScaleFactor();
     int h = size.height() / unit;
     int w = size.width() / unit;

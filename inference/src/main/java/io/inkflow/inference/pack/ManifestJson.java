@@ -26,14 +26,83 @@ public final class ManifestJson {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
+  private final String label;
   private final Path file;
   private final JsonNode node;
   private final String path;
 
-  private ManifestJson(Path file, JsonNode node, String path) {
+  private ManifestJson(String label, Path file, JsonNode node, String path) {
+    this.label = label;
     this.file = file;
     this.node = node;
     this.path = path;
+  }
+
+  private ManifestJson(Path file, JsonNode node, String path) {
+    this("pack manifest " + file, file, node, path);
+  }
+
+  private ManifestJson child(JsonNode value, String childPath) {
+    return new ManifestJson(label, file, value, childPath);
+  }
+
+  /**
+   * Reads any JSON object file of a pack (a diffusers {@code model_index.json} or {@code config.json},
+   * an {@code inkflow.json}) with the same typed reads; errors name the file.
+   */
+  public static ManifestJson readFile(Path file) {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(file.toFile());
+    } catch (NoSuchFileException | FileNotFoundException e) {
+      throw new PackException(file + ": expected the file, found none");
+    } catch (IOException e) {
+      throw new PackException(file + ": expected valid JSON, found: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new PackException(file + ": expected a JSON object, found " + (root == null ? "nothing" : root.getNodeType()));
+    }
+    return new ManifestJson(file.toString(), file, root, "");
+  }
+
+  /** The raw JSON node (for readers that map it themselves). */
+  public JsonNode node() {
+    return node;
+  }
+
+  /** Whether the field holds a JSON object. */
+  public boolean isObject(String field) {
+    JsonNode value = node.get(field);
+    return value != null && value.isObject();
+  }
+
+  /** The field's value as a boolean; {@code fallback} when absent or null. */
+  public boolean bool(String field, boolean fallback) {
+    if (!has(field)) {
+      return fallback;
+    }
+    JsonNode value = node.get(field);
+    if (!value.isBoolean()) {
+      throw error(field, "expected true or false, found " + value);
+    }
+    return value.asBoolean();
+  }
+
+  /** The field's value as a number; {@code fallback} when absent or null. */
+  public double number(String field, double fallback) {
+    return has(field) ? number(field) : fallback;
+  }
+
+  /** The field's value as an integer; {@code fallback} when absent or null. */
+  public int integer(String field, int fallback) {
+    return has(field) ? integer(field) : fallback;
+  }
+
+  /** Field names in file order. */
+  public List<String> fieldNames() {
+    List<String> out = new ArrayList<>();
+    node.fieldNames().forEachRemaining(out::add);
+    return out;
   }
 
   /**
@@ -77,7 +146,7 @@ public final class ManifestJson {
   }
 
   public PackException error(String field, String message) {
-    return new PackException("pack manifest " + file + ": " + qualified(field) + ": " + message);
+    return new PackException(label + ": " + qualified(field) + ": " + message);
   }
 
   private String qualified(String field) {
@@ -87,7 +156,7 @@ public final class ManifestJson {
   private JsonNode required(String field) {
     JsonNode value = node.get(field);
     if (value == null || value.isNull()) {
-      throw new PackException("pack manifest " + file + ": missing field '" + qualified(field) + "'");
+      throw new PackException(label + ": missing field '" + qualified(field) + "'");
     }
     return value;
   }
@@ -102,7 +171,7 @@ public final class ManifestJson {
     if (!value.isObject()) {
       throw error(field, "expected an object, found " + value.getNodeType());
     }
-    return new ManifestJson(file, value, qualified(field));
+    return child(value, qualified(field));
   }
 
   public String text(String field) {
@@ -152,7 +221,7 @@ public final class ManifestJson {
       if (!item.isObject()) {
         throw error(field + "[" + i + "]", "expected an object, found " + item);
       }
-      out.add(new ManifestJson(file, item, qualified(field) + "[" + i + "]"));
+      out.add(child(item, qualified(field) + "[" + i + "]"));
     }
     return out;
   }
@@ -200,7 +269,7 @@ public final class ManifestJson {
       if (!entry.getValue().isObject()) {
         throw object.error(entry.getKey(), "expected an object, found " + entry.getValue());
       }
-      out.put(entry.getKey(), new ManifestJson(file, entry.getValue(), object.qualified(entry.getKey())));
+      out.put(entry.getKey(), child(entry.getValue(), object.qualified(entry.getKey())));
     }
     return out;
   }

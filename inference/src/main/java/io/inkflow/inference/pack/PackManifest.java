@@ -1,5 +1,6 @@
 package io.inkflow.inference.pack;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -31,12 +32,14 @@ import java.util.Set;
  * @param scheduler sampler defaults and accepted ranges
  * @param promptRewrite what the PE stream may do to prompts
  * @param graphs the graphs by role: {@value #TEXT_ENCODER}, {@value #GLYPH_ENCODER},
- *     {@value #TRANSFORMER}, {@value #VAE_DECODER}
+ *     {@value #TRANSFORMER}, {@value #VAE_DECODER}; empty for a diffusers export, whose graphs are
+ *     described by their sessions
+ * @param diffusers the export a {@code sd} or {@code sdxl} pack was read from; null for {@value #FAMILY}
  */
 public record PackManifest(Path dir, String id, String version, String family, String description,
     Precision precision, TokenizerSpec tokenizer, int glyphMaxLength, LatentSpec latent,
     int baseResolution, List<Bucket> buckets, SchedulerSpec scheduler, RewritePolicy promptRewrite,
-    Map<String, GraphSpec> graphs) {
+    Map<String, GraphSpec> graphs, DiffusersExport diffusers) {
 
   public static final String FAMILY = "mmdit-flow";
   public static final String TEXT_ENCODER = "textEncoder";
@@ -56,6 +59,9 @@ public record PackManifest(Path dir, String id, String version, String family, S
    * @throws PackException when the manifest is missing, malformed or inconsistent
    */
   public static PackManifest read(Path packDir) {
+    if (Files.isDirectory(packDir) && DiffusersExport.isExport(packDir)) {
+      return fromExport(DiffusersExport.read(packDir));
+    }
     ManifestJson json = ManifestJson.read(packDir, FAMILY);
     Precision precision;
     try {
@@ -102,7 +108,42 @@ public record PackManifest(Path dir, String id, String version, String family, S
     return new PackManifest(json.dir(), json.text("id"), json.text("version"), FAMILY,
         json.text("description", ""), precision, tokenizer, glyph.positiveInt("maxLength"), latent, base,
         new ArrayList<>(buckets), SchedulerSpec.read(json.object("scheduler")),
-        RewritePolicy.read(json.object("promptRewrite")), graphs);
+        RewritePolicy.read(json.object("promptRewrite")), graphs, null);
+  }
+
+  /** Steps and guidance of a family when {@code inkflow.json} gives none: diffusers' pipeline defaults. */
+  private static SchedulerSpec familyDefaults(DiffusersExport export) {
+    PackOptions o = export.options();
+    double defaultGuidance = export.family() == DiffusersExport.Family.SDXL ? 5.0 : 7.5;
+    PackOptions.Range steps = o.steps().orElse(new PackOptions.Range(50, 1, 150));
+    PackOptions.GuidanceRange g = o.guidance().orElse(new PackOptions.GuidanceRange(defaultGuidance, 0.0, 30.0));
+    String scheduler = o.schedulerClass().orElse(export.schedulerClass());
+    return new SchedulerSpec(scheduler, steps.defaultValue(), steps.min(), steps.max(), 0.0, g.defaultValue(),
+        g.min(), g.max());
+  }
+
+  /** The manifest of a diffusers export: what the PE stream and the worker read, with the export itself. */
+  public static PackManifest fromExport(DiffusersExport export) {
+    List<Bucket> buckets = export.buckets();
+    int unit = Math.max(export.unet().sizeUnit(), export.vae().scaleFactor());
+    for (Bucket b : buckets) {
+      if (b.width() % unit != 0 || b.height() % unit != 0) {
+        throw new PackException(export.dir().resolve(PackOptions.FILE_NAME) + ": buckets: expected sides that are"
+            + " multiples of " + unit + " (the UNet's down-sampling), found " + b);
+      }
+    }
+    DiffusersExport.VaeConfig vae = export.vae();
+    return new PackManifest(export.dir(), export.packId(), export.packVersion(), export.family().id(),
+        export.options().description(), Precision.FP32,
+        new TokenizerSpec(TokenizerSpec.Type.CLIP_BPE, export.dir().relativize(export.tokenizers().get(0)).toString(),
+            77, -1),
+        0, new LatentSpec(vae.latentChannels(), vae.scaleFactor(), 1, vae.scalingFactor(), vae.shiftFactor()),
+        export.baseResolution(), buckets, familyDefaults(export), export.options().promptRewrite(), Map.of(), export);
+  }
+
+  /** Whether this pack is a diffusers export ({@code sd} or {@code sdxl}). */
+  public boolean isDiffusers() {
+    return diffusers != null;
   }
 
   static void checkPrecision(ManifestJson json, Precision precision, Map<String, GraphSpec> graphs) {

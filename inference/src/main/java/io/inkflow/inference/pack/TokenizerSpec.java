@@ -9,7 +9,7 @@ import java.util.Locale;
  * @param file the tokenizer file relative to the pack folder ({@code tokenizer.json}); null for
  *     {@link Type#UTF8_BYTES}
  * @param maxLength the text encoder's sequence length: ids are truncated or padded to it
- * @param padId the id used for padding
+ * @param padId the id used for padding; -1 when the tokenizer's own files say (CLIP)
  */
 public record TokenizerSpec(Type type, String file, int maxLength, int padId) {
 
@@ -18,7 +18,9 @@ public record TokenizerSpec(Type type, String file, int maxLength, int padId) {
     /** A Hugging Face {@code tokenizer.json}, loaded offline by the DJL tokenizers library. */
     HF_TOKENIZER_JSON("hf-tokenizer-json"),
     /** UTF-8 bytes + 3 (ByT5 convention: 0 pad, 1 eos, 2 unk), eos appended; needs no file. */
-    UTF8_BYTES("utf8-bytes");
+    UTF8_BYTES("utf8-bytes"),
+    /** A CLIP byte-level BPE tokenizer folder ({@code vocab.json} + {@code merges.txt}, or {@code tokenizer.json}). */
+    CLIP_BPE("clip-bpe");
 
     private final String manifestName;
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.SchedulerChoice;
 import io.inkflow.avro.Size;
 import io.inkflow.testing.ExampleEvents;
 import io.inkflow.testing.MemoryRegistry;
@@ -142,6 +143,10 @@ class FanOutEncoderTest {
     List<String> dropped = random.nextInt(4) == 0 ? List.of("TOO LONG A TEXT") : List.of();
     Size size = new Size(512 + 64 * random.nextInt(4), 512);
     Size requested = random.nextBoolean() ? null : new Size(500, 510);
+    // One map and one scheduler record per request, as the planner shares them.
+    Map<String, String> notes = random.nextInt(3) == 0 ? Map.of("truncated", "prompt cut to 77 tokens") : Map.of();
+    SchedulerChoice scheduler = random.nextBoolean() ? null
+        : new SchedulerChoice("EulerDiscreteScheduler", "leading", random.nextBoolean() ? null : "PNDMScheduler");
     List<GenerationJob> jobs = new ArrayList<>();
     for (int variant = 0; variant < n; variant++) {
       jobs.add(GenerationJob.newBuilder(ExampleEvents.job())
@@ -156,6 +161,8 @@ class FanOutEncoderTest {
           .setRequestedSize(requested)
           .setSize(size)
           .setSeed(random.nextLong())
+          .setPipelineNotes(notes)
+          .setScheduler(scheduler)
           .build());
     }
     return jobs;
