@@ -1,0 +1,92 @@
+package io.inkflow.inference.scheduler;
+
+import java.util.Arrays;
+
+/** What every scheduler here shares: its timesteps, its sigmas, the step order and the argument checks. */
+abstract class BaseScheduler implements Scheduler {
+  /** {@code scheduler.timesteps}, as float32 (int64 schedules hold integers). */
+  final float[] timesteps;
+  private int next;
+
+  BaseScheduler(float[] timesteps) {
+    this.timesteps = timesteps;
+  }
+
+  /** Refuses what diffusers refuses, or would silently mishandle, before a schedule is built. */
+  static void checkSteps(String className, int steps, int max) {
+    if (steps <= 0 || steps > max) {
+      throw new IllegalArgumentException(className + ": expected 1 to " + max + " inference steps, found " + steps);
+    }
+  }
+
+  /** Refuses a schedule with a timestep outside the trained range (e.g. diffusers' trailing spacing at 61 steps). */
+  static void checkRange(String className, String spacing, int steps, float[] timesteps, int trainSteps) {
+    for (float t : timesteps) {
+      if (!(t >= 0 && t < trainSteps)) {
+        throw new IllegalArgumentException(className + ": timestep_spacing '" + spacing + "' with " + steps
+            + " steps gives timesteps " + Arrays.toString(timesteps) + "; expected every timestep in [0, "
+            + trainSteps + "): diffusers' schedule leaves the trained range here, choose another step count");
+      }
+    }
+  }
+
+  /** The schedule's noise levels (with the final one appended), or null where the class has none. */
+  abstract float[] sigmas();
+
+  @Override
+  public int steps() {
+    return timesteps.length;
+  }
+
+  @Override
+  public float timestep(int step) {
+    return timesteps[index(step)];
+  }
+
+  @Override
+  public float inputDivisor(int step) {
+    index(step);
+    return 1f;
+  }
+
+  @Override
+  public boolean drawsNoise(int step) {
+    index(step);
+    return false;
+  }
+
+  @Override
+  public final void step(float[] modelOutput, int step, float[] sample, float[] noise, float[] denoised) {
+    if (step != next) {
+      throw new IllegalStateException("expected step " + next + " of " + steps() + ", found step " + step);
+    }
+    check("model output", modelOutput, sample.length);
+    if (drawsNoise(step)) {
+      check("noise", noise, sample.length);
+    } else if (noise != null) {
+      throw new IllegalArgumentException("step " + step + " draws no noise, found a noise array");
+    }
+    if (denoised != null) {
+      check("denoised", denoised, sample.length);
+    }
+    update(modelOutput, step, sample, noise, denoised);
+    next++;
+  }
+
+  /** The step itself, arguments checked. */
+  abstract void update(float[] modelOutput, int step, float[] sample, float[] noise, float[] denoised);
+
+  int index(int step) {
+    if (step < 0 || step >= timesteps.length) {
+      throw new IndexOutOfBoundsException("expected a step in [0, " + timesteps.length + "), found " + step);
+    }
+    return step;
+  }
+
+  private static void check(String what, float[] array, int length) {
+    if (array == null || array.length != length) {
+      throw new IllegalArgumentException("expected " + what + " of " + length + " floats (the sample's length), found "
+          + (array == null ? "null" : array.length));
+    }
+  }
+}
