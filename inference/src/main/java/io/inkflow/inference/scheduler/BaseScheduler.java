@@ -13,7 +13,8 @@ abstract class BaseScheduler implements Scheduler {
   /** Refuses what diffusers refuses, or would silently mishandle, before a schedule is built. */
   static void checkSteps(String className, int steps, int max) {
     if (steps <= 0 || steps > max) {
-      throw new IllegalArgumentException(className + ": expected 1 to " + max + " inference steps, found " + steps);
+      String range = max == Integer.MAX_VALUE ? "at least 1" : "1 to " + max;
+      throw new IllegalArgumentException(className + ": expected " + range + " inference steps, found " + steps);
     }
   }
 

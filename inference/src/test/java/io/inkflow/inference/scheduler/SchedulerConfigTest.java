@@ -100,7 +100,8 @@ class SchedulerConfigTest {
         .hasMessage("EulerAncestralDiscreteScheduler: prediction_type: expected one of [epsilon, v_prediction],"
             + " found 'sample'");
     assertThatThrownBy(() -> only(SchedulerConfig.EULER, "\"beta_schedule\": \"cosine\""))
-        .hasMessageContaining("beta_schedule: expected one of [linear, scaled_linear, squaredcos_cap_v2], found 'cosine'");
+        .hasMessageContaining("beta_schedule: expected one of [linear, scaled_linear, squaredcos_cap_v2],"
+            + " found 'cosine'");
     assertThatThrownBy(() -> only(SchedulerConfig.FLOW_MATCH_EULER, "\"stochastic_sampling\": true"))
         .hasMessageContaining("stochastic_sampling: expected false");
     assertThatThrownBy(() -> only(SchedulerConfig.FLOW_MATCH_EULER, "\"shift_terminal\": 0.02"))
