@@ -1,7 +1,5 @@
 package io.inkflow.inference.scheduler;
 
-import java.util.Arrays;
-
 /** What every scheduler here shares: its timesteps, its sigmas, the step order and the argument checks. */
 abstract class BaseScheduler implements Scheduler {
   /** {@code scheduler.timesteps}, as float32 (int64 schedules hold integers). */
@@ -15,17 +13,25 @@ abstract class BaseScheduler implements Scheduler {
   /** Refuses what diffusers refuses, or would silently mishandle, before a schedule is built. */
   static void checkSteps(String className, int steps, int max) {
     if (steps <= 0 || steps > max) {
-      throw new IllegalArgumentException(className + ": expected 1 to " + max + " inference steps, found " + steps);
+      String range = max == Integer.MAX_VALUE ? "at least 1" : "1 to " + max;
+      throw new IllegalArgumentException(className + ": expected " + range + " inference steps, found " + steps);
     }
   }
 
-  /** Refuses a schedule with a timestep outside the trained range (e.g. diffusers' trailing spacing at 61 steps). */
-  static void checkRange(String className, String spacing, int steps, float[] timesteps, int trainSteps) {
-    for (float t : timesteps) {
-      if (!(t >= 0 && t < trainSteps)) {
+  /**
+   * Refuses a schedule diffusers would run badly: a timestep outside the trained range (trailing
+   * spacing at 61 steps ends at -1, leading spacing with an offset at 1000 steps reaches 1000), or,
+   * where the timesteps place the sigmas, one that is not strictly decreasing.
+   */
+  static void checkTimesteps(String className, String spacing, int steps, float[] timesteps, int trainSteps,
+      boolean strictlyDecreasing) {
+    for (int i = 0; i < timesteps.length; i++) {
+      boolean inRange = timesteps[i] >= 0 && timesteps[i] < trainSteps;
+      if (!inRange || (strictlyDecreasing && i > 0 && !(timesteps[i] < timesteps[i - 1]))) {
         throw new IllegalArgumentException(className + ": timestep_spacing '" + spacing + "' with " + steps
-            + " steps gives timesteps " + Arrays.toString(timesteps) + "; expected every timestep in [0, "
-            + trainSteps + "): diffusers' schedule leaves the trained range here, choose another step count");
+            + " steps gives " + timesteps.length + " timesteps, timestep " + i + " is " + timesteps[i]
+            + (i > 0 ? " after " + timesteps[i - 1] : "") + "; expected " + steps + " strictly decreasing timesteps"
+            + " in [0, " + trainSteps + "): diffusers' schedule breaks at this step count, choose another");
       }
     }
   }

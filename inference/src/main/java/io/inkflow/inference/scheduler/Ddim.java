@@ -30,7 +30,7 @@ final class Ddim extends BaseScheduler {
     checkSteps(name, steps, trainSteps);
     String spacing = config.timestepSpacing();
     float[] timesteps = Spacing.toFloats(Spacing.ddimTimesteps(spacing, trainSteps, steps, config.stepsOffset()));
-    checkRange(name, spacing, steps, timesteps, trainSteps);
+    checkTimesteps(name, spacing, steps, timesteps, trainSteps, true);
     return timesteps;
   }
 

@@ -41,9 +41,10 @@ final class DpmSolverMultistep extends BaseScheduler {
     float[] trainSigmas = Numerics.trainSigmas(alphasCumprod);
     int last = trainSteps - clipped(alphasCumprod, config.doubleValue(SchedulerConfig.LAMBDA_MIN_CLIPPED));
     String spacing = config.timestepSpacing();
+    boolean karras = config.flag(SchedulerConfig.USE_KARRAS_SIGMAS);
     long[] timesteps = Spacing.dpmTimesteps(spacing, trainSteps, last, steps, config.stepsOffset());
     double[] sigmas;
-    if (config.flag(SchedulerConfig.USE_KARRAS_SIGMAS)) {
+    if (karras) {
       // Karras sigmas span the whole training range whatever the spacing; timesteps follow them
       sigmas = Numerics.karras(trainSigmas[0], trainSigmas[trainSteps - 1], steps);
       double[] logSigmas = Numerics.logs(trainSigmas);
@@ -60,7 +61,7 @@ final class DpmSolverMultistep extends BaseScheduler {
       }
     }
     float[] floatTimesteps = Spacing.toFloats(timesteps);
-    checkRange(name, spacing, steps, floatTimesteps, trainSteps);
+    checkTimesteps(name, spacing, steps, floatTimesteps, trainSteps, !karras);
     boolean sigmaMinLast = config.stringValue(SchedulerConfig.FINAL_SIGMAS_TYPE).equals("sigma_min");
     float[] out = new float[sigmas.length + 1];
     for (int i = 0; i < sigmas.length; i++) {

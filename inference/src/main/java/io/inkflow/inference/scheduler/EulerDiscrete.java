@@ -31,7 +31,7 @@ final class EulerDiscrete extends BaseScheduler {
     checkSteps(name, steps, trainSteps);
     String spacing = config.timestepSpacing();
     float[] timesteps = Spacing.eulerTimesteps(spacing, trainSteps, steps, config.stepsOffset());
-    checkRange(name, spacing, steps, timesteps, trainSteps);
+    checkTimesteps(name, spacing, steps, timesteps, trainSteps, true);
     float[] trainSigmas = Numerics.trainSigmas(Numerics.alphasCumprod(config));
     double[] sigmas = new double[timesteps.length];
     for (int i = 0; i < sigmas.length; i++) {

@@ -60,8 +60,11 @@ public interface Scheduler {
    * ({@code base_image_seq_len}, {@code base_shift}) and ({@code max_image_seq_len}, {@code max_shift}).
    */
   static double dynamicShiftMu(SchedulerConfig config, int imageSeqLen) {
-    double baseShift = config.value(SchedulerConfig.BASE_SHIFT) == null ? 0.5 : config.doubleValue(SchedulerConfig.BASE_SHIFT);
-    double maxShift = config.value(SchedulerConfig.MAX_SHIFT) == null ? 1.15 : config.doubleValue(SchedulerConfig.MAX_SHIFT);
+    // FluxPipeline reads these with .get(key, default), so a null falls back to the default
+    Object base = config.value(SchedulerConfig.BASE_SHIFT);
+    Object max = config.value(SchedulerConfig.MAX_SHIFT);
+    double baseShift = base == null ? 0.5 : (Double) base;
+    double maxShift = max == null ? 1.15 : (Double) max;
     int baseSeqLen = config.intValue(SchedulerConfig.BASE_IMAGE_SEQ_LEN);
     int maxSeqLen = config.intValue(SchedulerConfig.MAX_IMAGE_SEQ_LEN);
     double m = (maxShift - baseShift) / (maxSeqLen - baseSeqLen);
