@@ -23,10 +23,11 @@ public final class GenerationParameters {
   public static final String SEED = "seed";
   public static final String SCHEDULER = "scheduler";
   public static final String MODEL = "model";
+  public static final String SAFETY_CHECKED = "safety_checked";
 
   /** Keys the pipeline writes itself. */
   public static final Set<String> RESERVED = Set.of(PROMPT, NEGATIVE_PROMPT, GLYPH_TEXTS, WIDTH, HEIGHT,
-      STEPS, GUIDANCE_SCALE, SEED, SCHEDULER, MODEL);
+      STEPS, GUIDANCE_SCALE, SEED, SCHEDULER, MODEL, SAFETY_CHECKED);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,9 +43,18 @@ public final class GenerationParameters {
 
   /** The generation parameters of a request followed by its own metadata, in a fixed order. */
   public static Map<String, String> textEntries(ImageRequest request, PackManifest pack) {
+    return textEntries(request, pack, pack.scheduler().type() + " shift=" + pack.scheduler().shift());
+  }
+
+  /**
+   * The generation parameters with a scheduler description of the pipeline's own (a diffusers
+   * export's class and spacing); packs read from a diffusers export also record that no safety
+   * checker ran.
+   */
+  public static Map<String, String> textEntries(ImageRequest request, PackManifest pack, String scheduler) {
     Map<String, String> text = new LinkedHashMap<>();
     text.put(PROMPT, request.prompt());
-    text.put(NEGATIVE_PROMPT, request.negativePrompt());
+    text.put(NEGATIVE_PROMPT, request.negativeText());
     try {
       text.put(GLYPH_TEXTS, JSON.writeValueAsString(request.glyphTexts()));
     } catch (JsonProcessingException e) {
@@ -55,8 +65,11 @@ public final class GenerationParameters {
     text.put(STEPS, Integer.toString(request.steps()));
     text.put(GUIDANCE_SCALE, Double.toString(request.guidanceScale()));
     text.put(SEED, Long.toString(request.seed()));
-    text.put(SCHEDULER, pack.scheduler().type() + " shift=" + pack.scheduler().shift());
+    text.put(SCHEDULER, scheduler);
     text.put(MODEL, pack.id() + " " + pack.version());
+    if (pack.isDiffusers()) {
+      text.put(SAFETY_CHECKED, "false");
+    }
     text.putAll(request.metadata());
     return text;
   }

@@ -11,8 +11,9 @@ import java.util.TreeMap;
  * count; prompts, guidance and seeds are per image.
  *
  * @param prompt the (rewritten) prompt
- * @param negativePrompt what to steer away from; empty for none (the unconditional prompt is then
- *     the empty string)
+ * @param negativePrompt what to steer away from; null when none was given, which most families
+ *     treat as the empty string (SDXL exports with {@code force_zeros_for_empty_prompt} use zero
+ *     embeddings instead, while an explicit empty string is encoded)
  * @param glyphTexts literal strings the image should render, for the glyph encoder; may be empty
  * @param width pixels, a bucket width
  * @param height pixels, a bucket height
@@ -30,7 +31,6 @@ public record ImageRequest(String prompt, String negativePrompt, List<String> gl
     if (prompt == null) {
       throw new IllegalArgumentException("prompt is required");
     }
-    negativePrompt = negativePrompt == null ? "" : negativePrompt;
     glyphTexts = List.copyOf(glyphTexts == null ? List.of() : glyphTexts);
     if (!Double.isFinite(guidanceScale)) {
       throw new IllegalArgumentException("expected a finite guidance scale, found " + guidanceScale);
@@ -44,9 +44,14 @@ public record ImageRequest(String prompt, String negativePrompt, List<String> gl
     }
   }
 
+  /** The negative prompt, the empty string when none was given. */
+  public String negativeText() {
+    return negativePrompt == null ? "" : negativePrompt;
+  }
+
   /** A request without negative prompt, glyph texts or metadata. */
   public static ImageRequest of(String prompt, int width, int height, int steps, double guidanceScale, long seed) {
-    return new ImageRequest(prompt, "", List.of(), width, height, steps, guidanceScale, seed, Map.of());
+    return new ImageRequest(prompt, null, List.of(), width, height, steps, guidanceScale, seed, Map.of());
   }
 
   public ImageRequest withNegativePrompt(String negative) {

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * waits for renders in progress to end, so sessions are never freed under a running inference, and
  * refuses renders that come after it.
  */
-public final class TextToImagePipeline implements AutoCloseable {
+public final class TextToImagePipeline implements ImagePipeline {
   private static final Logger LOG = LoggerFactory.getLogger(TextToImagePipeline.class);
 
   private final PackManifest pack;
@@ -129,24 +129,14 @@ public final class TextToImagePipeline implements AutoCloseable {
     return stage;
   }
 
-  /** The pack's manifest. */
+  @Override
   public PackManifest manifest() {
     return pack;
   }
 
-  /** The provider the sessions run on (CPU when CUDA was asked for but is unavailable). */
+  @Override
   public ExecutionProvider executionProvider() {
     return factory.provider();
-  }
-
-  /** Generates and PNG-encodes a batch; see {@link #render}. */
-  public List<GeneratedPng> generate(List<ImageRequest> batch) {
-    List<RenderedImage> rendered = render(batch);
-    List<GeneratedPng> out = new ArrayList<>(rendered.size());
-    for (RenderedImage image : rendered) {
-      out.add(encodePng(image));
-    }
-    return out;
   }
 
   /**
@@ -158,6 +148,7 @@ public final class TextToImagePipeline implements AutoCloseable {
    *     outside the pack's ranges
    * @throws InferenceException when ONNX Runtime fails
    */
+  @Override
   public List<RenderedImage> render(List<ImageRequest> batch) {
     Bucket bucket = validate(batch);
     lifecycle.readLock().lock();
@@ -174,12 +165,12 @@ public final class TextToImagePipeline implements AutoCloseable {
     }
   }
 
-  /** PNG-encodes a rendered image with its generation parameters, using the standard encoder. */
+  @Override
   public GeneratedPng encodePng(RenderedImage image) {
     return encodePng(image, pngEncoder);
   }
 
-  /** PNG-encodes a rendered image with its generation parameters. Thread-safe. */
+  @Override
   public GeneratedPng encodePng(RenderedImage image, PngEncoder encoder) {
     long start = System.nanoTime();
     byte[] png = encoder.encode(image.image(), GenerationParameters.textEntries(image.request(), pack));
@@ -237,7 +228,7 @@ public final class TextToImagePipeline implements AutoCloseable {
     }
     if (guided) {
       for (ImageRequest r : batch) {
-        prompts.add(r.negativePrompt());
+        prompts.add(r.negativeText());
         glyphRows.add(List.of());
       }
     }

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -106,6 +107,93 @@ public final class GraphSession implements AutoCloseable {
       }
       throw new PackException(label + ": cannot inspect ONNX graph " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Loads a graph that comes without a manifest (a component of a diffusers export): its inputs and
+   * outputs are read from the session, and the calling stage checks what it needs with
+   * {@link #requireInput} and {@link #requireOutput}.
+   *
+   * @param label names the graph in messages, e.g. {@code sd-1a2b3c4d5e6f/unet}
+   * @param file the {@code model.onnx} (external-data weights beside it are found by ONNX Runtime)
+   */
+  public static GraphSession openDiscovered(SessionFactory factory, String label, Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new PackException(label + ": graph file not found: " + file);
+    }
+    SessionFactory.OpenedSession opened;
+    try {
+      opened = factory.open(label, file);
+    } catch (OrtException e) {
+      throw new PackException(label + ": cannot load ONNX graph " + file + ": " + e.getMessage(), e);
+    }
+    GraphSpec spec;
+    try {
+      spec = new GraphSpec(label, file.getFileName().toString(), null, describe(opened.session().getInputInfo()),
+          describe(opened.session().getOutputInfo()));
+    } catch (OrtException | RuntimeException e) {
+      opened.options().close();
+      try {
+        opened.session().close();
+      } catch (OrtException closing) {
+        e.addSuppressed(closing);
+      }
+      throw new PackException(label + ": cannot inspect ONNX graph " + file + ": " + e.getMessage(), e);
+    }
+    return new GraphSession(label, spec, factory.environment(), opened);
+  }
+
+  private static List<TensorSpec> describe(Map<String, NodeInfo> infos) {
+    List<TensorSpec> out = new ArrayList<>();
+    for (Map.Entry<String, NodeInfo> e : infos.entrySet()) {
+      if (!(e.getValue().getInfo() instanceof TensorInfo)) {
+        throw new PackException("expected tensor '" + e.getKey() + "', found " + e.getValue().getInfo());
+      }
+      TensorInfo info = (TensorInfo) e.getValue().getInfo();
+      TensorType type = fromOrt(info.type);
+      if (type == null) {
+        throw new PackException("tensor '" + e.getKey() + "' has element type " + info.type
+            + "; expected float32, float16, int64, int32, uint8 or bool");
+      }
+      List<Dimension> dims = new ArrayList<>();
+      String[] names = info.getDimensionNames();
+      long[] shape = info.getShape();
+      for (int i = 0; i < shape.length; i++) {
+        dims.add(shape[i] >= 0 ? Dimension.fixed(shape[i])
+            : Dimension.symbolic(names != null && i < names.length && !names[i].isEmpty() ? names[i] : "d" + i));
+      }
+      out.add(new TensorSpec(e.getKey(), type, dims));
+    }
+    return out;
+  }
+
+  /**
+   * The input {@code name}, checked: one of {@code types}, of one of {@code ranks}.
+   *
+   * @throws PackException naming the graph, the input, what was expected and what was found
+   */
+  public TensorSpec requireInput(String name, Set<TensorType> types, Set<Integer> ranks) {
+    return require("input", spec.input(name), spec.inputs(), name, types, ranks);
+  }
+
+  /** The output {@code name}, checked like {@link #requireInput}. */
+  public TensorSpec requireOutput(String name, Set<TensorType> types, Set<Integer> ranks) {
+    return require("output", spec.output(name), spec.outputs(), name, types, ranks);
+  }
+
+  private TensorSpec require(String what, Optional<TensorSpec> found, List<TensorSpec> all, String name,
+      Set<TensorType> types, Set<Integer> ranks) {
+    TensorSpec t = found.orElseThrow(() -> new PackException(label + ": expected " + what + " '" + name + "', found "
+        + names(all) + " in " + spec.file()));
+    if (!types.contains(t.type())) {
+      throw new PackException(label + ": expected " + what + " '" + name + "' of type " + new TreeSet<>(types)
+          + ", found " + t.type() + " in " + spec.file());
+    }
+    if (!ranks.contains(t.rank())) {
+      throw new PackException(label + ": expected " + what + " '" + name + "' of rank " + new TreeSet<>(ranks)
+          + ", found rank " + t.rank() + " (" + t + ") in " + spec.file());
+    }
+    return t;
   }
 
   private static void checkContract(String label, GraphSpec spec, GraphContract contract, Precision precision) {
@@ -204,6 +292,11 @@ public final class GraphSession implements AutoCloseable {
   /** Runs the graph; the caller closes the result. */
   public OrtSession.Result run(Map<String, ? extends OnnxTensorLike> inputs) throws OrtException {
     return session.run(inputs);
+  }
+
+  /** Runs the graph computing only the {@code requested} outputs; the caller closes the result. */
+  public OrtSession.Result run(Map<String, ? extends OnnxTensorLike> inputs, Set<String> requested) throws OrtException {
+    return session.run(inputs, requested);
   }
 
   /**

@@ -24,6 +24,8 @@ public interface PackTokenizer extends AutoCloseable {
         return HfJsonTokenizer.open(packDir.resolve(spec.file()), spec.maxLength(), spec.padId());
       case UTF8_BYTES:
         return new Utf8ByteTokenizer(spec.maxLength(), spec.padId());
+      case CLIP_BPE:
+        return ClipPackTokenizer.open(packDir.resolve(spec.file()));
       default:
         throw new PackException("unsupported tokenizer type " + spec.type());
     }

@@ -81,7 +81,7 @@ class PipelineGoldenTest {
     Map<String, Golden.Tensor> expected = tensors(golden, c);
     ImageRequest r = request(c);
     try (PackTokenizer tokenizer = PackTokenizer.open(pipeline.manifest().tokenizer(), pipeline.manifest().dir())) {
-      PaddedIds ids = tokenizer.encodeBatch(List.of(r.prompt(), r.negativePrompt()));
+      PaddedIds ids = tokenizer.encodeBatch(List.of(r.prompt(), r.negativeText()));
       assertThat(ids.ids()).containsExactly(expected.get("input_ids").longs());
       assertThat(ids.mask()).containsExactly(expected.get("attention_mask").longs());
     }

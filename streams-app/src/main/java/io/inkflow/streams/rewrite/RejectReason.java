@@ -20,6 +20,8 @@ public enum RejectReason {
   PROMPT_TOO_LONG,
   /** The prompt does not fit the pack's tokenizer budget even without rewriting. */
   TOO_MANY_TOKENS,
+  /** The prompt's language is not one the pack's text encoder understands, and the pack refuses others. */
+  LANGUAGE_UNSUPPORTED,
   /** Too many render texts, or one is too long or empty. */
   RENDER_TEXT_INVALID,
   /** The text holds characters that are refused (lone surrogates; control characters under REFUSE). */

@@ -43,6 +43,8 @@ public final class RequestPlanner {
   /** The configured smallest side, lowered to the pack's smallest bucket side for packs that draw small. */
   private final int minSide;
   private final List<Predicate<String>> blocked;
+  /** What a diffusers export needs of a prompt (languages, text to draw, the token budget); null for other packs. */
+  private final ExportRules exportRules;
 
   public RequestPlanner(PackManifest pack, PackTokenizer tokenizer, PeLimits limits, RewriteStrategy rewriter) {
     this.pack = Objects.requireNonNull(pack, "pack");
@@ -54,6 +56,7 @@ public final class RequestPlanner {
     this.blocked = limits.blocklist().stream().map(RequestPlanner::matcher).toList();
     this.minSide = Math.min(limits.minSide(),
         pack.buckets().stream().mapToInt(b -> Math.min(b.width(), b.height())).min().orElseThrow());
+    this.exportRules = pack.isDiffusers() ? new ExportRules(pack) : null;
   }
 
   /**
@@ -81,7 +84,8 @@ public final class RequestPlanner {
     String negative = null;
     if (request.getNegativePrompt() != null) {
       negative = cleanLimited(request.getNegativePrompt(), "negativePrompt", limits.maxNegativePromptChars()).text();
-      negative = negative.isEmpty() ? null : negative;
+      // An explicit empty negative prompt differs from none for SDXL exports (encoded, not zeros).
+      negative = negative.isEmpty() && !pack.isDiffusers() ? null : negative;
     }
     Glyphs glyphTexts = glyphTexts(request, prompt.text());
     List<String> glyphs = glyphTexts.drawn();
@@ -120,7 +124,21 @@ public final class RequestPlanner {
       language = request.getLanguage();
     }
     int budget = tokenizer.maxLength();
-    int promptTokens = tokenizer.countTokens(prompt.text());
+    String modelPrompt = prompt.text();
+    List<String> sanitizations = prompt.changes();
+    Map<String, String> notes = Map.of();
+    if (exportRules != null) {
+      ExportRules.Prepared prepared = exportRules.prepare(prompt.text(), language, glyphs, negative, guidance,
+          tokenizer::countTokens, budget);
+      modelPrompt = prepared.prompt();
+      notes = prepared.notes();
+      if (!prepared.sanitizations().isEmpty()) {
+        List<String> all = new ArrayList<>(sanitizations);
+        all.addAll(prepared.sanitizations());
+        sanitizations = List.copyOf(all);
+      }
+    }
+    int promptTokens = tokenizer.countTokens(modelPrompt);
     if (promptTokens > budget) {
       throw new Rejection(RejectReason.TOO_MANY_TOKENS, "prompt takes " + promptTokens + " tokens; pack "
           + pack.id() + " reads at most " + budget);
@@ -128,9 +146,9 @@ public final class RequestPlanner {
     RewriteStrategy strategy = request.getRewriteMode() == RewriteMode.OFF || pack.promptRewrite().mode() == RewritePolicy.Mode.OFF
         ? RewriteStrategy.PASSTHROUGH : rewriter;
     LastCount counter = new LastCount(tokenizer);
-    String rewritten = strategy.rewrite(new RewriteStrategy.Input(prompt.text(), language, glyphs,
+    String rewritten = strategy.rewrite(new RewriteStrategy.Input(modelPrompt, language, glyphs,
         request.getTags().get("category"), pack.promptRewrite(), budget, counter));
-    int rewrittenTokens = rewritten.equals(prompt.text()) ? promptTokens : counter.applyAsInt(rewritten);
+    int rewrittenTokens = rewritten.equals(modelPrompt) ? promptTokens : counter.applyAsInt(rewritten);
 
     Size size = new Size(bucket.width(), bucket.height());
     List<GenerationJob> jobs = new ArrayList<>(numImages);
@@ -141,7 +159,7 @@ public final class RequestPlanner {
           .setNumVariants(numImages)
           .setJobId(request.getRequestId() + "-" + variant)
           .setNormalizedPrompt(prompt.text())
-          .setSanitizations(prompt.changes())
+          .setSanitizations(sanitizations)
           .setNormalizedNegativePrompt(negative)
           .setRewrittenPrompt(rewritten)
           .setRewriteStrategy(strategy.name())
@@ -158,7 +176,9 @@ public final class RequestPlanner {
           .setPackId(pack.id())
           .setPackVersion(pack.version())
           .setAttempt(1)
-          .setCreatedAt(now);
+          .setCreatedAt(now)
+          .setPipelineNotes(notes)
+          .setScheduler(exportRules == null ? null : exportRules.scheduler());
       jobs.add(job.build());
     }
     return jobs;
@@ -287,7 +307,8 @@ public final class RequestPlanner {
     for (String t : asked) {
       int chars = t.codePointCount(0, t.length());
       drawn.add(t);
-      if (chars > limits.maxRenderTextChars() || GlyphTokenizer.length(drawn) > pack.glyphMaxLength()) {
+      boolean overGlyphBudget = !pack.isDiffusers() && GlyphTokenizer.length(drawn) > pack.glyphMaxLength();
+      if (chars > limits.maxRenderTextChars() || overGlyphBudget) {
         drawn.remove(drawn.size() - 1);
         dropped.add(chars > limits.maxRenderTextChars()
             ? t.substring(0, t.offsetByCodePoints(0, limits.maxRenderTextChars())) + "…" : t);

@@ -1,5 +1,7 @@
 package io.inkflow.workers.generate;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.ImageStatus;
@@ -10,6 +12,7 @@ import io.inkflow.common.deadletter.DeadLetter;
 import io.inkflow.inference.diffusion.GeneratedPng;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.RenderedImage;
+import io.inkflow.inference.runtime.VaeNanException;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.serde.InvalidTextException;
@@ -27,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -83,6 +87,7 @@ public final class GenerationWorker implements Runnable {
   private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
   /** How much of an error message a log line quotes (the dead letter keeps it whole). */
   private static final int MAX_LOGGED_MESSAGE = 400;
+  private static final ObjectMapper NOTES_JSON = new ObjectMapper();
 
   private final WorkerConfig config;
   private final Consumer<byte[], byte[]> consumer;
@@ -327,8 +332,9 @@ public final class GenerationWorker implements Runnable {
       }
       Job job = batch.get(0);
       // A job outside the pack's rules fails the same way every time: no retry.
-      boolean retryable = !(e instanceof IllegalArgumentException);
-      String code = retryable ? "INFERENCE_ERROR" : "INVALID_JOB";
+      // A VAE that decodes NaN does so again: no retry either.
+      boolean retryable = !(e instanceof IllegalArgumentException) && !(e instanceof VaeNanException);
+      String code = e instanceof VaeNanException ? "VAE_NAN" : retryable ? "INFERENCE_ERROR" : "INVALID_JOB";
       LOG.warn("{}: inference failed: {}", job.where(), LogText.of(e.toString(), MAX_LOGGED_MESSAGE));
       hand(job, () -> fail(job, code, "generation failed: " + e, retryable));
       return;
@@ -356,11 +362,24 @@ public final class GenerationWorker implements Runnable {
   }
 
   static ImageRequest request(GenerationJob job) {
-    String negative = job.getNormalizedNegativePrompt() == null ? "" : job.getNormalizedNegativePrompt().toString();
+    String negative = job.getNormalizedNegativePrompt() == null ? null : job.getNormalizedNegativePrompt().toString();
     return new ImageRequest(job.getRewrittenPrompt().toString(), negative,
         job.getGlyphTexts().stream().map(CharSequence::toString).toList(), job.getSize().getWidth(),
-        job.getSize().getHeight(), job.getSteps(), job.getGuidanceScale(), job.getSeed(),
-        Map.of("job_id", job.getJobId().toString()));
+        job.getSize().getHeight(), job.getSteps(), job.getGuidanceScale(), job.getSeed(), metadata(job));
+  }
+
+  /** The PNG's own entries: the job id and, when the PE stream left any, its notes as JSON. */
+  static Map<String, String> metadata(GenerationJob job) {
+    if (job.getPipelineNotes().isEmpty()) {
+      return Map.of("job_id", job.getJobId().toString());
+    }
+    Map<String, String> notes = new TreeMap<>();
+    job.getPipelineNotes().forEach((k, v) -> notes.put(k.toString(), v.toString()));
+    try {
+      return Map.of("job_id", job.getJobId().toString(), "pipeline_notes", NOTES_JSON.writeValueAsString(notes));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**

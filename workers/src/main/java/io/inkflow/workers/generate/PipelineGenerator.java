@@ -1,20 +1,20 @@
 package io.inkflow.workers.generate;
 
 import io.inkflow.inference.diffusion.GeneratedPng;
+import io.inkflow.inference.diffusion.ImagePipeline;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.RenderedImage;
-import io.inkflow.inference.diffusion.TextToImagePipeline;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
 import java.nio.file.Path;
 import java.util.List;
 
-/** An {@link ImageGenerator} over a loaded {@code mmdit-flow} pack; owns the pipeline. */
+/** An {@link ImageGenerator} over a loaded pack ({@code mmdit-flow}, or a diffusers export); owns the pipeline. */
 public final class PipelineGenerator implements ImageGenerator {
-  private final TextToImagePipeline pipeline;
+  private final ImagePipeline pipeline;
   private final PngEncoder encoder;
 
-  public PipelineGenerator(TextToImagePipeline pipeline, PngEncoder encoder) {
+  public PipelineGenerator(ImagePipeline pipeline, PngEncoder encoder) {
     this.pipeline = pipeline;
     this.encoder = encoder;
   }
@@ -26,10 +26,10 @@ public final class PipelineGenerator implements ImageGenerator {
 
   /** Loads the pack at {@code packDir} with the given sessions' options and PNG encoder. */
   public static PipelineGenerator open(Path packDir, SessionOptionsConfig options, PngEncoder encoder) {
-    return new PipelineGenerator(TextToImagePipeline.open(packDir, options), encoder);
+    return new PipelineGenerator(ImagePipeline.open(packDir, options), encoder);
   }
 
-  public TextToImagePipeline pipeline() {
+  public ImagePipeline pipeline() {
     return pipeline;
   }
 

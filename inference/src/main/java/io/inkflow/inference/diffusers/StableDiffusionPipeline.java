@@ -1,0 +1,495 @@
+package io.inkflow.inference.diffusers;
+
+import ai.onnxruntime.OrtException;
+import io.inkflow.inference.diffusion.GeneratedPng;
+import io.inkflow.inference.diffusion.GenerationParameters;
+import io.inkflow.inference.diffusion.Guidance;
+import io.inkflow.inference.diffusion.ImagePipeline;
+import io.inkflow.inference.diffusion.ImageRequest;
+import io.inkflow.inference.diffusion.LatentNoise;
+import io.inkflow.inference.diffusion.RenderedImage;
+import io.inkflow.inference.diffusion.StageTimings;
+import io.inkflow.inference.image.PngEncoder;
+import io.inkflow.inference.image.RgbImage;
+import io.inkflow.inference.pack.Bucket;
+import io.inkflow.inference.pack.DiffusersExport;
+import io.inkflow.inference.pack.PackException;
+import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.runtime.ExecutionProvider;
+import io.inkflow.inference.runtime.InferenceException;
+import io.inkflow.inference.runtime.SessionFactory;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.inference.scheduler.Scheduler;
+import io.inkflow.inference.scheduler.SchedulerConfig;
+import io.inkflow.inference.text.ClipTokenizer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BiConsumer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Text-to-image generation with a diffusers export of Stable Diffusion 1.x/2.x/Turbo ({@code sd}) or
+ * SDXL/SDXL-Turbo ({@code sdxl}), as diffusers' {@code StableDiffusionPipeline} and {@code
+ * StableDiffusionXLPipeline} compute it.
+ *
+ * <p>For a batch of B requests sharing a bucket and a step count:
+ * <ol>
+ *   <li>encode: with guidance (any image's scale above 1), 2B rows, the negative prompts first and
+ *       then the prompts, as diffusers concatenates them; without, B rows. SD uses the text encoder's
+ *       {@code last_hidden_state}; SDXL concatenates both encoders' penultimate {@code hidden_states}
+ *       (further back by {@code clipSkip}) and takes the pooled {@code text_embeds} of the second.
+ *       With {@code force_zeros_for_empty_prompt}, an SDXL image without a negative prompt gets zero
+ *       negative embeddings; an explicit empty one is encoded. SDXL's {@code time_ids} are the
+ *       original size, crop (0, 0) and target size, the same for both halves;</li>
+ *   <li>sample: each image's initial noise from its own seed ({@link LatentNoise}) times the
+ *       scheduler's {@code init_noise_sigma}; each step one UNet call over all rows, guidance
+ *       {@code u + g (c - u)} per image (an image with a scale of 1 or less takes its conditional
+ *       prediction), and the scheduler's step; ancestral noise per image from its seed and the step,
+ *       so an image does not depend on its batch;</li>
+ *   <li>decode: latents unscaled as the pipeline does, the VAE once for the batch, 8-bit RGB.</li>
+ * </ol>
+ * The safety checker is never run. Sessions are owned and closed in reverse order; renders hold a
+ * read lock that {@link #close} waits for.
+ */
+public final class StableDiffusionPipeline implements ImagePipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(StableDiffusionPipeline.class);
+
+  private final PackManifest pack;
+  private final DiffusersExport export;
+  private final SessionFactory factory;
+  private final List<ClipTokenizer> tokenizers;
+  private final List<ClipTextEncoder> encoders;
+  private final Unet unet;
+  private final ExportVaeDecoder vae;
+  private final SchedulerConfig schedulerConfig;
+  private final String schedulerDescription;
+  private final int clipSkip;
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  private final PngEncoder pngEncoder = PngEncoder.standard();
+  private boolean closed;
+  /** Tests watch the latents after each step. */
+  BiConsumer<Integer, float[]> stepObserver;
+
+  private StableDiffusionPipeline(PackManifest pack, SessionFactory factory, List<ClipTokenizer> tokenizers,
+      List<ClipTextEncoder> encoders, Unet unet, ExportVaeDecoder vae, SchedulerConfig schedulerConfig) {
+    this.pack = pack;
+    this.export = pack.diffusers();
+    this.factory = factory;
+    this.tokenizers = tokenizers;
+    this.encoders = encoders;
+    this.unet = unet;
+    this.vae = vae;
+    this.schedulerConfig = schedulerConfig;
+    this.schedulerDescription = describe(schedulerConfig, export);
+    this.clipSkip = export.options().clipSkip();
+  }
+
+  /**
+   * The scheduler config a pack runs with: the export's {@code scheduler_config.json}, re-targeted
+   * to the class {@code inkflow.json} names (keeping betas and spacing, as diffusers' {@code
+   * from_config}), with {@code inkflow.json}'s overrides on top.
+   *
+   * @throws PackException when the class is not supported, naming the supported ones
+   */
+  public static SchedulerConfig schedulerConfig(DiffusersExport export) {
+    SchedulerConfig config;
+    try {
+      config = SchedulerConfig.read(export.schedulerConfig());
+      if (export.options().schedulerClass().isPresent()) {
+        config = config.withClassName(export.options().schedulerClass().get());
+      }
+      if (!export.options().schedulerOverrides().isEmpty()) {
+        Map<String, Object> merged = new LinkedHashMap<>(config.given());
+        merged.putAll(SchedulerConfig.parse("{\"_class_name\": \"" + config.className() + "\", "
+            + export.options().schedulerOverrides().substring(1)).given());
+        config = new SchedulerConfig(config.className(), merged);
+      }
+      config.effective();
+    } catch (IllegalArgumentException e) {
+      throw new PackException(export.dir() + ": scheduler: " + e.getMessage()
+          + (export.options().schedulerClass().isEmpty() && !SchedulerConfig.supportedClasses().contains(export.schedulerClass())
+              ? "; choose one with scheduler.className in " + export.dir().resolve("inkflow.json") : ""), e);
+    }
+    return config;
+  }
+
+  /** How a job's scheduler is written on the job and in the PNG: class, spacing, and what it replaced. */
+  public static String describe(SchedulerConfig config, DiffusersExport export) {
+    String spacing = config.effective().containsKey("timestep_spacing")
+        ? " timestep_spacing=" + config.timestepSpacing() : "";
+    String prediction = config.effective().containsKey("prediction_type")
+        ? " prediction_type=" + config.predictionType() : "";
+    String replaced = config.className().equals(export.schedulerClass()) ? "" : " (replacing " + export.schedulerClass() + ")";
+    return config.className() + spacing + prediction + replaced;
+  }
+
+  /**
+   * Loads an export: its tokenizers and one session per graph, checking each graph's inputs and
+   * outputs against what the family needs.
+   *
+   * @throws PackException when the export is incomplete or does not match; anything opened is closed
+   */
+  public static StableDiffusionPipeline open(PackManifest pack, SessionOptionsConfig config) {
+    DiffusersExport export = pack.diffusers();
+    if (export == null) {
+      throw new IllegalArgumentException("expected a diffusers export pack, found " + pack.family());
+    }
+    SchedulerConfig scheduler = schedulerConfig(export);
+    SessionFactory factory = new SessionFactory(config);
+    List<AutoCloseable> built = new ArrayList<>();
+    try {
+      List<ClipTokenizer> tokenizers = new ArrayList<>();
+      for (var dir : export.tokenizers()) {
+        tokenizers.add(ClipTokenizer.open(dir));
+      }
+      List<ClipTextEncoder> encoders = new ArrayList<>();
+      for (DiffusersExport.TextEncoderConfig te : export.textEncoders()) {
+        encoders.add(add(built, ClipTextEncoder.open(factory, pack.id(), export.dir(), te.folder(), te.withProjection())));
+      }
+      boolean xl = export.family() == DiffusersExport.Family.SDXL;
+      int skip = export.options().clipSkip();
+      if (!xl && skip > 0) {
+        throw new PackException(pack.id() + ": clipSkip " + skip + " needs the text encoder's hidden states and its final"
+            + " layer norm (diffusers applies it after skipping); Optimum exports of SD 1.x/2.x have neither. Expected"
+            + " clipSkip 0 in " + export.dir().resolve("inkflow.json"));
+      }
+      if (xl) {
+        for (ClipTextEncoder e : encoders) {
+          if (e.hiddenStates() < skip + 2) {
+            throw new PackException(pack.id() + ": SDXL takes the penultimate hidden state" + (skip > 0 ? " (clipSkip " + skip + ")" : "")
+                + "; expected at least " + (skip + 2) + " hidden_states.k outputs, found " + e.hiddenStates()
+                + " (export with output_hidden_states, as Optimum does for SDXL)");
+          }
+        }
+      }
+      Unet unet = add(built, Unet.open(factory, pack.id(), export.dir(), xl));
+      ExportVaeDecoder vae = add(built, ExportVaeDecoder.open(factory, pack.id(), export.dir(), export.vae()));
+      StableDiffusionPipeline pipeline = new StableDiffusionPipeline(pack, factory, tokenizers, encoders, unet, vae, scheduler);
+      LOG.info("loaded {} export {} {} ({} buckets, UNet {} with timestep {}, VAE {}, scheduler {}) on {}{}",
+          export.family().id(), pack.id(), pack.version(), pack.buckets().size(), unet.floatType(), unet.timestepInput(),
+          vae.floatType(), pipeline.schedulerDescription, factory.provider(),
+          factory.fallbackReason().map(r -> " (CUDA unavailable: " + r + ")").orElse(""));
+      return pipeline;
+    } catch (RuntimeException e) {
+      Collections.reverse(built);
+      for (AutoCloseable c : built) {
+        try {
+          c.close();
+        } catch (Exception closing) {
+          e.addSuppressed(closing);
+        }
+      }
+      throw e;
+    }
+  }
+
+  private static <T extends AutoCloseable> T add(List<AutoCloseable> built, T stage) {
+    built.add(stage);
+    return stage;
+  }
+
+  @Override
+  public PackManifest manifest() {
+    return pack;
+  }
+
+  @Override
+  public ExecutionProvider executionProvider() {
+    return factory.provider();
+  }
+
+  /** The scheduler as jobs and PNGs record it, e.g. {@code EulerDiscreteScheduler timestep_spacing=linspace …}. */
+  public String schedulerDescription() {
+    return schedulerDescription;
+  }
+
+  ExportVaeDecoder vaeDecoder() {
+    return vae;
+  }
+
+  /** The scheduler config this pipeline runs with. */
+  public SchedulerConfig schedulerConfig() {
+    return schedulerConfig;
+  }
+
+  @Override
+  public List<RenderedImage> render(List<ImageRequest> batch) {
+    Bucket bucket = validate(batch);
+    lifecycle.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException(pack.id() + ": pipeline is closed; expected render before close");
+      }
+      return renderBatch(batch, bucket);
+    } catch (OrtException e) {
+      throw new InferenceException(pack.id() + ": inference failed for a batch of " + batch.size() + " at " + bucket
+          + ": " + e.getMessage(), e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  Bucket validate(List<ImageRequest> batch) {
+    if (batch.isEmpty()) {
+      throw new IllegalArgumentException("expected at least one request, found an empty batch");
+    }
+    ImageRequest first = batch.get(0);
+    Bucket bucket = pack.bucket(first.width(), first.height()).orElseThrow(() -> new IllegalArgumentException(
+        "expected a bucket of pack " + pack.id() + " " + pack.buckets() + ", found " + first.width() + "x" + first.height()));
+    var s = pack.scheduler();
+    for (ImageRequest r : batch) {
+      if (r.width() != first.width() || r.height() != first.height() || r.steps() != first.steps()) {
+        throw new IllegalArgumentException("expected every request of a batch to share size and steps (" + first.width()
+            + "x" + first.height() + ", " + first.steps() + " steps), found " + r.width() + "x" + r.height() + ", "
+            + r.steps() + " steps");
+      }
+      if (r.steps() < s.minSteps() || r.steps() > s.maxSteps()) {
+        throw new IllegalArgumentException("expected steps in [" + s.minSteps() + ", " + s.maxSteps() + "] for pack "
+            + pack.id() + ", found " + r.steps());
+      }
+      if (r.guidanceScale() < 0 || r.guidanceScale() > s.maxGuidance()) {
+        throw new IllegalArgumentException("expected guidance in [0, " + s.maxGuidance() + "] for pack " + pack.id()
+            + ", found " + r.guidanceScale());
+      }
+    }
+    return bucket;
+  }
+
+  /** The text conditioning of a batch: the UNet's context rows and, for SDXL, pooled embeddings and time ids. */
+  record Conditioning(int rows, float[] context, int length, int dim, float[] pooled, int pooledDim, float[] timeIds) {}
+
+  /**
+   * Encodes the rows of a batch: negative rows first when {@code guided}, then the prompts. An SDXL
+   * negative row without a negative prompt is zeros when the export forces zeros for empty prompts.
+   */
+  Conditioning encode(List<ImageRequest> batch, boolean guided, Bucket bucket) throws OrtException {
+    int images = batch.size();
+    int rows = guided ? 2 * images : images;
+    boolean xl = export.family() == DiffusersExport.Family.SDXL;
+    // Which rows are encoded, and which texts: zero rows are not run through the encoders.
+    List<String> texts = new ArrayList<>(rows);
+    int[] encodedRow = new int[rows];
+    for (int row = 0; row < rows; row++) {
+      boolean negative = guided && row < images;
+      ImageRequest r = batch.get(negative ? row : row - (guided ? images : 0));
+      if (negative && xl && r.negativePrompt() == null && export.forceZerosForEmptyPrompt()) {
+        encodedRow[row] = -1;
+      } else {
+        encodedRow[row] = texts.size();
+        texts.add(negative ? r.negativeText() : r.prompt());
+      }
+    }
+    int length = tokenizers.get(0).maxLength();
+    List<ClipTextEncoder.Output> outputs = new ArrayList<>();
+    for (int e = 0; e < encoders.size(); e++) {
+      ClipTokenizer tokenizer = tokenizers.get(e);
+      if (tokenizer.maxLength() != length) {
+        throw new IllegalStateException(pack.id() + ": expected tokenizers of one length, found " + length + " and "
+            + tokenizer.maxLength());
+      }
+      long[] ids = new long[texts.size() * length];
+      for (int t = 0; t < texts.size(); t++) {
+        int[] padded = tokenizer.encodePadded(texts.get(t)).ids();
+        for (int i = 0; i < length; i++) {
+          ids[t * length + i] = padded[i];
+        }
+      }
+      ClipTextEncoder encoder = encoders.get(e);
+      int hidden = xl ? encoder.hiddenStates() - 2 - clipSkip : -1;
+      outputs.add(encoder.encode(ids, texts.size(), length, hidden));
+    }
+    int dim = 0;
+    for (ClipTextEncoder.Output o : outputs) {
+      dim += o.width();
+    }
+    float[] context = new float[rows * length * dim];
+    ClipTextEncoder.Output pooledSource = outputs.get(outputs.size() - 1);
+    int pooledDim = xl ? pooledSource.pooledWidth() : 0;
+    float[] pooled = xl ? new float[rows * pooledDim] : null;
+    for (int row = 0; row < rows; row++) {
+      int src = encodedRow[row];
+      if (src < 0) {
+        continue;
+      }
+      for (int token = 0; token < length; token++) {
+        int at = (row * length + token) * dim;
+        for (ClipTextEncoder.Output o : outputs) {
+          System.arraycopy(o.states(), (src * length + token) * o.width(), context, at, o.width());
+          at += o.width();
+        }
+      }
+      if (xl) {
+        System.arraycopy(pooledSource.pooled(), src * pooledDim, pooled, row * pooledDim, pooledDim);
+      }
+    }
+    float[] timeIds = null;
+    if (xl) {
+      timeIds = new float[rows * 6];
+      for (int row = 0; row < rows; row++) {
+        float[] ids = {bucket.height(), bucket.width(), 0f, 0f, bucket.height(), bucket.width()};
+        System.arraycopy(ids, 0, timeIds, row * 6, 6);
+      }
+    }
+    return new Conditioning(rows, context, length, dim, pooled, pooledDim, timeIds);
+  }
+
+  /** Final latents of a batch and the times it took. */
+  record Sampled(float[] latents, int latentHeight, int latentWidth, Duration encode, List<Duration> steps) {}
+
+  /**
+   * Encodes and samples a validated batch.
+   *
+   * @param initialNoise unit Gaussian noise for every image [images, C, h, w]; null to draw it from each
+   *     image's seed (tests pass a reference's noise)
+   */
+  Sampled sampleLatents(List<ImageRequest> batch, Bucket bucket, float[] initialNoise) throws OrtException {
+    int images = batch.size();
+    boolean guided = batch.stream().anyMatch(r -> Guidance.needsUncond(r.guidanceScale()));
+    long start = System.nanoTime();
+    Conditioning c = encode(batch, guided, bucket);
+    Duration encode = Duration.ofNanos(System.nanoTime() - start);
+
+    int unit = export.vae().scaleFactor();
+    int h = bucket.height() / unit;
+    int w = bucket.width() / unit;
+    int channels = export.unet().inChannels();
+    int perImage = channels * h * w;
+    int steps = batch.get(0).steps();
+    Scheduler scheduler = Scheduler.create(schedulerConfig, steps);
+    float[] x = new float[images * perImage];
+    float sigma0 = scheduler.initNoiseSigma();
+    if (initialNoise != null) {
+      if (initialNoise.length != x.length) {
+        throw new IllegalArgumentException("expected " + x.length + " noise values, found " + initialNoise.length);
+      }
+      System.arraycopy(initialNoise, 0, x, 0, x.length);
+    } else {
+      for (int i = 0; i < images; i++) {
+        LatentNoise.fill(batch.get(i).seed(), x, i * perImage, perImage);
+      }
+    }
+    for (int i = 0; i < x.length; i++) {
+      x[i] = x[i] * sigma0;
+    }
+    float[] scaled = new float[x.length];
+    float[] modelInput = new float[c.rows() * perImage];
+    float[] prediction = new float[c.rows() * perImage];
+    float[] guidedPrediction = new float[images * perImage];
+    float[] noise = null;
+    long[] shape = {c.rows(), channels, h, w};
+    List<Duration> times = new ArrayList<>(steps);
+    try (Unet.Batch model = unet.bind(c.rows(), c.context(), c.length(), c.dim(), c.pooled(), c.pooledDim(), c.timeIds())) {
+      for (int k = 0; k < scheduler.steps(); k++) {
+        long stepStart = System.nanoTime();
+        // Rows: [uncond images..., cond images...] with guidance, else the images.
+        scheduler.scaleModelInput(x, k, scaled);
+        System.arraycopy(scaled, 0, modelInput, 0, x.length);
+        if (guided) {
+          System.arraycopy(scaled, 0, modelInput, x.length, x.length);
+        }
+        model.predict(modelInput, shape, scheduler.timestep(k), prediction);
+        for (int i = 0; i < images; i++) {
+          float scale = guided ? (float) batch.get(i).guidanceScale() : 1f;
+          int cond = (guided ? images + i : i) * perImage;
+          Guidance.combine(prediction, cond, i * perImage, perImage, scale, guidedPrediction, i * perImage);
+        }
+        if (scheduler.drawsNoise(k)) {
+          noise = noise == null ? new float[x.length] : noise;
+          for (int i = 0; i < images; i++) {
+            LatentNoise.fill(stepSeed(batch.get(i).seed(), k), noise, i * perImage, perImage);
+          }
+        }
+        scheduler.step(guidedPrediction, k, x, scheduler.drawsNoise(k) ? noise : null);
+        times.add(Duration.ofNanos(System.nanoTime() - stepStart));
+        if (stepObserver != null) {
+          stepObserver.accept(k, x.clone());
+        }
+      }
+    }
+    return new Sampled(x, h, w, encode, times);
+  }
+
+  /** The seed of an image's noise for an ancestral step: its own seed and the step, never its batch. */
+  static long stepSeed(long seed, int step) {
+    return seed ^ (0x632BE59BD9B4E019L * (step + 1L));
+  }
+
+  private List<RenderedImage> renderBatch(List<ImageRequest> batch, Bucket bucket) throws OrtException {
+    int images = batch.size();
+    Sampled sampled = sampleLatents(batch, bucket, null);
+    long decodeStart = System.nanoTime();
+    List<RgbImage> decoded = vae.decode(sampled.latents(), images, sampled.latentHeight(), sampled.latentWidth());
+    Duration decode = Duration.ofNanos(System.nanoTime() - decodeStart);
+    StageTimings timings = new StageTimings(images, sampled.encode(), sampled.steps(), decode, Duration.ZERO);
+    LOG.debug("{}: {} image(s) at {} x {} steps: encode {} ms, sampling {} ms, decode {} ms", pack.id(), images, bucket,
+        sampled.steps().size(), sampled.encode().toMillis(), timings.sampling().toMillis(), decode.toMillis());
+    List<RenderedImage> out = new ArrayList<>(images);
+    for (int i = 0; i < images; i++) {
+      out.add(new RenderedImage(batch.get(i), decoded.get(i), timings));
+    }
+    return out;
+  }
+
+  @Override
+  public GeneratedPng encodePng(RenderedImage image) {
+    return encodePng(image, pngEncoder);
+  }
+
+  @Override
+  public GeneratedPng encodePng(RenderedImage image, PngEncoder encoder) {
+    long start = System.nanoTime();
+    byte[] png = encoder.encode(image.image(), GenerationParameters.textEntries(image.request(), pack, schedulerDescription));
+    String sha;
+    try {
+      sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(png));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    return new GeneratedPng(image.request(), png, sha, image.image().width(), image.image().height(),
+        image.timings().withPng(Duration.ofNanos(System.nanoTime() - start)));
+  }
+
+  /** Closes the VAE decoder, the UNet and the text encoders, in that order, once renders in progress have ended. */
+  @Override
+  public void close() {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+    List<AutoCloseable> stages = new ArrayList<>();
+    stages.add(vae);
+    stages.add(unet);
+    List<ClipTextEncoder> reversed = new ArrayList<>(encoders);
+    Collections.reverse(reversed);
+    stages.addAll(reversed);
+    RuntimeException failure = null;
+    for (AutoCloseable stage : stages) {
+      try {
+        stage.close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package io.inkflow.inference.diffusion;
+
+import io.inkflow.inference.diffusers.StableDiffusionPipeline;
+import io.inkflow.inference.image.PngEncoder;
+import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.runtime.ExecutionProvider;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A loaded text-to-image model: prompts in, images out. {@link TextToImagePipeline} runs an {@code
+ * mmdit-flow} pack, {@link StableDiffusionPipeline} a diffusers export ({@code sd}, {@code sdxl}).
+ * Implementations are thread-safe, own their sessions, and refuse renders after {@link #close}.
+ */
+public interface ImagePipeline extends AutoCloseable {
+
+  /** Loads the pack in {@code packDir}: a folder with {@code pack.json}, or a diffusers export with {@code model_index.json}. */
+  static ImagePipeline open(Path packDir, SessionOptionsConfig config) {
+    PackManifest pack = PackManifest.read(packDir);
+    return pack.isDiffusers() ? StableDiffusionPipeline.open(pack, config) : TextToImagePipeline.open(packDir, config);
+  }
+
+  /** The pack's manifest. */
+  PackManifest manifest();
+
+  /** The provider the sessions run on (CPU when CUDA was asked for but is unavailable). */
+  ExecutionProvider executionProvider();
+
+  /**
+   * Generates a batch of images without encoding them.
+   *
+   * @param batch requests sharing one bucket of the pack and one step count
+   * @throws IllegalArgumentException when the batch mixes sizes or step counts, or a value is outside
+   *     the pack's ranges
+   * @throws io.inkflow.inference.runtime.InferenceException when ONNX Runtime fails
+   */
+  List<RenderedImage> render(List<ImageRequest> batch);
+
+  /** PNG-encodes a rendered image with its generation parameters. Thread-safe. */
+  GeneratedPng encodePng(RenderedImage image, PngEncoder encoder);
+
+  /** PNG-encodes a rendered image with the standard encoder. */
+  default GeneratedPng encodePng(RenderedImage image) {
+    return encodePng(image, PngEncoder.standard());
+  }
+
+  /** Generates and PNG-encodes a batch; see {@link #render}. */
+  default List<GeneratedPng> generate(List<ImageRequest> batch) {
+    List<RenderedImage> rendered = render(batch);
+    List<GeneratedPng> out = new ArrayList<>(rendered.size());
+    for (RenderedImage image : rendered) {
+      out.add(encodePng(image));
+    }
+    return out;
+  }
+
+  /** Closes every session once the renders in progress have ended. Idempotent. */
+  @Override
+  void close();
+}
