@@ -198,7 +198,7 @@ public final class ClipTokenizer {
     int n = s.length();
     int i = 0;
     while (i < n) {
-      if (ClipTextCleaner.isWhiteSpace(s.charAt(i))) {
+      if (ClipPreTokenizer.isSkipped(s.charAt(i))) {
         i++;
         continue;
       }
