@@ -11,7 +11,9 @@ import java.util.List;
  *
  * <p>{@code \s} is Unicode White_Space ({@link ClipTextCleaner#isWhiteSpace}), {@code \p{L}} the letter categories and
  * {@code \p{N}} the number categories of this JVM's tables. IGNORECASE changes which code points the classes take in
- * none of Unicode 13; it lets {@code 's} match {@code 'ſ} (long s) and the special tokens match with a long s, which
+ * one place: U+0345 COMBINING GREEK YPOGEGRAMMENI (a mark, but it case-folds to the letter iota) matches neither
+ * {@code [\p{L}]} nor {@code [^\s\p{L}\p{N}]}, so {@code findall} skips it like a space, and so does this class. It
+ * also lets {@code 's} match {@code 'ſ} (long s) and the special tokens match with a long s, which
  * {@link String#regionMatches(boolean, int, String, int, int)} does as well.
  */
 final class ClipPreTokenizer {
@@ -25,7 +27,7 @@ final class ClipPreTokenizer {
     List<String> pieces = new ArrayList<>();
     int i = 0;
     while (i < s.length()) {
-      if (ClipTextCleaner.isWhiteSpace(s.charAt(i))) {
+      if (isSkipped(s.charAt(i))) {
         i++;
         continue;
       }
@@ -36,7 +38,14 @@ final class ClipPreTokenizer {
     return pieces;
   }
 
-  /** Where the piece that starts at {@code start} ends; {@code s.charAt(start)} is not White_Space. */
+  /** Characters that belong to no piece: White_Space, and U+0345 (see the class comment). */
+  static boolean isSkipped(char c) {
+    return ClipTextCleaner.isWhiteSpace(c) || c == YPOGEGRAMMENI;
+  }
+
+  private static final char YPOGEGRAMMENI = '\u0345';
+
+  /** Where the piece that starts at {@code start} ends; {@code s.charAt(start)} is not {@link #isSkipped skipped}. */
   static int pieceEnd(String s, int start) {
     int n = s.length();
     char first = s.charAt(start);
@@ -84,7 +93,7 @@ final class ClipPreTokenizer {
       }
       return ClipTextCleaner.isWhiteSpace(c) ? SPACE : OTHER;
     }
-    if (ClipTextCleaner.isWhiteSpace(c)) {
+    if (ClipTextCleaner.isWhiteSpace(c) || c == YPOGEGRAMMENI) {
       return SPACE;
     }
     switch (Character.getType(c)) {

@@ -81,7 +81,79 @@ final class ClipTextCleaner {
     if (s.indexOf('&') >= 0) {
       s = unescapeHtml(unescapeHtml(s));
     }
-    return collapseWhitespace(s).toLowerCase(Locale.ROOT);
+    return lower(collapseWhitespace(s));
+  }
+
+  /**
+   * Python's {@code str.lower}: each code point's lower case (U+0130 to "i̇"), and capital sigma to final sigma by
+   * Python's rule (a cased letter before it, past case-ignorable characters, and none after), where Java's
+   * {@link String#toLowerCase} decides by word boundaries instead.
+   */
+  static String lower(String s) {
+    boolean ascii = true;
+    for (int i = 0; i < s.length() && ascii; i++) {
+      ascii = s.charAt(i) < 0x80;
+    }
+    if (ascii) {
+      return s.toLowerCase(Locale.ROOT);
+    }
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); ) {
+      int c = s.codePointAt(i);
+      if (c == 0x3A3) {
+        out.append(finalSigma(s, i) ? '\u03C2' : '\u03C3');
+      } else if (c == 0x130) {
+        out.append("i\u0307");
+      } else {
+        out.appendCodePoint(Character.toLowerCase(c));
+      }
+      i += Character.charCount(c);
+    }
+    return out.toString();
+  }
+
+  private static boolean finalSigma(String s, int at) {
+    int j = at;
+    int before = -1;
+    while (j > 0) {
+      int c = s.codePointBefore(j);
+      j -= Character.charCount(c);
+      if (!caseIgnorable(c)) {
+        before = c;
+        break;
+      }
+    }
+    if (before < 0 || !cased(before)) {
+      return false;
+    }
+    for (int k = at + 1; k < s.length(); ) {
+      int c = s.codePointAt(k);
+      if (!caseIgnorable(c)) {
+        return !cased(c);
+      }
+      k += Character.charCount(c);
+    }
+    return true;
+  }
+
+  /** Unicode Cased: Lowercase, Uppercase or titlecase letter. */
+  private static boolean cased(int c) {
+    return Character.isLowerCase(c) || Character.isUpperCase(c) || Character.isTitleCase(c);
+  }
+
+  /** Unicode Case_Ignorable: Mn, Me, Cf, Lm, Sk, and the Word_Break MidLetter, MidNumLet and Single_Quote characters. */
+  private static boolean caseIgnorable(int c) {
+    switch (Character.getType(c)) {
+      case Character.NON_SPACING_MARK, Character.ENCLOSING_MARK, Character.FORMAT, Character.MODIFIER_LETTER,
+          Character.MODIFIER_SYMBOL -> {
+        return true;
+      }
+      default -> {
+        return c == '\'' || c == '.' || c == ':' || c == 0xB7 || c == 0x387 || c == 0x55F || c == 0x5F4 || c == 0x2018
+            || c == 0x2019 || c == 0x2024 || c == 0x2027 || c == 0xFE13 || c == 0xFE52 || c == 0xFE55 || c == 0xFF07
+            || c == 0xFF0E || c == 0xFF1A;
+      }
+    }
   }
 
   /** The subset of {@code ftfy.fix_text} described on the class. */

@@ -134,7 +134,11 @@ public final class ClipTokenizer {
     return new ClipTokenizer(ClipTokenizerFiles.read(tokenizerDir));
   }
 
-  /** The content ids of {@code text}, without SOT and EOT. */
+  /**
+   * The content ids of {@code text}, without SOT and EOT. Any string is accepted: lone surrogates become U+FFFD (as
+   * ftfy's {@code fix_surrogates} does) rather than an exception, and a literal {@code <|endoftext|>} in the text is
+   * that token's id, as in OpenAI's and Hugging Face's tokenizers.
+   */
   public int[] encode(String text) {
     IntList out = new IntList(Math.max(8, text.length() / 3));
     tokenize(text, out);
@@ -198,7 +202,7 @@ public final class ClipTokenizer {
     int n = s.length();
     int i = 0;
     while (i < n) {
-      if (ClipTextCleaner.isWhiteSpace(s.charAt(i))) {
+      if (ClipPreTokenizer.isSkipped(s.charAt(i))) {
         i++;
         continue;
       }

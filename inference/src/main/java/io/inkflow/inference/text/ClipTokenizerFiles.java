@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -238,8 +237,7 @@ final class ClipTokenizerFiles {
       throw new PackException(file + ": expected " + where + " to be an object of token to id, found " + nodeType(node));
     }
     Map<String, Integer> vocab = new HashMap<>(node.size() * 2);
-    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
+    for (Map.Entry<String, JsonNode> e : node.properties()) {
       JsonNode id = e.getValue();
       if (!id.canConvertToInt() || !id.isIntegralNumber() || id.asInt() < 0) {
         throw new PackException(file + ": expected a non-negative integer id for token \"" + abbreviate(e.getKey())
