@@ -115,6 +115,11 @@ public final class InferenceBench implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "expected --rounds >= 1, --threads >= 0 and --batches >= 1, found "
           + rounds + ", " + threads + ", " + batchSizes);
     }
+    if (PackManifest.read(pack).isDiffusers()) {
+      // A diffusers export: the step split, the Java share at real sizes, schedulers against a copy.
+      DiffusersBench.run(pack, batches, stepsOption, rounds);
+      return 0;
+    }
     run(pack, sizes, batches, stepsOption, seconds, threads, spins, rounds);
     return 0;
   }

@@ -343,7 +343,36 @@ public final class StableDiffusionPipeline implements ImagePipeline {
   }
 
   /** Final latents of a batch and the times it took. */
-  record Sampled(float[] latents, int latentHeight, int latentWidth, Duration encode, List<Duration> steps) {}
+  record Sampled(float[] latents, int latentHeight, int latentWidth, Duration encode, List<Duration> steps,
+      List<StepSplit> splits) {}
+
+  /**
+   * Where one sampling step's time went.
+   *
+   * @param unet the UNet call: input tensors built from Java arrays, the session run, the output copied back
+   * @param copies copying the scaled latents into the UNet's rows (twice with guidance)
+   * @param schedulerAndGuidance the scheduler's input scaling and step, guidance, and step noise
+   */
+  public record StepSplit(Duration unet, Duration copies, Duration schedulerAndGuidance) {}
+
+  /**
+   * Samples a batch without decoding it and says where each step's time went (for the inference
+   * benchmark).
+   */
+  public List<StepSplit> profileSteps(List<ImageRequest> batch) {
+    Bucket bucket = validate(batch);
+    lifecycle.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException(pack.id() + ": pipeline is closed; expected render before close");
+      }
+      return sampleLatents(batch, bucket, null).splits();
+    } catch (OrtException e) {
+      throw new InferenceException(pack.id() + ": inference failed: " + e.getMessage(), e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
 
   /**
    * Encodes and samples a validated batch.
@@ -387,16 +416,20 @@ public final class StableDiffusionPipeline implements ImagePipeline {
     float[] noise = null;
     long[] shape = {c.rows(), channels, h, w};
     List<Duration> times = new ArrayList<>(steps);
+    List<StepSplit> splits = new ArrayList<>(steps);
     try (Unet.Batch model = unet.bind(c.rows(), c.context(), c.length(), c.dim(), c.pooled(), c.pooledDim(), c.timeIds())) {
       for (int k = 0; k < scheduler.steps(); k++) {
         long stepStart = System.nanoTime();
         // Rows: [uncond images..., cond images...] with guidance, else the images.
         scheduler.scaleModelInput(x, k, scaled);
+        long copyStart = System.nanoTime();
         System.arraycopy(scaled, 0, modelInput, 0, x.length);
         if (guided) {
           System.arraycopy(scaled, 0, modelInput, x.length, x.length);
         }
+        long unetStart = System.nanoTime();
         model.predict(modelInput, shape, scheduler.timestep(k), prediction);
+        long unetEnd = System.nanoTime();
         for (int i = 0; i < images; i++) {
           float scale = guided ? (float) batch.get(i).guidanceScale() : 1f;
           int cond = (guided ? images + i : i) * perImage;
@@ -409,13 +442,16 @@ public final class StableDiffusionPipeline implements ImagePipeline {
           }
         }
         scheduler.step(guidedPrediction, k, x, scheduler.drawsNoise(k) ? noise : null);
-        times.add(Duration.ofNanos(System.nanoTime() - stepStart));
+        long stepEnd = System.nanoTime();
+        times.add(Duration.ofNanos(stepEnd - stepStart));
+        splits.add(new StepSplit(Duration.ofNanos(unetEnd - unetStart), Duration.ofNanos(unetStart - copyStart),
+            Duration.ofNanos((copyStart - stepStart) + (stepEnd - unetEnd))));
         if (stepObserver != null) {
           stepObserver.accept(k, x.clone());
         }
       }
     }
-    return new Sampled(x, h, w, encode, times);
+    return new Sampled(x, h, w, encode, times, splits);
   }
 
   /** The seed of an image's noise for an ancestral step: its own seed and the step, never its batch. */

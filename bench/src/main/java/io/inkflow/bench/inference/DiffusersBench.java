@@ -1,0 +1,199 @@
+package io.inkflow.bench.inference;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import io.inkflow.inference.diffusers.StableDiffusionPipeline;
+import io.inkflow.inference.diffusion.Guidance;
+import io.inkflow.inference.diffusion.ImageRequest;
+import io.inkflow.inference.pack.Bucket;
+import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.pack.TensorType;
+import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.inference.runtime.Tensors;
+import io.inkflow.inference.scheduler.Scheduler;
+import io.inkflow.inference.scheduler.SchedulerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The inference benchmark for a diffusers export ({@code sd}, {@code sdxl}): where a sampling step's
+ * time goes, and whether the Java around the UNet is small next to a real model's GPU step.
+ *
+ * <ol>
+ *   <li>On the export itself: each step split into the UNet call, the copies into its rows, and the
+ *       scheduler with guidance (medians over steps and rounds).</li>
+ *   <li>At real models' latent sizes, with no model: the Java work of one guided step of one image
+ *       (input scaling, the two row copies, the input tensor built and the output read back, guidance,
+ *       the Euler step), against a published GPU step time of that model at that size (fal-ai
+ *       stable-diffusion-benchmarks, A100 80G SXM, fp16, 50 steps, TensorRT 9.0: SD 1.5 at 512 px
+ *       61.14 it/s, SDXL at 1024 px 12.18 it/s). Target: at most 1%.</li>
+ *   <li>Each scheduler's step against {@code System.arraycopy} of the same bytes, side by side in
+ *       alternated rounds. Target: at most 3x.</li>
+ * </ol>
+ */
+final class DiffusersBench {
+  /** Published step times: {@code 1 / (it/s)} of the fastest entry of the cited table. */
+  private static final double SD15_512_STEP_MS = 1000.0 / 61.14;
+  private static final double SDXL_1024_STEP_MS = 1000.0 / 12.18;
+  private static final String EULER_CONFIG = "{\"_class_name\": \"EulerDiscreteScheduler\", \"beta_start\": 0.00085,"
+      + " \"beta_end\": 0.012, \"beta_schedule\": \"scaled_linear\", \"steps_offset\": 1, \"timestep_spacing\": \"leading\"}";
+
+  private DiffusersBench() {}
+
+  static void run(Path packDir, int[] batches, Integer stepsOption, int rounds) throws Exception {
+    PackManifest pack = PackManifest.read(packDir);
+    int steps = stepsOption != null ? stepsOption : pack.scheduler().defaultSteps();
+    Bucket bucket = pack.nearestBucket(pack.baseResolution(), pack.baseResolution());
+    System.out.printf(Locale.ROOT, "pack %s (%s), %s, %d steps, guidance 7.5, %d rounds%n", pack.id(), pack.family(),
+        bucket, steps, rounds);
+
+    // 1. The export itself.
+    try (StableDiffusionPipeline pipeline = StableDiffusionPipeline.open(pack,
+        SessionOptionsConfig.cpu().withIntraOpThreads(1))) {
+      for (int batch : batches) {
+        List<ImageRequest> requests = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+          requests.add(new ImageRequest("a photo of a cat", "blurry", List.of(), bucket.width(), bucket.height(), steps,
+              7.5, i, Map.of()));
+        }
+        pipeline.profileSteps(requests); // warm-up
+        List<Double> unet = new ArrayList<>();
+        List<Double> copies = new ArrayList<>();
+        List<Double> java = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+          for (StableDiffusionPipeline.StepSplit split : pipeline.profileSteps(requests)) {
+            unet.add(micros(split.unet()));
+            copies.add(micros(split.copies()));
+            java.add(micros(split.schedulerAndGuidance()));
+          }
+        }
+        double u = median(unet);
+        double c = median(copies);
+        double j = median(java);
+        System.out.printf(Locale.ROOT, "export, batch %d (%d UNet rows): per step UNet call %.0f us, copies %.1f us,"
+            + " scheduler + guidance %.1f us; Java share %.2f%%%n", batch, 2 * batch, u, c, j, 100 * (c + j) / (u + c + j));
+      }
+    }
+
+    // 2. Real models' latent sizes.
+    javaPerStep("SD 1.5, 512 px", 4 * 64 * 64, SD15_512_STEP_MS, rounds);
+    javaPerStep("SDXL, 1024 px", 4 * 128 * 128, SDXL_1024_STEP_MS, rounds);
+
+    // 3. Scheduler steps against arraycopy of the same bytes.
+    for (String className : List.of("EulerDiscreteScheduler", "EulerAncestralDiscreteScheduler",
+        "DPMSolverMultistepScheduler", "DDIMScheduler")) {
+      schedulerVsCopy(className, 4 * 64 * 64, rounds);
+    }
+  }
+
+  /** The Java work of one guided step of one image at {@code perImage} latent values, median over rounds. */
+  private static void javaPerStep(String what, int perImage, double gpuStepMs, int rounds) throws Exception {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    Scheduler scheduler = Scheduler.create(SchedulerConfig.parse(EULER_CONFIG), 50);
+    float[] x = gaussian(perImage, 1);
+    float[] scaled = new float[perImage];
+    float[] rows = new float[2 * perImage];
+    float[] prediction = gaussian(2 * perImage, 2);
+    float[] guided = new float[perImage];
+    long[] shape = {2, 4, (long) Math.sqrt(perImage / 4), (long) Math.sqrt(perImage / 4)};
+    try (OnnxTensor output = Tensors.floats(env, prediction, shape, TensorType.FLOAT32)) {
+      List<Double> perStep = new ArrayList<>();
+      for (int r = -1; r < rounds; r++) {
+        int reps = 40;
+        long start = System.nanoTime();
+        for (int rep = 0; rep < reps; rep++) {
+          int k = rep % 50;
+          if (k == 0) {
+            scheduler = Scheduler.create(SchedulerConfig.parse(EULER_CONFIG), 50);
+            x = gaussian(perImage, 1);
+          }
+          scheduler.scaleModelInput(x, k, scaled);
+          System.arraycopy(scaled, 0, rows, 0, perImage);
+          System.arraycopy(scaled, 0, rows, perImage, perImage);
+          try (OnnxTensor input = Tensors.floats(env, rows, shape, TensorType.FLOAT32)) {
+            Tensors.read(output, prediction);
+          }
+          Guidance.combine(prediction, perImage, 0, perImage, 7.5f, guided, 0);
+          scheduler.step(guided, k, x, null);
+        }
+        double us = (System.nanoTime() - start) / 1e3 / reps;
+        if (r >= 0) {
+          perStep.add(us);
+        }
+      }
+      double median = median(perStep);
+      System.out.printf(Locale.ROOT, "%s: Java per guided step %.0f us (%.0f-%.0f over %d rounds); published GPU step"
+          + " %.1f ms; share %.2f%% (target <= 1%%)%n", what, median, min(perStep), max(perStep), rounds, gpuStepMs,
+          100 * median / 1000 / gpuStepMs);
+    }
+  }
+
+  private static void schedulerVsCopy(String className, int n, int rounds) {
+    SchedulerConfig config = SchedulerConfig.parse(EULER_CONFIG).withClassName(className);
+    float[] modelOutput = gaussian(n, 3);
+    float[] noise = gaussian(n, 4);
+    float[] src = gaussian(n, 5);
+    float[] dst = new float[n];
+    int steps = 50;
+    List<Double> ratios = new ArrayList<>();
+    List<Double> stepUs = new ArrayList<>();
+    for (int r = -2; r < rounds; r++) {
+      // Scheduler: whole 50-step runs, so every step kind (first, middle, last) counts.
+      long schedNanos = 0;
+      long copyNanos = 0;
+      for (int pass = 0; pass < 8; pass++) {
+        Scheduler scheduler = Scheduler.create(config, steps);
+        float[] x = gaussian(n, 6);
+        long start = System.nanoTime();
+        for (int k = 0; k < steps; k++) {
+          scheduler.step(modelOutput, k, x, scheduler.drawsNoise(k) ? noise : null);
+        }
+        schedNanos += System.nanoTime() - start;
+        start = System.nanoTime();
+        for (int k = 0; k < steps; k++) {
+          System.arraycopy(src, 0, dst, 0, n);
+          src[k] = dst[n - 1 - k];
+        }
+        copyNanos += System.nanoTime() - start;
+      }
+      if (r >= 0) {
+        ratios.add((double) schedNanos / copyNanos);
+        stepUs.add(schedNanos / 1e3 / (8 * steps));
+      }
+    }
+    System.out.printf(Locale.ROOT, "%s step on %d floats: %.1f us; / arraycopy of the same bytes %.2f (%.2f-%.2f over"
+        + " %d rounds; target <= 3)%n", className, n, median(stepUs), median(ratios), min(ratios), max(ratios), rounds);
+  }
+
+  private static float[] gaussian(int n, long seed) {
+    Random random = new Random(seed);
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) random.nextGaussian();
+    }
+    return out;
+  }
+
+  private static double micros(Duration d) {
+    return d.toNanos() / 1e3;
+  }
+
+  static double median(List<Double> values) {
+    double[] sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  }
+
+  private static double min(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+  }
+
+  private static double max(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+  }
+}

@@ -1,0 +1,134 @@
+package io.inkflow.streams.rewrite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.SchedulerChoice;
+import io.inkflow.avro.Size;
+import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.text.PackTokenizer;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The PE stream's decisions for packs read from diffusers exports (the committed tiny-sd and tiny-sdxl). */
+class ExportPackPlannerTest {
+  static final Instant NOW = Instant.parse("2026-12-07T12:00:00Z");
+  static final PackManifest SD = PackManifest.read(models("tiny-sd"));
+  static final PackManifest SDXL = PackManifest.read(models("tiny-sdxl"));
+
+  static Path models(String name) {
+    return Path.of("..", "infra", "models", name).toAbsolutePath().normalize();
+  }
+
+  static RequestPlanner planner(PackManifest pack) {
+    return new RequestPlanner(pack, PackTokenizer.open(pack.tokenizer(), pack.dir()), PeLimits.defaults(),
+        new RuleBasedRewriter());
+  }
+
+  static PromptRequest.Builder request(String prompt) {
+    return PromptRequest.newBuilder().setRequestId("r-1").setPrompt(prompt).setNumImages(2).setSubmittedAt(NOW);
+  }
+
+  private static List<GenerationJob> plan(PackManifest pack, PromptRequest r) {
+    return planner(pack).plan(r.getRequestId(), r, NOW);
+  }
+
+  @Test
+  void jobsRecordTheSchedulerAndWhatItReplaced() {
+    GenerationJob sd = plan(SD, request("a photo of a cat").build()).get(0);
+    assertThat(sd.getScheduler()).isEqualTo(new SchedulerChoice("EulerDiscreteScheduler", "linspace", "PNDMScheduler"));
+    assertThat(sd.getSafetyChecked()).isFalse();
+    assertThat(sd.getSize()).isEqualTo(new Size(64, 64));
+    assertThat(sd.getSteps()).isEqualTo(4);
+    assertThat(sd.getPackId()).isEqualTo(SD.id()).startsWith("sd-");
+    GenerationJob xl = plan(SDXL, request("a photo of a cat").build()).get(0);
+    assertThat(xl.getScheduler()).isEqualTo(new SchedulerChoice("EulerDiscreteScheduler", "leading", null));
+    assertThat(xl.getSize()).isEqualTo(new Size(128, 128));
+    // The jobs of one request share their scheduler and notes (one object each, for the fan-out encoder).
+    List<GenerationJob> jobs = plan(SD, request("a cat").build());
+    assertThat(jobs.get(0).getScheduler()).isSameAs(jobs.get(1).getScheduler());
+    assertThat(jobs.get(0).getPipelineNotes()).isSameAs(jobs.get(1).getPipelineNotes());
+  }
+
+  @Test
+  void aChinesePromptIsRefusedOrPassedWithANoteAsThePackSays() {
+    // tiny-sd refuses other languages, tiny-sdxl warns.
+    assertThatThrownBy(() -> plan(SD, request("一只可爱的猫坐在窗台上").build()))
+        .isInstanceOfSatisfying(Rejection.class, e -> assertThat(e.reason()).isEqualTo(RejectReason.LANGUAGE_UNSUPPORTED))
+        .hasMessageContaining("prompt is in zh").hasMessageContaining("[en]").hasMessageContaining("expected a prompt in en");
+    GenerationJob warned = plan(SDXL, request("一只可爱的猫坐在窗台上").build()).get(0);
+    assertThat(warned.getPipelineNotes()).containsKey("language");
+    assertThat(warned.getPipelineNotes().get("language")).contains("prompt is in zh");
+    // English is fine for both, and leaves no note.
+    assertThat(plan(SD, request("a cat on a windowsill").build()).get(0).getPipelineNotes()).isEmpty();
+  }
+
+  @Test
+  void aNegativePromptWithoutGuidanceIsNotedAsIgnored() {
+    GenerationJob job = plan(SD, request("a cat").setNegativePrompt("blurry").setGuidanceScale(1.0f).build()).get(0);
+    assertThat(job.getPipelineNotes()).containsKey("negativePromptIgnored");
+    GenerationJob guided = plan(SD, request("a cat").setNegativePrompt("blurry").setGuidanceScale(7.0f).build()).get(0);
+    assertThat(guided.getPipelineNotes()).doesNotContainKey("negativePromptIgnored");
+  }
+
+  @Test
+  void anExplicitEmptyNegativePromptStaysEmptyAndAnAbsentOneNull() {
+    assertThat(plan(SDXL, request("a cat").setNegativePrompt("  ").build()).get(0).getNormalizedNegativePrompt()).isEqualTo("");
+    assertThat(plan(SDXL, request("a cat").build()).get(0).getNormalizedNegativePrompt()).isNull();
+  }
+
+  @Test
+  void textsToDrawAreQuotedIntoThePrompt() {
+    GenerationJob job = plan(SD, request("a poster for a tea shop").setRenderText(List.of("SALE")).build()).get(0);
+    assertThat(job.getRewrittenPrompt()).contains("\"SALE\"");
+    assertThat(job.getGlyphTexts()).containsExactly("SALE");
+    assertThat(job.getPipelineNotes()).containsKey("promptAppended");
+    // Already quoted in the prompt: nothing added.
+    GenerationJob quoted = plan(SD, request("a poster that says \"OPEN\"").build()).get(0);
+    assertThat(quoted.getGlyphTexts()).containsExactly("OPEN");
+    assertThat(quoted.getPipelineNotes()).doesNotContainKey("promptAppended");
+  }
+
+  @Test
+  void aPromptOverSeventySevenTokensIsCutFromTheEndAndTheCutRecorded() {
+    StringBuilder words = new StringBuilder("a red teapot");
+    for (int i = 0; i < 120; i++) {
+      words.append(" detail").append(i);
+    }
+    PromptRequest r = request(words.toString()).setRenderText(List.of("SALE")).build();
+    GenerationJob job = plan(SD, r).get(0);
+    PackTokenizer tokenizer = PackTokenizer.open(SD.tokenizer(), SD.dir());
+    assertThat(tokenizer.countTokens(job.getRewrittenPrompt())).isLessThanOrEqualTo(77);
+    assertThat(job.getRewrittenPrompt()).startsWith("a red teapot detail0 detail1");
+    assertThat(job.getSanitizations()).contains(ExportRules.TRUNCATED_PROMPT, ExportRules.TRUNCATED_GLYPH_TEXT);
+    assertThat(job.getPipelineNotes().get("truncated")).contains("prompt cut from").contains("\"SALE\" not added");
+    assertThat(job.getPromptTokens()).isEqualTo(tokenizer.countTokens(job.getRewrittenPrompt()));
+  }
+
+  @Test
+  void sizesStepsAndGuidanceOffThePacksRangesAreRefusedOrSnapped() {
+    assertThat(plan(SD, request("a cat").setWidth(100).setHeight(64).build()).get(0).getSize().getWidth() % 8).isZero();
+    assertThatThrownBy(() -> plan(SD, request("a cat").setSteps(9).build()))
+        .isInstanceOfSatisfying(Rejection.class, e -> assertThat(e.reason()).isEqualTo(RejectReason.STEPS_OUT_OF_RANGE))
+        .hasMessageContaining("expected 1..8");
+    assertThatThrownBy(() -> plan(SD, request("a cat").setGuidanceScale(0.5f).build()))
+        .isInstanceOfSatisfying(Rejection.class, e -> assertThat(e.reason()).isEqualTo(RejectReason.GUIDANCE_OUT_OF_RANGE));
+  }
+
+  @Test
+  void cuttingNeverSplitsASurrogatePairAndFits() {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < 300; i++) {
+      s.append(i % 3 == 0 ? "\uD83D\uDE00" : "word").append(' ');
+    }
+    PackTokenizer tokenizer = PackTokenizer.open(SD.tokenizer(), SD.dir());
+    String cut = ExportRules.cut(s.toString(), tokenizer::countTokens, 77);
+    assertThat(tokenizer.countTokens(cut)).isLessThanOrEqualTo(77);
+    assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 1))).isFalse();
+    assertThat(s.toString()).startsWith(cut);
+  }
+}
