@@ -417,7 +417,7 @@ public final class StableDiffusionPipeline implements ImagePipeline {
     long[] shape = {c.rows(), channels, h, w};
     List<Duration> times = new ArrayList<>(steps);
     List<StepSplit> splits = new ArrayList<>(steps);
-    try (Unet.Batch model = unet.bind(c.rows(), c.context(), c.length(), c.dim(), c.pooled(), c.pooledDim(), c.timeIds())) {
+    try (Unet.Batch model = unet.bind(shape, c.context(), c.length(), c.dim(), c.pooled(), c.pooledDim(), c.timeIds())) {
       for (int k = 0; k < scheduler.steps(); k++) {
         long stepStart = System.nanoTime();
         // Rows: [uncond images..., cond images...] with guidance, else the images.
@@ -428,7 +428,7 @@ public final class StableDiffusionPipeline implements ImagePipeline {
           System.arraycopy(scaled, 0, modelInput, x.length, x.length);
         }
         long unetStart = System.nanoTime();
-        model.predict(modelInput, shape, scheduler.timestep(k), prediction);
+        model.predict(modelInput, scheduler.timestep(k), prediction);
         long unetEnd = System.nanoTime();
         for (int i = 0; i < images; i++) {
           float scale = guided ? (float) batch.get(i).guidanceScale() : 1f;

@@ -3,6 +3,7 @@ package io.inkflow.inference.diffusers;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.platform.Fp16Conversions;
@@ -100,67 +101,95 @@ public final class Unet implements AutoCloseable {
   }
 
   /**
-   * Binds the inputs that stay constant while a batch is sampled.
+   * Binds the inputs that stay constant while a batch is sampled, and the buffers reused at every
+   * step (the latents' direct buffer and a pinned output), so a step allocates no native memory.
    *
-   * @param rows batch rows
+   * @param shape the latents' shape [rows, C, h, w]
    * @param context text states [rows, length, dim]
    * @param textEmbeds SDXL's pooled embeddings [rows, pooledDim], or null
    * @param timeIds SDXL's size conditioning [rows, 6], or null
    */
-  public Batch bind(int rows, float[] context, int length, int dim, float[] textEmbeds, int pooledDim, float[] timeIds)
-      throws OrtException {
-    Map<String, OnnxTensor> fixed = new HashMap<>();
-    try {
-      fixed.put("encoder_hidden_states", Tensors.floats(graph.environment(), context, new long[] {rows, length, dim},
-          floatType));
-      if (sizeConditioned) {
-        fixed.put("text_embeds", Tensors.floats(graph.environment(), textEmbeds, new long[] {rows, pooledDim}, floatType));
-        fixed.put("time_ids", Tensors.floats(graph.environment(), timeIds, new long[] {rows, 6}, floatType));
-      }
-    } catch (OrtException | RuntimeException e) {
-      fixed.values().forEach(OnnxTensor::close);
-      throw e;
-    }
-    return new Batch(rows, fixed);
+  public Batch bind(long[] shape, float[] context, int length, int dim, float[] textEmbeds, int pooledDim,
+      float[] timeIds) throws OrtException {
+    return new Batch(shape, context, length, dim, textEmbeds, pooledDim, timeIds);
   }
 
-  /** One batch being sampled; closing it releases its constant tensors. */
+  /** One batch being sampled; closing it releases its tensors. */
   public final class Batch implements AutoCloseable {
-    private final int rows;
-    private final Map<String, OnnxTensor> fixed;
+    private final long[] shape;
+    private final Map<String, OnnxTensor> fixed = new HashMap<>();
+    private final List<OnnxTensor> owned = new ArrayList<>();
+    private final Tensors.PinnedOutput output;
+    private final FloatBuffer latents32;
+    private final ShortBuffer latents16;
 
-    private Batch(int rows, Map<String, OnnxTensor> fixed) {
-      this.rows = rows;
-      this.fixed = fixed;
+    private Batch(long[] shape, float[] context, int length, int dim, float[] textEmbeds, int pooledDim,
+        float[] timeIds) throws OrtException {
+      this.shape = shape.clone();
+      long rows = shape[0];
+      OrtEnvironment env = graph.environment();
+      try {
+        fixed.put("encoder_hidden_states", own(Tensors.floats(env, context, new long[] {rows, length, dim}, floatType)));
+        if (sizeConditioned) {
+          fixed.put("text_embeds", own(Tensors.floats(env, textEmbeds, new long[] {rows, pooledDim}, floatType)));
+          fixed.put("time_ids", own(Tensors.floats(env, timeIds, new long[] {rows, 6}, floatType)));
+        }
+        output = Tensors.allocate(env, shape, floatType);
+        owned.add(output.tensor());
+      } catch (OrtException | RuntimeException e) {
+        close();
+        throw e;
+      }
+      int n = Tensors.elements(shape);
+      latents32 = floatType == TensorType.FLOAT32 ? Tensors.directFloats(n) : null;
+      latents16 = floatType == TensorType.FLOAT16 ? Tensors.directShorts(n) : null;
+    }
+
+    private OnnxTensor own(OnnxTensor tensor) {
+      owned.add(tensor);
+      return tensor;
     }
 
     /**
      * One UNet call over every row.
      *
      * @param sample [rows, C, h, w] (already scaled by the scheduler)
-     * @param shape its shape
      * @param t the scheduler's timestep
      * @param out receives the prediction [rows, C, h, w]
      */
-    public void predict(float[] sample, long[] shape, float t, float[] out) throws OrtException {
-      if (shape[0] != rows) {
-        throw new IllegalArgumentException("expected " + rows + " rows, found " + shape[0]);
-      }
-      try (OnnxTensor x = Tensors.floats(graph.environment(), sample, shape, floatType);
+    public void predict(float[] sample, float t, float[] out) throws OrtException {
+      OrtEnvironment env = graph.environment();
+      try (OnnxTensor x = sampleTensor(env, sample);
           OnnxTensor time = timestepTensor(t)) {
         Map<String, OnnxTensorLike> inputs = new HashMap<>(fixed);
         inputs.put("sample", x);
         inputs.put("timestep", time);
-        try (OrtSession.Result result = graph.run(inputs)) {
-          OnnxTensor prediction = (OnnxTensor) result.get("out_sample").orElseThrow();
-          Tensors.read(prediction, out);
+        try (OrtSession.Result ignored = graph.run(inputs, Map.of("out_sample", output.tensor()))) {
+          output.read(out);
         }
       }
     }
 
+    private OnnxTensor sampleTensor(OrtEnvironment env, float[] sample) throws OrtException {
+      if (latents32 != null) {
+        latents32.clear();
+        latents32.put(sample).rewind();
+        return OnnxTensor.createTensor(env, latents32, shape);
+      }
+      latents16.clear();
+      for (float v : sample) {
+        latents16.put(Fp16Conversions.floatToFp16(v));
+      }
+      latents16.rewind();
+      return OnnxTensor.createTensor(env, latents16, shape, OnnxJavaType.FLOAT16);
+    }
+
     @Override
     public void close() {
-      fixed.values().forEach(OnnxTensor::close);
+      for (int i = owned.size() - 1; i >= 0; i--) {
+        owned.get(i).close();
+      }
+      owned.clear();
     }
   }
 

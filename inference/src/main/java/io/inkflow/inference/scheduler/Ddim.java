@@ -13,6 +13,8 @@ final class Ddim extends BaseScheduler {
   private final float finalAlphaCumprod;
   private final int stepRatio;
   private final String prediction;
+  private float[] work;
+  private float[] epsilon;
   private final float clipRange;
 
   Ddim(SchedulerConfig config, int steps) {
@@ -61,32 +63,44 @@ final class Ddim extends BaseScheduler {
     float sqrtBetaT = (float) Math.sqrt(betaT);
     float sqrtAlphaPrev = (float) Math.sqrt(alphaPrev);
     float directionCoeff = (float) Math.sqrt(1f - alphaPrev - 0f); // std_dev_t ** 2 is 0 at eta 0
-    for (int i = 0; i < sample.length; i++) {
-      float x = sample[i];
-      float m = modelOutput[i];
-      float x0;
-      float eps;
-      switch (prediction) {
-        case "epsilon" -> {
-          x0 = (x - sqrtBetaT * m) / sqrtAlphaT;
-          eps = m;
-        }
-        case "v_prediction" -> {
-          x0 = sqrtAlphaT * x - sqrtBetaT * m;
-          eps = sqrtAlphaT * m + sqrtBetaT * x;
-        }
-        default -> { // sample
-          x0 = m;
-          eps = (x - sqrtAlphaT * x0) / sqrtBetaT;
-        }
+    int n = sample.length;
+    // One loop per prediction type: the branch is taken once per step, not per element.
+    float[] x0 = denoised != null ? denoised : (work = EulerDiscrete.scratch(work, n));
+    if (prediction.equals("epsilon") && Float.isNaN(clipRange)) {
+      // The common case in one pass: epsilon is the model output itself.
+      for (int i = 0; i < n; i++) {
+        x0[i] = (sample[i] - sqrtBetaT * modelOutput[i]) / sqrtAlphaT;
+        sample[i] = sqrtAlphaPrev * x0[i] + directionCoeff * modelOutput[i];
       }
-      if (!Float.isNaN(clipRange)) {
-        x0 = Math.min(Math.max(x0, -clipRange), clipRange);
+      return;
+    }
+    float[] eps = epsilon = EulerDiscrete.scratch(epsilon, n);
+    switch (prediction) {
+      case "epsilon":
+        for (int i = 0; i < n; i++) {
+          x0[i] = (sample[i] - sqrtBetaT * modelOutput[i]) / sqrtAlphaT;
+        }
+        System.arraycopy(modelOutput, 0, eps, 0, n);
+        break;
+      case "v_prediction":
+        for (int i = 0; i < n; i++) {
+          x0[i] = sqrtAlphaT * sample[i] - sqrtBetaT * modelOutput[i];
+          eps[i] = sqrtAlphaT * modelOutput[i] + sqrtBetaT * sample[i];
+        }
+        break;
+      default: // sample: epsilon from the unclipped prediction
+        for (int i = 0; i < n; i++) {
+          x0[i] = modelOutput[i];
+          eps[i] = (sample[i] - sqrtAlphaT * modelOutput[i]) / sqrtBetaT;
+        }
+    }
+    if (!Float.isNaN(clipRange)) {
+      for (int i = 0; i < n; i++) {
+        x0[i] = Math.min(Math.max(x0[i], -clipRange), clipRange);
       }
-      if (denoised != null) {
-        denoised[i] = x0;
-      }
-      sample[i] = sqrtAlphaPrev * x0 + directionCoeff * eps;
+    }
+    for (int i = 0; i < n; i++) {
+      sample[i] = sqrtAlphaPrev * x0[i] + directionCoeff * eps[i];
     }
   }
 }

@@ -17,6 +17,8 @@ final class DpmSolverMultistep extends BaseScheduler {
   private final int solverOrder;
   private final boolean lowerOrderFinal;
   private float[] previous;
+  /** The buffer the next step's x0 is written to (the one before the previous). */
+  private float[] spare;
 
   DpmSolverMultistep(SchedulerConfig config, int steps) {
     this(config, schedule(config, steps));
@@ -106,14 +108,21 @@ final class DpmSolverMultistep extends BaseScheduler {
     float sigma = sigmas[step];
     float alphaS0 = 1f / (float) Math.sqrt(sigma * sigma + 1f);
     float sigmaS0 = sigma * alphaS0;
-    float[] x0 = new float[n];
-    for (int i = 0; i < n; i++) {
-      float m = modelOutput[i];
-      x0[i] = switch (prediction) {
-        case "epsilon" -> (sample[i] - sigmaS0 * m) / alphaS0;
-        case "v_prediction" -> alphaS0 * sample[i] - sigmaS0 * m;
-        default -> m;
-      };
+    // Two buffers in turn: this step's x0 and the previous one.
+    float[] x0 = spare != null && spare.length == n ? spare : new float[n];
+    switch (prediction) {
+      case "epsilon":
+        for (int i = 0; i < n; i++) {
+          x0[i] = (sample[i] - sigmaS0 * modelOutput[i]) / alphaS0;
+        }
+        break;
+      case "v_prediction":
+        for (int i = 0; i < n; i++) {
+          x0[i] = alphaS0 * sample[i] - sigmaS0 * modelOutput[i];
+        }
+        break;
+      default:
+        System.arraycopy(modelOutput, 0, x0, 0, n);
     }
     float sigmaNext = sigmas[step + 1];
     float alphaT = 1f / (float) Math.sqrt(sigmaNext * sigmaNext + 1f);
@@ -144,6 +153,7 @@ final class DpmSolverMultistep extends BaseScheduler {
     if (denoised != null) {
       System.arraycopy(x0, 0, denoised, 0, n);
     }
+    spare = previous;
     previous = x0;
   }
 

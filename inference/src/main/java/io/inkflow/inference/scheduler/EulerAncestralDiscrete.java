@@ -11,6 +11,7 @@ package io.inkflow.inference.scheduler;
 final class EulerAncestralDiscrete extends BaseScheduler {
   private final float[] sigmas;
   private final String prediction;
+  private float[] work;
   private final float initNoiseSigma;
 
   EulerAncestralDiscrete(SchedulerConfig config, int steps) {
@@ -54,13 +55,10 @@ final class EulerAncestralDiscrete extends BaseScheduler {
     float up = (float) Math.sqrt(to2 * (from2 - to2) / from2);
     float down = (float) Math.sqrt(to2 - up * up);
     float dt = down - from;
+    float[] x0 = denoised != null ? denoised : (work = EulerDiscrete.scratch(work, sample.length));
+    EulerDiscrete.predictOriginal(prediction, from, sample, modelOutput, x0);
     for (int i = 0; i < sample.length; i++) {
-      float x0 = EulerDiscrete.predictOriginal(prediction, from, sample[i], modelOutput[i]);
-      float derivative = (sample[i] - x0) / from;
-      if (denoised != null) {
-        denoised[i] = x0;
-      }
-      float prev = sample[i] + derivative * dt;
+      float prev = sample[i] + ((sample[i] - x0[i]) / from) * dt;
       sample[i] = prev + noise[i] * up;
     }
   }

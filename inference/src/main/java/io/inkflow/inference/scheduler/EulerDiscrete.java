@@ -11,6 +11,7 @@ package io.inkflow.inference.scheduler;
 final class EulerDiscrete extends BaseScheduler {
   private final float[] sigmas;
   private final String prediction;
+  private float[] work;
   private final float initNoiseSigma;
 
   EulerDiscrete(SchedulerConfig config, int steps) {
@@ -74,18 +75,36 @@ final class EulerDiscrete extends BaseScheduler {
   }
 
   /** {@code pred_original_sample} for one element, as Euler and Euler Ancestral compute it. */
-  static float predictOriginal(String prediction, float sigma, float sample, float modelOutput) {
+  /**
+   * diffusers' {@code pred_original_sample} of Euler (and Euler Ancestral) into {@code out}, element-wise in
+   * float32: {@code sample - sigma * model_output} (epsilon), {@code model_output * (-sigma / sqrt(sigma^2 + 1))
+   * + sample / (sigma^2 + 1)} (v-prediction), or the model output itself (sample). One loop per prediction type,
+   * so the branch is taken once per step, not per element.
+   */
+  static void predictOriginal(String prediction, float sigma, float[] sample, float[] modelOutput, float[] out) {
+    int n = sample.length;
     switch (prediction) {
       case "epsilon":
-        return sample - sigma * modelOutput;
+        for (int i = 0; i < n; i++) {
+          out[i] = sample[i] - sigma * modelOutput[i];
+        }
+        break;
       case "v_prediction": {
         float s2p1 = sigma * sigma + 1f;
         float cOut = -sigma / (float) Math.sqrt(s2p1);
-        return modelOutput * cOut + sample / s2p1;
+        for (int i = 0; i < n; i++) {
+          out[i] = modelOutput[i] * cOut + sample[i] / s2p1;
+        }
+        break;
       }
       default: // sample, original_sample
-        return modelOutput;
+        System.arraycopy(modelOutput, 0, out, 0, n);
     }
+  }
+
+  /** A scratch array of the sample's length, kept between steps. */
+  static float[] scratch(float[] current, int n) {
+    return current != null && current.length == n ? current : new float[n];
   }
 
   @Override
@@ -107,13 +126,10 @@ final class EulerDiscrete extends BaseScheduler {
   void update(float[] modelOutput, int step, float[] sample, float[] noise, float[] denoised) {
     float sigma = sigmas[step];
     float dt = sigmas[step + 1] - sigma;
+    float[] x0 = denoised != null ? denoised : (work = scratch(work, sample.length));
+    predictOriginal(prediction, sigma, sample, modelOutput, x0);
     for (int i = 0; i < sample.length; i++) {
-      float x0 = predictOriginal(prediction, sigma, sample[i], modelOutput[i]);
-      float derivative = (sample[i] - x0) / sigma;
-      if (denoised != null) {
-        denoised[i] = x0;
-      }
-      sample[i] = sample[i] + derivative * dt;
+      sample[i] = sample[i] + ((sample[i] - x0[i]) / sigma) * dt;
     }
   }
 }

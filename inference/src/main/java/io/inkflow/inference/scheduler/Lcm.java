@@ -17,6 +17,7 @@ final class Lcm extends BaseScheduler {
   private final float finalAlphaCumprod;
   private final float timestepScaling;
   private final String prediction;
+  private float[] work;
   private final float clipRange;
 
   Lcm(SchedulerConfig config, int steps) {
@@ -74,18 +75,30 @@ final class Lcm extends BaseScheduler {
     float cSkip = SIGMA_DATA_SQUARED / (scaled * scaled + SIGMA_DATA_SQUARED);
     float cOut = scaled / (float) Math.sqrt(scaled * scaled + SIGMA_DATA_SQUARED);
     boolean last = step == timesteps.length - 1;
-    for (int i = 0; i < sample.length; i++) {
-      float x = sample[i];
-      float m = modelOutput[i];
-      float x0 = switch (prediction) {
-        case "epsilon" -> (x - sqrtBetaT * m) / sqrtAlphaT;
-        case "v_prediction" -> sqrtAlphaT * x - sqrtBetaT * m;
-        default -> m;
-      };
-      if (!Float.isNaN(clipRange)) {
-        x0 = Math.min(Math.max(x0, -clipRange), clipRange);
+    int n = sample.length;
+    // One loop per prediction type: the branch is taken once per step, not per element.
+    float[] x0 = work = EulerDiscrete.scratch(work, n);
+    switch (prediction) {
+      case "epsilon":
+        for (int i = 0; i < n; i++) {
+          x0[i] = (sample[i] - sqrtBetaT * modelOutput[i]) / sqrtAlphaT;
+        }
+        break;
+      case "v_prediction":
+        for (int i = 0; i < n; i++) {
+          x0[i] = sqrtAlphaT * sample[i] - sqrtBetaT * modelOutput[i];
+        }
+        break;
+      default:
+        System.arraycopy(modelOutput, 0, x0, 0, n);
+    }
+    if (!Float.isNaN(clipRange)) {
+      for (int i = 0; i < n; i++) {
+        x0[i] = Math.min(Math.max(x0[i], -clipRange), clipRange);
       }
-      float d = cOut * x0 + cSkip * x;
+    }
+    for (int i = 0; i < n; i++) {
+      float d = cOut * x0[i] + cSkip * sample[i];
       if (denoised != null) {
         denoised[i] = d;
       }
