@@ -93,10 +93,10 @@ SD_UNET = {
     "_diffusers_version": "0.6.0",
     "act_fn": "silu",
     "attention_head_dim": 8,
-    "block_out_channels": [16],  # [320, 640, 1280, 1280]
+    "block_out_channels": [16, 16],  # [320, 640, 1280, 1280]; two blocks = the tiny UNet's one 2x down-sampling
     "center_input_sample": False,
     "cross_attention_dim": 32,  # 768
-    "down_block_types": ["CrossAttnDownBlock2D"],
+    "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
     "downsample_padding": 1,
     "flip_sin_to_cos": True,
     "freq_shift": 0,
@@ -107,7 +107,7 @@ SD_UNET = {
     "norm_num_groups": 4,  # 32
     "out_channels": 4,
     "sample_size": 8,  # 64
-    "up_block_types": ["CrossAttnUpBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
 }
 
 SD_VAE = {
@@ -211,7 +211,7 @@ SDXL_UNET = {
     "addition_embed_type_num_heads": 64,
     "addition_time_embed_dim": 8,  # 256
     "attention_head_dim": [8],  # [5, 10, 20]
-    "block_out_channels": [16],  # [320, 640, 1280]
+    "block_out_channels": [16, 16],  # [320, 640, 1280]; two blocks = the tiny UNet's one 2x down-sampling
     "center_input_sample": False,
     "class_embed_type": None,
     "class_embeddings_concat": False,
@@ -219,7 +219,7 @@ SDXL_UNET = {
     "conv_out_kernel": 3,
     "cross_attention_dim": 80,  # 2048 = 768 + 1280; here 32 + 48
     "cross_attention_norm": None,
-    "down_block_types": ["CrossAttnDownBlock2D"],
+    "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
     "downsample_padding": 1,
     "dual_cross_attention": False,
     "encoder_hid_dim": None,
@@ -248,7 +248,7 @@ SDXL_UNET = {
     "time_embedding_type": "positional",
     "timestep_post_act": None,
     "transformer_layers_per_block": [1],  # [1, 2, 10]
-    "up_block_types": ["CrossAttnUpBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"],
     "upcast_attention": None,
     "use_linear_projection": True,
 }
