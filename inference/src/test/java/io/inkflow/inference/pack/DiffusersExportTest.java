@@ -99,7 +99,7 @@ class DiffusersExportTest {
     Files.writeString(options, "{\"otherLanguages\": \"maybe\"}");
     assertThatThrownBy(() -> PackManifest.read(copy)).hasMessageContaining("expected refuse or warn, found 'maybe'");
     Files.writeString(options, "{\"buckets\": [{\"width\": 60, \"height\": 64}]}");
-    assertThatThrownBy(() -> PackManifest.read(copy)).hasMessageContaining("multiples of 8").hasMessageContaining("60x64");
+    assertThatThrownBy(() -> PackManifest.read(copy)).hasMessageContaining("multiples of 16").hasMessageContaining("60x64");
     Files.writeString(options, "not json");
     assertThatThrownBy(() -> PackManifest.read(copy)).hasMessageContaining("inkflow.json: expected valid JSON");
     Files.delete(options);
