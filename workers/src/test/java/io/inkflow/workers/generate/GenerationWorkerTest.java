@@ -80,6 +80,37 @@ class GenerationWorkerTest {
   }
 
   @Test
+  void aVaeThatDecodesNanFailsOnlyItsJobAsVaeNanWithoutRetry() throws Exception {
+    try (WorkerHarness h = new WorkerHarness()) {
+      h.generator.nanOn.add("r1-0");
+      h.config = WorkerHarness.config(4, Duration.ofSeconds(5), 3);
+      h.start();
+      for (int i = 0; i < 3; i++) {
+        h.send(h.p0, job("r" + i, 0, 256, 2));
+      }
+      h.awaitCommitted(h.p0, 3);
+      assertThat(h.requeued()).isEmpty();
+      assertThat(h.results()).hasSize(3);
+      assertThat(h.results()).filteredOn(r -> r.getStatus() == ImageStatus.FAILED).singleElement().satisfies(r -> {
+        assertThat(r.getJob().getJobId().toString()).isEqualTo("r1-0");
+        assertThat(r.getErrorCode().toString()).isEqualTo("VAE_NAN");
+      });
+      assertThat(h.deadLetters()).singleElement().satisfies(dead ->
+          assertThat(DeadLetterHeaders.get(dead.headers(), DeadLetterHeaders.ERROR_CODE)).isEqualTo("VAE_NAN"));
+    }
+  }
+
+  @Test
+  void aJobsPipelineNotesReachThePngAsJson() {
+    GenerationJob plain = job("r0", 0, 256, 2);
+    assertThat(GenerationWorker.metadata(plain)).containsOnlyKeys("job_id");
+    GenerationJob noted = GenerationJob.newBuilder(plain)
+        .setPipelineNotes(Map.of("truncated", "prompt cut \"to\" 77 tokens", "language", "zh")).build();
+    assertThat(GenerationWorker.metadata(noted)).containsEntry("job_id", "r0-0")
+        .containsEntry("pipeline_notes", "{\"language\":\"zh\",\"truncated\":\"prompt cut \\\"to\\\" 77 tokens\"}");
+  }
+
+  @Test
   void afterMaxAttemptsAJobIsDeadLetteredWithItsBytesAndReportedFailed() throws Exception {
     try (WorkerHarness h = new WorkerHarness().start()) {
       h.generator.failOn.add("r0-0");

@@ -6,6 +6,7 @@ import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.Size;
 import io.inkflow.inference.diffusion.ImageRequest;
+import io.inkflow.inference.runtime.VaeNanException;
 import io.inkflow.inference.diffusion.RenderedImage;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.schemas.Topics;
@@ -174,6 +175,8 @@ final class WorkerHarness implements AutoCloseable {
   static final class FakeGenerator extends SyntheticGenerator {
     final List<List<String>> batches = new CopyOnWriteArrayList<>();
     final Set<String> failOn = ConcurrentHashMap.newKeySet();
+    /** Jobs whose VAE "decodes NaN". */
+    final Set<String> nanOn = ConcurrentHashMap.newKeySet();
     final Set<String> failEncodingOf = ConcurrentHashMap.newKeySet();
     final AtomicInteger rendering = new AtomicInteger();
     volatile CountDownLatch gate = new CountDownLatch(0);
@@ -196,6 +199,9 @@ final class WorkerHarness implements AutoCloseable {
         for (ImageRequest r : batch) {
           if (failOn.contains(r.metadata().get("job_id"))) {
             throw new RuntimeException("ORT failed: bad input for " + r.metadata().get("job_id"));
+          }
+          if (nanOn.contains(r.metadata().get("job_id"))) {
+            throw new VaeNanException("the float16 VAE decoded NaN for " + r.metadata().get("job_id"));
           }
         }
         return super.render(batch);
