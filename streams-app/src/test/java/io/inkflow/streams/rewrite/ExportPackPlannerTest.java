@@ -12,6 +12,8 @@ import io.inkflow.inference.text.PackTokenizer;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 /** The PE stream's decisions for packs read from diffusers exports (the committed tiny-sd and tiny-sdxl). */
@@ -24,9 +26,14 @@ class ExportPackPlannerTest {
     return Path.of("..", "infra", "models", name).toAbsolutePath().normalize();
   }
 
+  static final Map<PackManifest, PackTokenizer> TOKENIZERS = new ConcurrentHashMap<>();
+
+  static PackTokenizer tokenizer(PackManifest pack) {
+    return TOKENIZERS.computeIfAbsent(pack, p -> PackTokenizer.open(p.tokenizer(), p.dir()));
+  }
+
   static RequestPlanner planner(PackManifest pack) {
-    return new RequestPlanner(pack, PackTokenizer.open(pack.tokenizer(), pack.dir()), PeLimits.defaults(),
-        new RuleBasedRewriter());
+    return new RequestPlanner(pack, tokenizer(pack), PeLimits.defaults(), new RuleBasedRewriter());
   }
 
   static PromptRequest.Builder request(String prompt) {
@@ -101,7 +108,7 @@ class ExportPackPlannerTest {
     }
     PromptRequest r = request(words.toString()).setRenderText(List.of("SALE")).build();
     GenerationJob job = plan(SD, r).get(0);
-    PackTokenizer tokenizer = PackTokenizer.open(SD.tokenizer(), SD.dir());
+    PackTokenizer tokenizer = tokenizer(SD);
     assertThat(tokenizer.countTokens(job.getRewrittenPrompt())).isLessThanOrEqualTo(77);
     assertThat(job.getRewrittenPrompt()).startsWith("a red teapot detail0 detail1");
     assertThat(job.getSanitizations()).contains(ExportRules.TRUNCATED_PROMPT, ExportRules.TRUNCATED_GLYPH_TEXT);
@@ -125,7 +132,7 @@ class ExportPackPlannerTest {
     for (int i = 0; i < 300; i++) {
       s.append(i % 3 == 0 ? "\uD83D\uDE00" : "word").append(' ');
     }
-    PackTokenizer tokenizer = PackTokenizer.open(SD.tokenizer(), SD.dir());
+    PackTokenizer tokenizer = tokenizer(SD);
     String cut = ExportRules.cut(s.toString(), tokenizer::countTokens, 77);
     assertThat(tokenizer.countTokens(cut)).isLessThanOrEqualTo(77);
     assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 1))).isFalse();
