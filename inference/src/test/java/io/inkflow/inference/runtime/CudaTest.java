@@ -2,6 +2,7 @@ package io.inkflow.inference.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.inkflow.inference.diffusion.ImagePipeline;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.TextToImagePipeline;
 import io.inkflow.inference.image.RgbImage;
@@ -10,6 +11,7 @@ import io.inkflow.inference.reward.RewardModel;
 import io.inkflow.inference.reward.RewardScores;
 import io.inkflow.inference.testing.TestPacks;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.slf4j.Logger;
@@ -53,6 +55,31 @@ class CudaTest {
     }
     try (TextToImagePipeline fp16 = TextToImagePipeline.open(TestPacks.mmditFp16(), SessionOptionsConfig.cuda(0))) {
       assertThat(fp16.generate(batch)).hasSize(2);
+    }
+  }
+
+  @Test
+  void diffusersExportsRunOnCudaAndAgreeWithCpu() {
+    for (String fixture : List.of("tiny-sd", "tiny-sdxl")) {
+      int side = fixture.equals("tiny-sd") ? 64 : 128;
+      List<ImageRequest> batch = List.of(
+          new ImageRequest("a photo of a cat", "blurry", List.of(), side, side, 4, 7.5, 1, Map.of()),
+          ImageRequest.of("a red teapot", side, side, 4, 5.0, 2));
+      RgbImage cpu;
+      try (ImagePipeline pipeline = ImagePipeline.open(TestPacks.models().resolve(fixture), SessionOptionsConfig.cpu())) {
+        cpu = pipeline.render(batch).get(0).image();
+      }
+      try (ImagePipeline pipeline = ImagePipeline.open(TestPacks.models().resolve(fixture), SessionOptionsConfig.cuda(0))) {
+        assertThat(pipeline.executionProvider()).isEqualTo(ExecutionProvider.CUDA);
+        RgbImage gpu = pipeline.render(batch).get(0).image();
+        long sum = 0;
+        for (int i = 0; i < cpu.rgb().length; i++) {
+          sum += Math.abs((cpu.rgb()[i] & 0xFF) - (gpu.rgb()[i] & 0xFF));
+        }
+        double mean = (double) sum / cpu.rgb().length;
+        LOG.info("{}: CUDA vs CPU mean level difference {}", fixture, mean);
+        assertThat(mean).as(fixture).isLessThan(fixture.equals("tiny-sd") ? 1.0 : 3.0);
+      }
     }
   }
 }
