@@ -15,8 +15,10 @@ import io.inkflow.inference.pack.Bucket;
 import io.inkflow.inference.pack.DiffusersExport;
 import io.inkflow.inference.pack.PackException;
 import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.pack.TensorType;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.InferenceException;
+import io.inkflow.inference.runtime.VaeNanException;
 import io.inkflow.inference.runtime.SessionFactory;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.inference.scheduler.Scheduler;
@@ -25,6 +27,7 @@ import io.inkflow.inference.text.ClipTokenizer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -174,6 +177,10 @@ public final class StableDiffusionPipeline implements ImagePipeline {
       Unet unet = add(built, Unet.open(factory, pack.id(), export.dir(), xl));
       ExportVaeDecoder vae = add(built, ExportVaeDecoder.open(factory, pack.id(), export.dir(), export.vae()));
       StableDiffusionPipeline pipeline = new StableDiffusionPipeline(pack, factory, tokenizers, encoders, unet, vae, scheduler);
+      if (factory.provider() == ExecutionProvider.CPU
+          && (unet.floatType() == TensorType.FLOAT16 || vae.floatType() == TensorType.FLOAT16)) {
+        pipeline.checkRunsOnCpu();
+      }
       LOG.info("loaded {} export {} {} ({} buckets, UNet {} with timestep {}, VAE {}, scheduler {}) on {}{}",
           export.family().id(), pack.id(), pack.version(), pack.buckets().size(), unet.floatType(), unet.timestepInput(),
           vae.floatType(), pipeline.schedulerDescription, factory.provider(),
@@ -189,6 +196,25 @@ public final class StableDiffusionPipeline implements ImagePipeline {
         }
       }
       throw e;
+    }
+  }
+
+  /**
+   * Renders one smallest image with one step: ONNX Runtime's CPU provider lacks float16 kernels for
+   * some operators, which a session only finds when it runs, so an fp16 export that cannot run here
+   * is refused at load rather than failing every job.
+   */
+  private void checkRunsOnCpu() {
+    Bucket smallest = pack.buckets().stream().min(Comparator.comparingLong(Bucket::area)).orElseThrow();
+    ImageRequest probe = ImageRequest.of("", smallest.width(), smallest.height(), pack.scheduler().minSteps(), 1.0, 0);
+    try {
+      render(List.of(probe));
+    } catch (VaeNanException e) {
+      LOG.warn("{}: the float16 VAE decoded NaN on a probe image; jobs it does the same for end FAILED with VAE_NAN",
+          pack.id());
+    } catch (InferenceException e) {
+      throw new PackException(pack.id() + ": this float16 export does not run on ONNX Runtime's CPU provider (" + e.getMessage()
+          + "); expected an fp32 export for CPU, or a CUDA build (-Pgpu) and INKFLOW_DEVICE=cuda", e);
     }
   }
 
