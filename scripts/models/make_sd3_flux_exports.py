@@ -214,6 +214,9 @@ def inkflow_json(description, guidance, guidance_max):
         "glyphText": "quote",
         "promptRewrite": {"policy": "on"},
         "t5MaxLength": T5_MAX_LENGTH,
+        # Small sizes the tiny graphs run fast at (Flux's config has no sample_size: its pipeline's
+        # default is 1024 px), multiples of 16 px (VAE 8 x patch 2).
+        "buckets": [{"width": w, "height": h} for w, h in ((128, 128), (64, 64), (128, 96), (96, 128))],
     }
 
 

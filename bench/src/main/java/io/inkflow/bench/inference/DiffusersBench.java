@@ -2,7 +2,7 @@ package io.inkflow.bench.inference;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
-import io.inkflow.inference.diffusers.StableDiffusionPipeline;
+import io.inkflow.inference.diffusers.ExportPipeline;
 import io.inkflow.inference.diffusion.Guidance;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.pack.Bucket;
@@ -54,7 +54,7 @@ final class DiffusersBench {
         bucket, steps, rounds);
 
     // 1. The export itself.
-    try (StableDiffusionPipeline pipeline = StableDiffusionPipeline.open(pack,
+    try (ExportPipeline pipeline = ExportPipeline.open(pack,
         SessionOptionsConfig.cpu().withIntraOpThreads(1))) {
       for (int batch : batches) {
         List<ImageRequest> requests = new ArrayList<>();
@@ -70,8 +70,8 @@ final class DiffusersBench {
         List<Double> copies = new ArrayList<>();
         List<Double> java = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
-          for (StableDiffusionPipeline.StepSplit split : pipeline.profileSteps(requests)) {
-            unet.add(micros(split.unet()));
+          for (ExportPipeline.StepSplit split : pipeline.profileSteps(requests)) {
+            unet.add(micros(split.denoiser()));
             copies.add(micros(split.copies()));
             java.add(micros(split.schedulerAndGuidance()));
           }

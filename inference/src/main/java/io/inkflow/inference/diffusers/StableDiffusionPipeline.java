@@ -63,76 +63,23 @@ import org.slf4j.LoggerFactory;
  * The safety checker is never run. Sessions are owned and closed in reverse order; renders hold a
  * read lock that {@link #close} waits for.
  */
-public final class StableDiffusionPipeline implements ImagePipeline {
+public final class StableDiffusionPipeline extends ExportPipeline {
   private static final Logger LOG = LoggerFactory.getLogger(StableDiffusionPipeline.class);
 
-  private final PackManifest pack;
-  private final DiffusersExport export;
-  private final SessionFactory factory;
   private final List<ClipTokenizer> tokenizers;
   private final List<ClipTextEncoder> encoders;
   private final Unet unet;
   private final ExportVaeDecoder vae;
-  private final SchedulerConfig schedulerConfig;
-  private final String schedulerDescription;
   private final int clipSkip;
-  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-  private final PngEncoder pngEncoder = PngEncoder.standard();
-  private boolean closed;
-  /** Tests watch the latents after each step. */
-  BiConsumer<Integer, float[]> stepObserver;
 
   private StableDiffusionPipeline(PackManifest pack, SessionFactory factory, List<ClipTokenizer> tokenizers,
       List<ClipTextEncoder> encoders, Unet unet, ExportVaeDecoder vae, SchedulerConfig schedulerConfig) {
-    this.pack = pack;
-    this.export = pack.diffusers();
-    this.factory = factory;
+    super(pack, factory, schedulerConfig);
     this.tokenizers = tokenizers;
     this.encoders = encoders;
     this.unet = unet;
     this.vae = vae;
-    this.schedulerConfig = schedulerConfig;
-    this.schedulerDescription = describe(schedulerConfig, export);
     this.clipSkip = export.options().clipSkip();
-  }
-
-  /**
-   * The scheduler config a pack runs with: the export's {@code scheduler_config.json}, re-targeted
-   * to the class {@code inkflow.json} names (keeping betas and spacing, as diffusers' {@code
-   * from_config}), with {@code inkflow.json}'s overrides on top.
-   *
-   * @throws PackException when the class is not supported, naming the supported ones
-   */
-  public static SchedulerConfig schedulerConfig(DiffusersExport export) {
-    SchedulerConfig config;
-    try {
-      config = SchedulerConfig.read(export.schedulerConfig());
-      if (export.options().schedulerClass().isPresent()) {
-        config = config.withClassName(export.options().schedulerClass().get());
-      }
-      if (!export.options().schedulerOverrides().isEmpty()) {
-        Map<String, Object> merged = new LinkedHashMap<>(config.given());
-        merged.putAll(SchedulerConfig.parse("{\"_class_name\": \"" + config.className() + "\", "
-            + export.options().schedulerOverrides().substring(1)).given());
-        config = new SchedulerConfig(config.className(), merged);
-      }
-      config.effective();
-    } catch (IllegalArgumentException e) {
-      throw new PackException(export.dir() + ": scheduler: " + e.getMessage()
-          + (export.options().schedulerClass().isEmpty() && !SchedulerConfig.supportedClasses().contains(export.schedulerClass())
-              ? "; choose one with scheduler.className in " + export.dir().resolve("inkflow.json") : ""), e);
-    }
-    return config;
-  }
-
-  /** How a job's scheduler is written on the job and in the PNG: class, spacing, and what it replaced. */
-  public static String describe(SchedulerConfig config, DiffusersExport export) {
-    String spacing = config.effective().containsKey("timestep_spacing")
-        ? " timestep_spacing=" + config.timestepSpacing() : "";
-    String prediction = config.effective().containsKey("prediction_type")
-        ? " prediction_type=" + config.predictionType() : "";
-    String replaced = config.className().equals(export.schedulerClass()) ? "" : " (replacing " + export.schedulerClass() + ")";
-    return config.className() + spacing + prediction + replaced;
   }
 
   /**
@@ -187,14 +134,7 @@ public final class StableDiffusionPipeline implements ImagePipeline {
           factory.fallbackReason().map(r -> " (CUDA unavailable: " + r + ")").orElse(""));
       return pipeline;
     } catch (RuntimeException e) {
-      Collections.reverse(built);
-      for (AutoCloseable c : built) {
-        try {
-          c.close();
-        } catch (Exception closing) {
-          e.addSuppressed(closing);
-        }
-      }
+      closeBuilt(built, e);
       throw e;
     }
   }
@@ -218,76 +158,9 @@ public final class StableDiffusionPipeline implements ImagePipeline {
     }
   }
 
-  private static <T extends AutoCloseable> T add(List<AutoCloseable> built, T stage) {
-    built.add(stage);
-    return stage;
-  }
-
   @Override
-  public PackManifest manifest() {
-    return pack;
-  }
-
-  @Override
-  public ExecutionProvider executionProvider() {
-    return factory.provider();
-  }
-
-  /** The scheduler as jobs and PNGs record it, e.g. {@code EulerDiscreteScheduler timestep_spacing=linspace …}. */
-  public String schedulerDescription() {
-    return schedulerDescription;
-  }
-
   ExportVaeDecoder vaeDecoder() {
     return vae;
-  }
-
-  /** The scheduler config this pipeline runs with. */
-  public SchedulerConfig schedulerConfig() {
-    return schedulerConfig;
-  }
-
-  @Override
-  public List<RenderedImage> render(List<ImageRequest> batch) {
-    Bucket bucket = validate(batch);
-    lifecycle.readLock().lock();
-    try {
-      if (closed) {
-        throw new IllegalStateException(pack.id() + ": pipeline is closed; expected render before close");
-      }
-      return renderBatch(batch, bucket);
-    } catch (OrtException e) {
-      throw new InferenceException(pack.id() + ": inference failed for a batch of " + batch.size() + " at " + bucket
-          + ": " + e.getMessage(), e);
-    } finally {
-      lifecycle.readLock().unlock();
-    }
-  }
-
-  Bucket validate(List<ImageRequest> batch) {
-    if (batch.isEmpty()) {
-      throw new IllegalArgumentException("expected at least one request, found an empty batch");
-    }
-    ImageRequest first = batch.get(0);
-    Bucket bucket = pack.bucket(first.width(), first.height()).orElseThrow(() -> new IllegalArgumentException(
-        "expected a bucket of pack " + pack.id() + " " + pack.buckets() + ", found " + first.width() + "x" + first.height()));
-    var s = pack.scheduler();
-    for (ImageRequest r : batch) {
-      if (r.width() != first.width() || r.height() != first.height() || r.steps() != first.steps()) {
-        throw new IllegalArgumentException("expected every request of a batch to share size and steps (" + first.width()
-            + "x" + first.height() + ", " + first.steps() + " steps), found " + r.width() + "x" + r.height() + ", "
-            + r.steps() + " steps");
-      }
-      if (r.steps() < s.minSteps() || r.steps() > s.maxSteps()) {
-        throw new IllegalArgumentException("expected steps in [" + s.minSteps() + ", " + s.maxSteps() + "] for pack "
-            + pack.id() + ", found " + r.steps());
-      }
-      if (r.guidanceScale() < 0 || r.guidanceScale() > s.maxGuidance()) {
-        throw new IllegalArgumentException("expected guidance in [0, " + s.maxGuidance() + "] for pack " + pack.id()
-            + ", found " + r.guidanceScale());
-      }
-    }
-    return bucket;
   }
 
   /** The text conditioning of a batch: the UNet's context rows and, for SDXL, pooled embeddings and time ids. */
@@ -368,37 +241,6 @@ public final class StableDiffusionPipeline implements ImagePipeline {
     return new Conditioning(rows, context, length, dim, pooled, pooledDim, timeIds);
   }
 
-  /** Final latents of a batch and the times it took. */
-  record Sampled(float[] latents, int latentHeight, int latentWidth, Duration encode, List<Duration> steps,
-      List<StepSplit> splits) {}
-
-  /**
-   * Where one sampling step's time went.
-   *
-   * @param unet the UNet call: input tensors built from Java arrays, the session run, the output copied back
-   * @param copies copying the scaled latents into the UNet's rows (twice with guidance)
-   * @param schedulerAndGuidance the scheduler's input scaling and step, guidance, and step noise
-   */
-  public record StepSplit(Duration unet, Duration copies, Duration schedulerAndGuidance) {}
-
-  /**
-   * Samples a batch without decoding it and says where each step's time went (for the inference
-   * benchmark).
-   */
-  public List<StepSplit> profileSteps(List<ImageRequest> batch) {
-    Bucket bucket = validate(batch);
-    lifecycle.readLock().lock();
-    try {
-      if (closed) {
-        throw new IllegalStateException(pack.id() + ": pipeline is closed; expected render before close");
-      }
-      return sampleLatents(batch, bucket, null).splits();
-    } catch (OrtException e) {
-      throw new InferenceException(pack.id() + ": inference failed: " + e.getMessage(), e);
-    } finally {
-      lifecycle.readLock().unlock();
-    }
-  }
 
   /**
    * Encodes and samples a validated batch.
@@ -406,6 +248,7 @@ public final class StableDiffusionPipeline implements ImagePipeline {
    * @param initialNoise unit Gaussian noise for every image [images, C, h, w]; null to draw it from each
    *     image's seed (tests pass a reference's noise)
    */
+  @Override
   Sampled sampleLatents(List<ImageRequest> batch, Bucket bucket, float[] initialNoise) throws OrtException {
     int images = batch.size();
     boolean guided = batch.stream().anyMatch(r -> Guidance.needsUncond(r.guidanceScale()));
@@ -485,73 +328,12 @@ public final class StableDiffusionPipeline implements ImagePipeline {
     return seed ^ (0x632BE59BD9B4E019L * (step + 1L));
   }
 
-  private List<RenderedImage> renderBatch(List<ImageRequest> batch, Bucket bucket) throws OrtException {
-    int images = batch.size();
-    Sampled sampled = sampleLatents(batch, bucket, null);
-    long decodeStart = System.nanoTime();
-    List<RgbImage> decoded = vae.decode(sampled.latents(), images, sampled.latentHeight(), sampled.latentWidth());
-    Duration decode = Duration.ofNanos(System.nanoTime() - decodeStart);
-    StageTimings timings = new StageTimings(images, sampled.encode(), sampled.steps(), decode, Duration.ZERO);
-    LOG.debug("{}: {} image(s) at {} x {} steps: encode {} ms, sampling {} ms, decode {} ms", pack.id(), images, bucket,
-        sampled.steps().size(), sampled.encode().toMillis(), timings.sampling().toMillis(), decode.toMillis());
-    List<RenderedImage> out = new ArrayList<>(images);
-    for (int i = 0; i < images; i++) {
-      out.add(new RenderedImage(batch.get(i), decoded.get(i), timings));
-    }
-    return out;
-  }
-
   @Override
-  public GeneratedPng encodePng(RenderedImage image) {
-    return encodePng(image, pngEncoder);
-  }
-
-  @Override
-  public GeneratedPng encodePng(RenderedImage image, PngEncoder encoder) {
-    long start = System.nanoTime();
-    byte[] png = encoder.encode(image.image(), GenerationParameters.textEntries(image.request(), pack, schedulerDescription));
-    String sha;
-    try {
-      sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(png));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    return new GeneratedPng(image.request(), png, sha, image.image().width(), image.image().height(),
-        image.timings().withPng(Duration.ofNanos(System.nanoTime() - start)));
-  }
-
-  /** Closes the VAE decoder, the UNet and the text encoders, in that order, once renders in progress have ended. */
-  @Override
-  public void close() {
-    lifecycle.writeLock().lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-    } finally {
-      lifecycle.writeLock().unlock();
-    }
-    List<AutoCloseable> stages = new ArrayList<>();
-    stages.add(vae);
-    stages.add(unet);
+  List<AutoCloseable> stagesInCloseOrder() {
+    List<AutoCloseable> stages = new ArrayList<>(List.of(vae, unet));
     List<ClipTextEncoder> reversed = new ArrayList<>(encoders);
     Collections.reverse(reversed);
     stages.addAll(reversed);
-    RuntimeException failure = null;
-    for (AutoCloseable stage : stages) {
-      try {
-        stage.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
+    return stages;
   }
 }

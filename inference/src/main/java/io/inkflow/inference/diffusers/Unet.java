@@ -1,23 +1,16 @@
 package io.inkflow.inference.diffusers;
 
-import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.platform.Fp16Conversions;
 import io.inkflow.inference.pack.PackException;
 import io.inkflow.inference.pack.TensorSpec;
 import io.inkflow.inference.pack.TensorType;
 import io.inkflow.inference.runtime.GraphSession;
 import io.inkflow.inference.runtime.SessionFactory;
 import io.inkflow.inference.runtime.Tensors;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
-import java.nio.ShortBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -120,8 +113,7 @@ public final class Unet implements AutoCloseable {
     private final Map<String, OnnxTensor> fixed = new HashMap<>();
     private final List<OnnxTensor> owned = new ArrayList<>();
     private final Tensors.PinnedOutput output;
-    private final FloatBuffer latents32;
-    private final ShortBuffer latents16;
+    private final Tensors.ReusableInput latents;
 
     private Batch(long[] shape, float[] context, int length, int dim, float[] textEmbeds, int pooledDim,
         float[] timeIds) throws OrtException {
@@ -140,9 +132,7 @@ public final class Unet implements AutoCloseable {
         close();
         throw e;
       }
-      int n = Tensors.elements(shape);
-      latents32 = floatType == TensorType.FLOAT32 ? Tensors.directFloats(n) : null;
-      latents16 = floatType == TensorType.FLOAT16 ? Tensors.directShorts(n) : null;
+      latents = new Tensors.ReusableInput(shape, floatType);
     }
 
     private OnnxTensor own(OnnxTensor tensor) {
@@ -159,7 +149,7 @@ public final class Unet implements AutoCloseable {
      */
     public void predict(float[] sample, float t, float[] out) throws OrtException {
       OrtEnvironment env = graph.environment();
-      try (OnnxTensor x = sampleTensor(env, sample);
+      try (OnnxTensor x = latents.wrap(env, sample);
           OnnxTensor time = timestepTensor(t)) {
         Map<String, OnnxTensorLike> inputs = new HashMap<>(fixed);
         inputs.put("sample", x);
@@ -168,20 +158,6 @@ public final class Unet implements AutoCloseable {
           output.read(out);
         }
       }
-    }
-
-    private OnnxTensor sampleTensor(OrtEnvironment env, float[] sample) throws OrtException {
-      if (latents32 != null) {
-        latents32.clear();
-        latents32.put(sample).rewind();
-        return OnnxTensor.createTensor(env, latents32, shape);
-      }
-      latents16.clear();
-      for (float v : sample) {
-        latents16.put(Fp16Conversions.floatToFp16(v));
-      }
-      latents16.rewind();
-      return OnnxTensor.createTensor(env, latents16, shape, OnnxJavaType.FLOAT16);
     }
 
     @Override
@@ -195,23 +171,10 @@ public final class Unet implements AutoCloseable {
 
   private OnnxTensor timestepTensor(float t) throws OrtException {
     long[] shape = timestep.rank() == 0 ? new long[0] : new long[] {1};
-    switch (timestep.type()) {
-      case INT64: {
-        LongBuffer b = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).asLongBuffer();
-        b.put((long) t).rewind();
-        return OnnxTensor.createTensor(graph.environment(), b, shape);
-      }
-      case FLOAT16: {
-        ShortBuffer b = ByteBuffer.allocateDirect(2).order(ByteOrder.nativeOrder()).asShortBuffer();
-        b.put(Fp16Conversions.floatToFp16(t)).rewind();
-        return OnnxTensor.createTensor(graph.environment(), b, shape, OnnxJavaType.FLOAT16);
-      }
-      default: {
-        FloatBuffer b = ByteBuffer.allocateDirect(4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        b.put(t).rewind();
-        return OnnxTensor.createTensor(graph.environment(), b, shape);
-      }
+    if (timestep.type() == TensorType.INT64) {
+      return Tensors.longs(graph.environment(), new long[] {(long) t}, shape);
     }
+    return Tensors.floats(graph.environment(), new float[] {t}, shape, timestep.type());
   }
 
   @Override

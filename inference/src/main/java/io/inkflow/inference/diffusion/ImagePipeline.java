@@ -1,6 +1,6 @@
 package io.inkflow.inference.diffusion;
 
-import io.inkflow.inference.diffusers.StableDiffusionPipeline;
+import io.inkflow.inference.diffusers.ExportPipeline;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.runtime.ExecutionProvider;
@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * A loaded text-to-image model: prompts in, images out. {@link TextToImagePipeline} runs an {@code
- * mmdit-flow} pack, {@link StableDiffusionPipeline} a diffusers export ({@code sd}, {@code sdxl}).
+ * mmdit-flow} pack, {@link ExportPipeline} a diffusers export ({@code sd}, {@code sdxl}, {@code sd3}, {@code flux}).
  * Implementations are thread-safe, own their sessions, and refuse renders after {@link #close}.
  */
 public interface ImagePipeline extends AutoCloseable {
@@ -19,7 +19,7 @@ public interface ImagePipeline extends AutoCloseable {
   /** Loads the pack in {@code packDir}: a folder with {@code pack.json}, or a diffusers export with {@code model_index.json}. */
   static ImagePipeline open(Path packDir, SessionOptionsConfig config) {
     PackManifest pack = PackManifest.read(packDir);
-    return pack.isDiffusers() ? StableDiffusionPipeline.open(pack, config) : TextToImagePipeline.open(packDir, config);
+    return pack.isDiffusers() ? ExportPipeline.open(pack, config) : TextToImagePipeline.open(packDir, config);
   }
 
   /** The pack's manifest. */

@@ -5,6 +5,7 @@ import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.pack.Bucket;
 import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.inference.runtime.Closeables;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.InferenceException;
 import io.inkflow.inference.runtime.SessionFactory;
@@ -119,7 +120,7 @@ public final class TextToImagePipeline implements ImagePipeline {
           instrument.apply(transformer), vae);
     } catch (RuntimeException e) {
       Collections.reverse(built);
-      closeAll(built, e);
+      Closeables.closeAll(built, e);
       throw e;
     }
   }
@@ -330,25 +331,9 @@ public final class TextToImagePipeline implements ImagePipeline {
     } finally {
       lifecycle.writeLock().unlock();
     }
-    RuntimeException failure = closeAll(List.of(vaeDecoder, transformer, glyphEncoder, textEncoder, tokenizer), null);
+    RuntimeException failure = Closeables.closeAll(List.of(vaeDecoder, transformer, glyphEncoder, textEncoder, tokenizer), null);
     if (failure != null) {
       throw failure;
     }
-  }
-
-  private static RuntimeException closeAll(List<AutoCloseable> resources, RuntimeException primary) {
-    RuntimeException failure = primary;
-    for (AutoCloseable resource : resources) {
-      try {
-        resource.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    return primary == null ? failure : null;
   }
 }

@@ -1,5 +1,6 @@
 package io.inkflow.inference.pack;
 
+import io.inkflow.inference.scheduler.SchedulerConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -33,9 +34,11 @@ import org.slf4j.LoggerFactory;
  * @param pipelineClass {@code _class_name} of {@code model_index.json}
  * @param diffusersVersion {@code _diffusers_version}, or empty
  * @param digest sha256 (hex) over {@code model_index.json} and every component's config file
- * @param unet the denoiser's config
+ * @param unet the UNet's config (sd, sdxl); null for the transformer families
+ * @param transformer the MMDiT transformer's config (sd3, flux); null for the UNet families
  * @param vae the VAE's config (from {@code vae_decoder/config.json})
- * @param textEncoders the text encoders in pipeline order ({@code text_encoder}, then {@code text_encoder_2})
+ * @param textEncoders the text encoders in pipeline order ({@code text_encoder}, {@code text_encoder_2},
+ *     {@code text_encoder_3}); an SD3 export without T5 lists two
  * @param tokenizers their tokenizer folders, in the same order
  * @param schedulerConfig {@code scheduler/scheduler_config.json}
  * @param schedulerClass the scheduler class the export names
@@ -44,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * @param options {@code inkflow.json}, or its defaults
  */
 public record DiffusersExport(Path dir, Family family, String pipelineClass, String diffusersVersion, String digest,
-    UnetConfig unet, VaeConfig vae, List<TextEncoderConfig> textEncoders, List<Path> tokenizers, Path schedulerConfig,
+    UnetConfig unet, TransformerConfig transformer, VaeConfig vae, List<TextEncoderConfig> textEncoders,
+    List<Path> tokenizers, Path schedulerConfig,
     String schedulerClass, boolean forceZerosForEmptyPrompt, List<String> skipped, PackOptions options) {
 
   private static final Logger LOG = LoggerFactory.getLogger(DiffusersExport.class);
@@ -59,7 +63,11 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
     /** Stable Diffusion 1.x, 2.x and SD-Turbo: one CLIP text encoder, a UNet, a VAE. */
     SD("sd", List.of("StableDiffusionPipeline", "OnnxStableDiffusionPipeline", "ORTStableDiffusionPipeline")),
     /** SDXL and SDXL-Turbo: two CLIP text encoders, a UNet with size conditioning, a VAE. */
-    SDXL("sdxl", List.of("StableDiffusionXLPipeline", "ORTStableDiffusionXLPipeline"));
+    SDXL("sdxl", List.of("StableDiffusionXLPipeline", "ORTStableDiffusionXLPipeline")),
+    /** SD3 and SD3.5: two CLIP text encoders and an optional T5, an MMDiT transformer, flow matching. */
+    SD3("sd3", List.of("StableDiffusion3Pipeline", "ORTStableDiffusion3Pipeline")),
+    /** FLUX.1 schnell and dev: a CLIP and a T5 text encoder, an MMDiT on packed latents, flow matching. */
+    FLUX("flux", List.of("FluxPipeline", "ORTFluxPipeline"));
 
     private final String id;
     private final List<String> pipelineClasses;
@@ -69,9 +77,14 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
       this.pipelineClasses = pipelineClasses;
     }
 
-    /** The family name used in pack ids and on jobs, {@code sd} or {@code sdxl}. */
+    /** The family name used in pack ids and on jobs: {@code sd}, {@code sdxl}, {@code sd3} or {@code flux}. */
     public String id() {
       return id;
+    }
+
+    /** Whether the denoiser is an MMDiT transformer sampled with flow matching (SD3, Flux), not a UNet. */
+    public boolean flowTransformer() {
+      return this == SD3 || this == FLUX;
     }
 
     static Optional<Family> ofPipelineClass(String className) {
@@ -113,6 +126,19 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
   }
 
   /**
+   * The MMDiT transformer's config ({@code SD3Transformer2DModel}, {@code FluxTransformer2DModel}).
+   *
+   * @param sampleSize latent side it was trained at; Flux's config has none and its pipeline uses 128
+   * @param patchSize latent cells per token on each side (SD3 2; Flux packs 2x2 outside the model)
+   * @param inChannels the transformer's input channels (Flux: 16 latent channels x 4, packed)
+   * @param jointAttentionDim the text states' width (T5's)
+   * @param pooledProjectionDim the pooled text vector's width
+   * @param guidanceEmbeds Flux dev: guidance is an input of the model, not a second batch half
+   */
+  public record TransformerConfig(int sampleSize, int patchSize, int inChannels, int jointAttentionDim,
+      int pooledProjectionDim, boolean guidanceEmbeds) {}
+
+  /**
    * The VAE's config.
    *
    * @param scalingFactor latents are divided by it before decoding
@@ -134,9 +160,10 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
    * @param hiddenSize {@code hidden_size}
    * @param projectionDim {@code projection_dim} (the pooled {@code text_embeds} width of a projection model)
    * @param withProjection whether it is a {@code CLIPTextModelWithProjection}
+   * @param t5 whether it is a T5 encoder ({@code T5EncoderModel}), not a CLIP one
    */
   public record TextEncoderConfig(String folder, int hiddenLayers, int hiddenSize, int projectionDim,
-      boolean withProjection) {}
+      boolean withProjection, boolean t5) {}
 
   /** Whether {@code dir} holds a diffusers export. */
   public static boolean isExport(Path dir) {
@@ -163,9 +190,12 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
         listed.put(key, className);
       }
     }
-    List<String> required = family == Family.SD
-        ? List.of("text_encoder", "tokenizer", "unet", "vae", "scheduler")
-        : List.of("text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "unet", "vae", "scheduler");
+    List<String> required = switch (family) {
+      case SD -> List.of("text_encoder", "tokenizer", "unet", "vae", "scheduler");
+      case SDXL -> List.of("text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "unet", "vae", "scheduler");
+      case SD3 -> List.of("text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "transformer", "vae", "scheduler");
+      case FLUX -> List.of("text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2", "transformer", "vae", "scheduler");
+    };
     for (String component : required) {
       if (!listed.containsKey(component) || listed.get(component).isEmpty()) {
         throw index.error(component, "expected the component " + component + " for a " + pipelineClass
@@ -183,46 +213,74 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
       LOG.info("{}: skipping {} listed in {} but not in the export (not run; safety checking is not done)",
           dir.getFileName(), skipped, MODEL_INDEX);
     }
-    requireFile(dir, "unet/" + MODEL_FILE);
+    String denoiser = family.flowTransformer() ? "transformer" : "unet";
+    requireFile(dir, denoiser + "/" + MODEL_FILE);
     requireFile(dir, "vae_decoder/" + MODEL_FILE);
-    ManifestJson unetJson = ManifestJson.readFile(requireFile(dir, "unet/config.json"));
-    UnetConfig unet = new UnetConfig(unetJson.positiveInt("sample_size"), unetJson.positiveInt("in_channels"),
-        blockCount(unetJson), unetJson.integer("time_cond_proj_dim", 0),
-        unetJson.text("addition_embed_type", ""), crossAttentionDim(unetJson));
-    if (family == Family.SDXL && !unet.additionEmbedType().equals("text_time")) {
-      throw unetJson.error("addition_embed_type", "expected 'text_time' for an SDXL UNet, found '"
-          + unet.additionEmbedType() + "'");
+    ManifestJson denoiserJson = ManifestJson.readFile(requireFile(dir, denoiser + "/config.json"));
+    UnetConfig unet = null;
+    TransformerConfig transformer = null;
+    int latentChannels;
+    if (family.flowTransformer()) {
+      transformer = new TransformerConfig(
+          family == Family.FLUX ? denoiserJson.integer("sample_size", 128) : denoiserJson.positiveInt("sample_size"),
+          denoiserJson.integer("patch_size", family == Family.FLUX ? 1 : 2), denoiserJson.positiveInt("in_channels"),
+          denoiserJson.positiveInt("joint_attention_dim"), denoiserJson.positiveInt("pooled_projection_dim"),
+          denoiserJson.bool("guidance_embeds", false));
+      latentChannels = family == Family.FLUX ? transformer.inChannels() / 4 : transformer.inChannels();
+    } else {
+      unet = new UnetConfig(denoiserJson.positiveInt("sample_size"), denoiserJson.positiveInt("in_channels"),
+          blockCount(denoiserJson), denoiserJson.integer("time_cond_proj_dim", 0),
+          denoiserJson.text("addition_embed_type", ""), crossAttentionDim(denoiserJson));
+      if (family == Family.SDXL && !unet.additionEmbedType().equals("text_time")) {
+        throw denoiserJson.error("addition_embed_type", "expected 'text_time' for an SDXL UNet, found '"
+            + unet.additionEmbedType() + "'");
+      }
+      latentChannels = unet.inChannels();
     }
     ManifestJson vaeJson = ManifestJson.readFile(requireFile(dir, "vae_decoder/config.json"));
     VaeConfig vae = readVae(vaeJson);
-    if (vae.latentChannels() != unet.inChannels()) {
-      throw vaeJson.error("latent_channels", "expected the UNet's in_channels " + unet.inChannels() + ", found "
+    if (vae.latentChannels() != latentChannels) {
+      throw vaeJson.error("latent_channels", "expected the " + denoiser + "'s " + latentChannels + " latent channels"
+          + (family == Family.FLUX ? " (in_channels / 4: Flux packs 2x2 latent cells)" : " (in_channels)") + ", found "
           + vae.latentChannels());
     }
     List<TextEncoderConfig> encoders = new ArrayList<>();
     List<Path> tokenizers = new ArrayList<>();
-    for (String suffix : family == Family.SD ? List.of("") : List.of("", "_2")) {
+    List<String> suffixes = switch (family) {
+      case SD -> List.of("");
+      case SDXL, FLUX -> List.of("", "_2");
+      case SD3 -> listed.getOrDefault("text_encoder_3", "").isEmpty() || !Files.isDirectory(dir.resolve("text_encoder_3"))
+          ? List.of("", "_2") : List.of("", "_2", "_3");
+    };
+    for (String suffix : suffixes) {
       String name = "text_encoder" + suffix;
       requireFile(dir, name + "/" + MODEL_FILE);
       ManifestJson te = ManifestJson.readFile(requireFile(dir, name + "/config.json"));
       String arch = te.texts("architectures").isEmpty() ? listed.get(name) : te.texts("architectures").get(0);
-      encoders.add(new TextEncoderConfig(name, te.positiveInt("num_hidden_layers"), te.positiveInt("hidden_size"),
-          te.integer("projection_dim", 0), arch.equals("CLIPTextModelWithProjection")));
+      boolean t5 = arch.startsWith("T5");
+      encoders.add(t5
+          ? new TextEncoderConfig(name, te.positiveInt("num_layers"), te.positiveInt("d_model"), 0, false, true)
+          : new TextEncoderConfig(name, te.positiveInt("num_hidden_layers"), te.positiveInt("hidden_size"),
+              te.integer("projection_dim", 0), arch.equals("CLIPTextModelWithProjection"), false));
       Path tokenizer = dir.resolve("tokenizer" + suffix);
       if (!Files.isDirectory(tokenizer)) {
         throw new PackException(dir.resolve(MODEL_INDEX) + ": expected the folder " + tokenizer + ", found none");
       }
       tokenizers.add(tokenizer);
     }
-    if (family == Family.SDXL && !encoders.get(1).withProjection()) {
+    if ((family == Family.SDXL || family == Family.SD3) && !encoders.get(1).withProjection()) {
       throw new PackException(dir.resolve("text_encoder_2/config.json") + ": expected a CLIPTextModelWithProjection"
-          + " (SDXL's pooled text_embeds), found " + listed.get("text_encoder_2"));
+          + " (the pooled text_embeds), found " + listed.get("text_encoder_2"));
+    }
+    if (family == Family.FLUX && !encoders.get(1).t5()) {
+      throw new PackException(dir.resolve("text_encoder_2/config.json") + ": expected a T5EncoderModel (Flux's text"
+          + " states), found " + listed.get("text_encoder_2"));
     }
     Path scheduler = requireFile(dir, "scheduler/scheduler_config.json");
     String schedulerClass = ManifestJson.readFile(scheduler).text("_class_name");
     PackOptions options = PackOptions.read(dir);
     return new DiffusersExport(dir, family, pipelineClass, index.text("_diffusers_version", ""),
-        digest(dir, listed.keySet()), unet, vae, List.copyOf(encoders), List.copyOf(tokenizers), scheduler,
+        digest(dir, listed.keySet()), unet, transformer, vae, List.copyOf(encoders), List.copyOf(tokenizers), scheduler,
         schedulerClass, index.bool("force_zeros_for_empty_prompt", true), List.copyOf(skipped), options);
   }
 
@@ -320,9 +378,46 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
     return options.version().orElse(diffusersVersion.isEmpty() ? "export" : diffusersVersion);
   }
 
-  /** The side of the square the UNet was trained at, in pixels. */
+  /** The side of the square the denoiser was trained at, in pixels. */
   public int baseResolution() {
-    return unet.sampleSize() * vae.scaleFactor();
+    return (unet != null ? unet.sampleSize() : transformer.sampleSize()) * vae.scaleFactor();
+  }
+
+  /**
+   * Pixels every size must be a multiple of: the UNet's down-sampling, or the VAE's factor times the
+   * transformer's patch (2 for Flux, whose pipeline packs 2x2 latent cells into a token).
+   */
+  public int sizeUnit() {
+    if (unet != null) {
+      return Math.max(unet.sizeUnit(), vae.scaleFactor());
+    }
+    return vae.scaleFactor() * (family == Family.FLUX ? 2 : transformer.patchSize());
+  }
+
+  /**
+   * T5 tokens per prompt: {@code inkflow.json}'s {@code t5MaxLength}, else the pipeline's default
+   * {@code max_sequence_length} (SD3 256, FLUX.1-schnell 256, FLUX.1-dev 512).
+   */
+  public int t5MaxLength() {
+    if (options.t5MaxLength() > 0) {
+      return options.t5MaxLength();
+    }
+    return family == Family.FLUX && transformer.guidanceEmbeds() ? 512 : 256;
+  }
+
+  /** The T5 tokenizer's folder, when the export has a T5 encoder. */
+  public Optional<Path> t5Tokenizer() {
+    for (int i = 0; i < textEncoders.size(); i++) {
+      if (textEncoders.get(i).t5()) {
+        return Optional.of(tokenizers.get(i));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether the export carries a T5 encoder (SD3 may leave it out; Flux never does). */
+  public boolean hasT5() {
+    return textEncoders.stream().anyMatch(TextEncoderConfig::t5);
   }
 
   /**
@@ -334,7 +429,7 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
       return options.buckets();
     }
     int base = baseResolution();
-    int unit = Math.max(unet.sizeUnit(), vae.scaleFactor());
+    int unit = sizeUnit();
     List<Bucket> out = new ArrayList<>();
     out.add(new Bucket(base, base));
     double[][] ratios = {{4, 3}, {3, 4}, {3, 2}, {2, 3}, {16, 9}, {9, 16}};
@@ -348,5 +443,45 @@ public record DiffusersExport(Path dir, Family family, String pipelineClass, Str
       }
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * The scheduler config the pack runs with: the export's {@code scheduler_config.json}, re-targeted
+   * to the class {@code inkflow.json} names (keeping betas and spacing, as diffusers' {@code
+   * from_config}), with {@code inkflow.json}'s overrides on top. Reads no session, so the PE stream
+   * records it on jobs.
+   *
+   * @throws PackException when the class is not supported, naming the supported ones
+   */
+  public SchedulerConfig scheduler() {
+    SchedulerConfig config;
+    try {
+      config = SchedulerConfig.read(schedulerConfig);
+      if (options.schedulerClass().isPresent()) {
+        config = config.withClassName(options.schedulerClass().get());
+      }
+      if (!options.schedulerOverrides().isEmpty()) {
+        Map<String, Object> merged = new LinkedHashMap<>(config.given());
+        merged.putAll(SchedulerConfig.parse("{\"_class_name\": \"" + config.className() + "\", "
+            + options.schedulerOverrides().substring(1)).given());
+        config = new SchedulerConfig(config.className(), merged);
+      }
+      config.effective();
+    } catch (IllegalArgumentException e) {
+      throw new PackException(dir + ": scheduler: " + e.getMessage()
+          + (options.schedulerClass().isEmpty() && !SchedulerConfig.supportedClasses().contains(schedulerClass)
+              ? "; choose one with scheduler.className in " + dir.resolve(PackOptions.FILE_NAME) : ""), e);
+    }
+    return config;
+  }
+
+  /** How jobs and PNGs record a scheduler: class, spacing, prediction type, shift, and what it replaced. */
+  public String describeScheduler(SchedulerConfig config) {
+    Map<String, Object> effective = config.effective();
+    String spacing = effective.containsKey("timestep_spacing") ? " timestep_spacing=" + config.timestepSpacing() : "";
+    String prediction = effective.containsKey("prediction_type") ? " prediction_type=" + config.predictionType() : "";
+    String shift = effective.containsKey("shift") ? " shift=" + effective.get("shift") : "";
+    String replaced = config.className().equals(schedulerClass) ? "" : " (replacing " + schedulerClass + ")";
+    return config.className() + spacing + prediction + shift + replaced;
   }
 }

@@ -114,8 +114,19 @@ public record PackManifest(Path dir, String id, String version, String family, S
   /** Steps and guidance of a family when {@code inkflow.json} gives none: diffusers' pipeline defaults. */
   private static SchedulerSpec familyDefaults(DiffusersExport export) {
     PackOptions o = export.options();
-    double defaultGuidance = export.family() == DiffusersExport.Family.SDXL ? 5.0 : 7.5;
-    PackOptions.Range steps = o.steps().orElse(new PackOptions.Range(50, 1, 150));
+    boolean schnell = export.family() == DiffusersExport.Family.FLUX && !export.transformer().guidanceEmbeds();
+    double defaultGuidance = switch (export.family()) {
+      case SD -> 7.5;
+      case SDXL -> 5.0;
+      case SD3 -> 7.0;
+      case FLUX -> schnell ? 0.0 : 3.5;
+    };
+    int defaultSteps = switch (export.family()) {
+      case SD, SDXL -> 50;
+      case SD3 -> 28;
+      case FLUX -> schnell ? 4 : 28;
+    };
+    PackOptions.Range steps = o.steps().orElse(new PackOptions.Range(defaultSteps, 1, 150));
     PackOptions.GuidanceRange g = o.guidance().orElse(new PackOptions.GuidanceRange(defaultGuidance, 0.0, 30.0));
     String scheduler = o.schedulerClass().orElse(export.schedulerClass());
     return new SchedulerSpec(scheduler, steps.defaultValue(), steps.min(), steps.max(), 0.0, g.defaultValue(),
@@ -125,7 +136,7 @@ public record PackManifest(Path dir, String id, String version, String family, S
   /** The manifest of a diffusers export: what the PE stream and the worker read, with the export itself. */
   public static PackManifest fromExport(DiffusersExport export) {
     List<Bucket> buckets = export.buckets();
-    int unit = Math.max(export.unet().sizeUnit(), export.vae().scaleFactor());
+    int unit = export.sizeUnit();
     for (Bucket b : buckets) {
       if (b.width() % unit != 0 || b.height() % unit != 0) {
         throw new PackException(export.dir().resolve(PackOptions.FILE_NAME) + ": buckets: expected sides that are"
@@ -135,8 +146,11 @@ public record PackManifest(Path dir, String id, String version, String family, S
     DiffusersExport.VaeConfig vae = export.vae();
     return new PackManifest(export.dir(), export.packId(), export.packVersion(), export.family().id(),
         export.options().description(), Precision.FP32,
-        new TokenizerSpec(TokenizerSpec.Type.CLIP_BPE, export.dir().relativize(export.tokenizers().get(0)).toString(),
-            77, -1),
+        export.t5Tokenizer()
+            .map(t5 -> new TokenizerSpec(TokenizerSpec.Type.T5, export.dir().relativize(t5).toString(),
+                export.t5MaxLength(), 0))
+            .orElse(new TokenizerSpec(TokenizerSpec.Type.CLIP_BPE,
+                export.dir().relativize(export.tokenizers().get(0)).toString(), 77, -1)),
         0, new LatentSpec(vae.latentChannels(), vae.scaleFactor(), 1, vae.scalingFactor(), vae.shiftFactor()),
         export.baseResolution(), buckets, familyDefaults(export), export.options().promptRewrite(), Map.of(), export);
   }

@@ -27,11 +27,12 @@ import java.util.Optional;
  * @param glyphText what happens to text the user wants drawn, for a family without a glyph encoder
  * @param promptRewrite what the PE stream may do to prompts
  * @param clipSkip CLIP layers to skip from the end (diffusers' {@code clip_skip}); 0 for none
+ * @param t5MaxLength T5 tokens per prompt (diffusers' {@code max_sequence_length}); 0 for the family's default
  */
 public record PackOptions(Optional<String> id, Optional<String> version, String description,
     Optional<String> schedulerClass, String schedulerOverrides, Optional<Range> steps, Optional<GuidanceRange> guidance,
     List<Bucket> buckets, List<String> languages, LanguagePolicy otherLanguages, GlyphTextPolicy glyphText,
-    RewritePolicy promptRewrite, int clipSkip) {
+    RewritePolicy promptRewrite, int clipSkip, int t5MaxLength) {
 
   /** The file name beside {@code model_index.json}. */
   public static final String FILE_NAME = "inkflow.json";
@@ -83,7 +84,7 @@ public record PackOptions(Optional<String> id, Optional<String> version, String 
   public static PackOptions defaults() {
     return new PackOptions(Optional.empty(), Optional.empty(), "", Optional.empty(), "", Optional.empty(),
         Optional.empty(), List.of(), List.of("en"), LanguagePolicy.REFUSE, GlyphTextPolicy.QUOTE,
-        new RewritePolicy(RewritePolicy.Mode.ON, List.of()), 0);
+        new RewritePolicy(RewritePolicy.Mode.ON, List.of()), 0, 0);
   }
 
   /** Reads {@code inkflow.json} from an export folder, or the defaults when there is none. */
@@ -167,8 +168,12 @@ public record PackOptions(Optional<String> id, Optional<String> version, String 
     if (clipSkip < 0) {
       throw json.error("clipSkip", "expected 0 or more layers, found " + clipSkip);
     }
+    int t5MaxLength = json.integer("t5MaxLength", 0);
+    if (t5MaxLength < 0 || t5MaxLength > 4096) {
+      throw json.error("t5MaxLength", "expected 1..4096 tokens (0 for the family's default), found " + t5MaxLength);
+    }
     return new PackOptions(json.has("id") ? Optional.of(json.text("id")) : Optional.empty(),
         json.has("version") ? Optional.of(json.text("version")) : Optional.empty(), json.text("description", ""),
-        schedulerClass, overrides, steps, guidance, buckets, normalised, other, glyph, rewrite, clipSkip);
+        schedulerClass, overrides, steps, guidance, buckets, normalised, other, glyph, rewrite, clipSkip, t5MaxLength);
   }
 }

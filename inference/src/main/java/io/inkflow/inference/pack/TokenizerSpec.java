@@ -20,7 +20,9 @@ public record TokenizerSpec(Type type, String file, int maxLength, int padId) {
     /** UTF-8 bytes + 3 (ByT5 convention: 0 pad, 1 eos, 2 unk), eos appended; needs no file. */
     UTF8_BYTES("utf8-bytes"),
     /** A CLIP byte-level BPE tokenizer folder ({@code vocab.json} + {@code merges.txt}, or {@code tokenizer.json}). */
-    CLIP_BPE("clip-bpe");
+    CLIP_BPE("clip-bpe"),
+    /** A T5 SentencePiece tokenizer folder ({@code tokenizer.json} or {@code spiece.model}). */
+    T5("t5");
 
     private final String manifestName;
 

@@ -88,6 +88,44 @@ public final class Tensors {
     throw new IllegalArgumentException("expected float32 or float16, found " + type);
   }
 
+  /**
+   * A direct buffer an input of fixed shape is written into at every call (a sampler's latents), so
+   * a step allocates no native memory: {@link #wrap} copies the values in (converting to float16 when
+   * the graph takes it) and returns a tensor over the buffer, which the caller closes after the run.
+   */
+  public static final class ReusableInput {
+    private final long[] shape;
+    private final FloatBuffer floats;
+    private final ShortBuffer halves;
+
+    /** An input of {@code shape} and element type {@code type} (float32 or float16). */
+    public ReusableInput(long[] shape, TensorType type) {
+      this.shape = shape.clone();
+      int n = elements(shape);
+      if (type != TensorType.FLOAT32 && type != TensorType.FLOAT16) {
+        throw new IllegalArgumentException("expected float32 or float16, found " + type);
+      }
+      this.floats = type == TensorType.FLOAT32 ? directFloats(n) : null;
+      this.halves = type == TensorType.FLOAT16 ? directShorts(n) : null;
+    }
+
+    /** A tensor over the buffer holding {@code values}; close it after the run (the buffer stays). */
+    public OnnxTensor wrap(OrtEnvironment env, float[] values) throws OrtException {
+      checkSize(values.length, shape);
+      if (floats != null) {
+        floats.clear();
+        floats.put(values).rewind();
+        return OnnxTensor.createTensor(env, floats, shape);
+      }
+      halves.clear();
+      for (float v : values) {
+        halves.put(Fp16Conversions.floatToFp16(v));
+      }
+      halves.rewind();
+      return OnnxTensor.createTensor(env, halves, shape, OnnxJavaType.FLOAT16);
+    }
+  }
+
   /** A caller-owned output tensor and the direct buffer behind it. */
   public static final class PinnedOutput implements AutoCloseable {
     private final OnnxTensor tensor;

@@ -26,6 +26,8 @@ public interface PackTokenizer extends AutoCloseable {
         return new Utf8ByteTokenizer(spec.maxLength(), spec.padId());
       case CLIP_BPE:
         return ClipPackTokenizer.open(packDir.resolve(spec.file()));
+      case T5:
+        return T5PackTokenizer.open(packDir.resolve(spec.file()), spec.maxLength());
       default:
         throw new PackException("unsupported tokenizer type " + spec.type());
     }

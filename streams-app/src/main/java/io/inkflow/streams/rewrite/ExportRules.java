@@ -2,11 +2,11 @@ package io.inkflow.streams.rewrite;
 
 import io.inkflow.avro.Language;
 import io.inkflow.avro.SchedulerChoice;
-import io.inkflow.inference.diffusers.StableDiffusionPipeline;
 import io.inkflow.inference.pack.DiffusersExport;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.pack.PackOptions;
 import io.inkflow.inference.scheduler.SchedulerConfig;
+import io.inkflow.inference.text.ClipTokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +23,14 @@ import java.util.function.ToIntFunction;
 final class ExportRules {
   static final String TRUNCATED_PROMPT = "TRUNCATED_PROMPT_TO_TOKEN_BUDGET";
   static final String TRUNCATED_GLYPH_TEXT = "TRUNCATED_GLYPH_TEXT_TO_TOKEN_BUDGET";
+  private static final int CLIP_CONTENT_TOKENS = 75;
 
   private final PackManifest pack;
+  private final DiffusersExport export;
   private final PackOptions options;
   private final SchedulerChoice scheduler;
+  /** SD3 and Flux budget the prompt with T5; their CLIP encoders still read only 77 tokens of it. */
+  private final ClipTokenizer clipOfT5Family;
 
   /** A prompt prepared for the model, what was cut, and the notes for the job. */
   record Prepared(String prompt, List<String> sanitizations, Map<String, String> notes) {}
@@ -34,8 +38,11 @@ final class ExportRules {
   ExportRules(PackManifest pack) {
     this.pack = pack;
     DiffusersExport export = pack.diffusers();
+    this.export = export;
     this.options = export.options();
-    SchedulerConfig config = StableDiffusionPipeline.schedulerConfig(export);
+    this.clipOfT5Family = export.family().flowTransformer() && export.hasT5()
+        ? ClipTokenizer.open(export.tokenizers().get(0)) : null;
+    SchedulerConfig config = export.scheduler();
     Map<String, Object> effective = config.effective();
     this.scheduler = new SchedulerChoice(config.className(),
         effective.containsKey("timestep_spacing") ? config.timestepSpacing() : null,
@@ -48,7 +55,7 @@ final class ExportRules {
   }
 
   Prepared prepare(String prompt, Language language, List<String> glyphs, String negative, double guidance,
-      ToIntFunction<String> count, int budget) {
+      boolean guidanceRequested, ToIntFunction<String> count, int budget) {
     Map<String, String> notes = new LinkedHashMap<>();
     List<String> cuts = new ArrayList<>();
     String unsupported = unsupportedLanguage(language);
@@ -61,9 +68,18 @@ final class ExportRules {
       }
       notes.put("language", message + "; passed as the pack's policy says, the image may not follow it");
     }
-    if (negative != null && !negative.isEmpty() && !(guidance > 1.0)) {
+    boolean flux = export.family() == DiffusersExport.Family.FLUX;
+    if (negative != null && !negative.isEmpty() && flux) {
+      notes.put("negativePromptIgnored", "FLUX.1 runs no classifier-free guidance, so the negative prompt has no effect");
+    } else if (negative != null && !negative.isEmpty() && !(guidance > 1.0)) {
       notes.put("negativePromptIgnored", "guidance " + guidance + " runs no unconditional rows, so the negative"
           + " prompt has no effect");
+    }
+    if (flux && guidanceRequested && !export.transformer().guidanceEmbeds()) {
+      notes.put("guidanceIgnored", "FLUX.1-schnell takes no guidance; the scale is recorded but not used");
+    }
+    if (export.family() == DiffusersExport.Family.SD3 && !export.hasT5()) {
+      notes.put("t5", "the export has no T5 encoder (text_encoder_3): its block of the context is zeros");
     }
     String text = prompt;
     int tokens = count.applyAsInt(text);
@@ -96,6 +112,13 @@ final class ExportRules {
         if (!added.isEmpty()) {
           notes.put("promptAppended", "texts to draw added to the prompt in quotation marks: " + added);
         }
+      }
+    }
+    if (clipOfT5Family != null) {
+      int clipTokens = clipOfT5Family.countTokens(text);
+      if (clipTokens > CLIP_CONTENT_TOKENS) {
+        notes.put("clipTruncated", "the CLIP encoders read the first " + CLIP_CONTENT_TOKENS + " of " + clipTokens
+            + " tokens; T5 reads the whole prompt");
       }
     }
     return new Prepared(text, List.copyOf(cuts), Map.copyOf(notes));

@@ -129,7 +129,7 @@ public final class RequestPlanner {
     Map<String, String> notes = Map.of();
     if (exportRules != null) {
       ExportRules.Prepared prepared = exportRules.prepare(prompt.text(), language, glyphs, negative, guidance,
-          tokenizer::countTokens, budget);
+          request.getGuidanceScale() != null, tokenizer::countTokens, budget);
       modelPrompt = prepared.prompt();
       notes = prepared.notes();
       if (!prepared.sanitizations().isEmpty()) {
