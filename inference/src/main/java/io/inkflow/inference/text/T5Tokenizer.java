@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
  * Hugging Face tokenizers (preferred, as transformers loads the fast tokenizer when the file is there), or
  * {@code spiece.model} through DJL's SentencePiece binding. They give the same ids except on text that spells a
  * special token ({@code </s>}, {@code <pad>}, {@code <unk>}, {@code <extra_id_N>}): {@code tokenizer.json} makes it
- * that token's id, as transformers does, while {@code spiece.model} splits it as plain text, as SentencePiece does.
- * Unpaired surrogates, which Python strings can hold but not encode, become U+FFFD on both.
+ * that token's id, as transformers does, while {@code spiece.model} splits it as plain text, as SentencePiece does;
+ * and on a combining mark after a character NFKC rewrites (a full-width letter or digit), which Hugging Face's
+ * normalizer drops and SentencePiece keeps as {@code <unk>}. Unpaired surrogates, which Python strings can hold but not
+ * encode, become U+FFFD on both.
  *
  * <p>Immutable and safe to share between threads. It owns native memory: close it once no thread uses it any more.
  */
@@ -99,9 +101,12 @@ public final class T5Tokenizer implements AutoCloseable {
     T5TokenizerFiles.requireFolder(tokenizerDir);
     String name = source == Source.TOKENIZER_JSON ? T5TokenizerFiles.TOKENIZER_JSON : T5TokenizerFiles.SPIECE;
     if (!Files.isRegularFile(tokenizerDir.resolve(name))) {
-      throw new PackException(tokenizerDir.resolve(name) + ": expected a T5 tokenizer's " + name + ", found no such file");
+      throw new PackException(tokenizerDir.resolve(name) + ": expected a T5 tokenizer's " + name
+          + ", found no such file");
     }
-    T5Tokenizer tokenizer = source == Source.TOKENIZER_JSON ? openTokenizerJson(tokenizerDir) : openSpiece(tokenizerDir);
+    T5Tokenizer tokenizer = source == Source.TOKENIZER_JSON
+        ? openTokenizerJson(tokenizerDir)
+        : openSpiece(tokenizerDir);
     LOG.debug("T5 tokenizer {}: {}, {} ids, eos {}, pad {}", tokenizerDir, source, tokenizer.vocabSize,
         tokenizer.eosId, tokenizer.padId);
     return tokenizer;
@@ -119,7 +124,8 @@ public final class T5Tokenizer implements AutoCloseable {
           .optPadding(false)
           .build();
     } catch (IOException | RuntimeException e) {
-      throw new PackException(file + ": expected a tokenizer the tokenizers library loads, found: " + e.getMessage(), e);
+      throw new PackException(file + ": expected a tokenizer the tokenizers library loads, found: " + e.getMessage(),
+          e);
     }
     Backend backend = new JsonBackend(tokenizer);
     try {

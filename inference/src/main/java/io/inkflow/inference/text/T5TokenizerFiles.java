@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * Reads a T5 tokenizer folder as Optimum and diffusers save it ({@code tokenizer_3/} of SD3, {@code tokenizer_2/} of
  * FLUX.1): the vocabulary of {@code tokenizer.json} (model {@code Unigram}) or of {@code spiece.model} (a SentencePiece
- * {@code ModelProto}), and the eos and pad tokens from {@code special_tokens_map.json} or {@code tokenizer_config.json}.
+ * {@code ModelProto}), and the eos and pad tokens from {@code special_tokens_map.json} or
+ * {@code tokenizer_config.json}.
  * Every failure is a {@link PackException} naming the file and saying what was expected and what was found.
  */
 final class T5TokenizerFiles {
@@ -102,7 +103,7 @@ final class T5TokenizerFiles {
     }
   }
 
-  /** The vocabulary of {@code spiece.model}: its pieces in id order (the ModelProto's field 1, each piece's field 1). */
+  /** The vocabulary of {@code spiece.model}: its pieces in id order (ModelProto field 1, each piece's field 1). */
   static Vocabulary readSentencePiece(Path dir, byte[] model) {
     Path file = dir.resolve(SPIECE);
     List<String> pieces = sentencePieces(file, model);
