@@ -9,12 +9,17 @@ import io.inkflow.avro.SchedulerChoice;
 import io.inkflow.avro.Size;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.text.PackTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The PE stream's decisions for packs read from diffusers exports (the committed tiny-sd and tiny-sdxl). */
 class ExportPackPlannerTest {
@@ -137,5 +142,72 @@ class ExportPackPlannerTest {
     assertThat(tokenizer.countTokens(cut)).isLessThanOrEqualTo(77);
     assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 1))).isFalse();
     assertThat(s.toString()).startsWith(cut);
+  }
+
+  static final PackManifest SD3 = PackManifest.read(models("tiny-sd3"));
+  static final PackManifest FLUX = PackManifest.read(models("tiny-flux"));
+
+  @Test
+  void sd3AndFluxBudgetThePromptWithT5AndRecordWhatTheirModelsIgnore() {
+    GenerationJob flux = plan(FLUX, request("a photo of a cat").setNegativePrompt("blurry").setGuidanceScale(0.5f).build())
+        .get(0);
+    assertThat(flux.getScheduler().getClassName()).isEqualTo("FlowMatchEulerDiscreteScheduler");
+    assertThat(flux.getPipelineNotes()).containsKeys("negativePromptIgnored", "guidanceIgnored");
+    assertThat(flux.getPipelineNotes().get("negativePromptIgnored")).contains("FLUX.1");
+    assertThat(FLUX.tokenizer().maxLength()).isEqualTo(32);
+    StringBuilder words = new StringBuilder("a red teapot");
+    for (int i = 0; i < 40; i++) {
+      words.append(" and a cup");
+    }
+    GenerationJob cut = plan(SD3, request(words.toString()).build()).get(0);
+    assertThat(tokenizer(SD3).countTokens(cut.getRewrittenPrompt())).isLessThanOrEqualTo(32);
+    assertThat(cut.getSanitizations()).contains(ExportRules.TRUNCATED_PROMPT);
+    assertThat(cut.getPromptTokens()).isEqualTo(tokenizer(SD3).countTokens(cut.getRewrittenPrompt()));
+  }
+
+  @Test
+  void anSd3ExportWithoutT5SaysItsBlockIsZerosAndALongPromptNotesTheClipCut(@TempDir Path tmp) throws IOException {
+    Path noT5 = copy(models("tiny-sd3"), tmp.resolve("no-t5"));
+    deleteTree(noT5.resolve("text_encoder_3"));
+    deleteTree(noT5.resolve("tokenizer_3"));
+    PackManifest pack = PackManifest.read(noT5);
+    assertThat(pack.tokenizer().maxLength()).isEqualTo(77);
+    assertThat(plan(pack, request("a cat").build()).get(0).getPipelineNotes()).containsKey("t5");
+
+    Path longT5 = copy(models("tiny-sd3"), tmp.resolve("long-t5"));
+    Path options = longT5.resolve("inkflow.json");
+    Files.writeString(options, Files.readString(options).replace("\"t5MaxLength\": 32", "\"t5MaxLength\": 256"));
+    StringBuilder words = new StringBuilder("a red teapot");
+    for (int i = 0; i < 30; i++) {
+      words.append(" and a cup");
+    }
+    GenerationJob job = plan(PackManifest.read(longT5), request(words.toString()).build()).get(0);
+    assertThat(job.getPipelineNotes().get("clipTruncated")).contains("the CLIP encoders read the first 75");
+    assertThat(job.getSanitizations()).doesNotContain(ExportRules.TRUNCATED_PROMPT);
+  }
+
+  static Path copy(Path from, Path to) throws IOException {
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (p.toString().contains("golden")) {
+          continue;
+        }
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+    return to;
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 }
