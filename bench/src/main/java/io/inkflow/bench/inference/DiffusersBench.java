@@ -2,6 +2,7 @@ package io.inkflow.bench.inference;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.platform.Fp16Conversions;
 import io.inkflow.inference.diffusers.ExportPipeline;
 import io.inkflow.inference.diffusers.FluxLatents;
 import io.inkflow.inference.diffusion.Guidance;
@@ -9,6 +10,7 @@ import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.pack.Bucket;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.pack.TensorType;
+import io.inkflow.inference.runtime.Half;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.inference.runtime.Tensors;
 import io.inkflow.inference.scheduler.Scheduler;
@@ -103,6 +105,8 @@ final class DiffusersBench {
       flowJavaPerStep("FLUX.1, 1024 px, fp32 I/O", TensorType.FLOAT32, rounds);
       // 3. Packing and unpacking against arraycopy of the same bytes.
       packingVsCopy(1, 16, 128, 128, rounds);
+      // 4. The float16 conversions of one step's latents: ONNX Runtime's per-value ones against Half.
+      halfVsOrt(16 * 128 * 128, rounds);
       return;
     }
     // 2. Real models' latent sizes.
@@ -156,10 +160,58 @@ final class DiffusersBench {
     }
   }
 
+  /** Both conversions of {@code n} values, ONNX Runtime's {@code Fp16Conversions} and {@link Half}, alternated. */
+  private static void halfVsOrt(int n, int rounds) {
+    float[] values = gaussian(n, 11);
+    short[] halves = new short[n];
+    float[] back = new float[n];
+    List<Double> ort = new ArrayList<>();
+    List<Double> half = new ArrayList<>();
+    // Ten warm-up rounds so both loops are compiled, then ten round trips per side per round, alternated.
+    for (int r = -10; r < rounds; r++) {
+      long ortNanos = 0;
+      long halfNanos = 0;
+      for (int pass = 0; pass < 10; pass++) {
+        long start = System.nanoTime();
+        ortRoundTrip(values, halves, back);
+        ortNanos += System.nanoTime() - start;
+        start = System.nanoTime();
+        halfRoundTrip(values, halves, back);
+        halfNanos += System.nanoTime() - start;
+      }
+      if (r >= 0) {
+        ort.add(ortNanos / 1e4);
+        half.add(halfNanos / 1e4);
+      }
+    }
+    System.out.printf(Locale.ROOT, "float16 round trip of %d values: Fp16Conversions %.0f us (%.0f-%.0f), Half %.0f us"
+        + " (%.0f-%.0f) over %d rounds%n", n, median(ort), min(ort), max(ort), median(half), min(half), max(half), rounds);
+  }
+
+  private static void ortRoundTrip(float[] values, short[] halves, float[] back) {
+    for (int i = 0; i < values.length; i++) {
+      halves[i] = Fp16Conversions.floatToFp16(values[i]);
+    }
+    for (int i = 0; i < values.length; i++) {
+      back[i] = Fp16Conversions.fp16ToFloat(halves[i]);
+    }
+  }
+
+  private static void halfRoundTrip(float[] values, short[] halves, float[] back) {
+    for (int i = 0; i < values.length; i++) {
+      halves[i] = Half.fromFloat(values[i]);
+    }
+    for (int i = 0; i < values.length; i++) {
+      back[i] = Half.toFloat(halves[i]);
+    }
+  }
+
   /** Flux's 2x2 packing and unpacking of one batch of latents against arraycopy of the same bytes. */
   private static void packingVsCopy(int batch, int channels, int h, int w, int rounds) {
     float[] latents = gaussian(batch * channels * h * w, 7);
     float[] dst = new float[latents.length];
+    float[] packed = new float[latents.length];
+    float[] copied = new float[latents.length];
     List<Double> packRatios = new ArrayList<>();
     List<Double> unpackRatios = new ArrayList<>();
     for (int r = -3; r < rounds; r++) {
@@ -168,23 +220,22 @@ final class DiffusersBench {
       long copy = 0;
       for (int pass = 0; pass < 20; pass++) {
         long start = System.nanoTime();
-        float[] packed = FluxLatents.pack(latents, batch, channels, h, w);
+        FluxLatents.pack(latents, batch, channels, h, w, packed);
         pack += System.nanoTime() - start;
         start = System.nanoTime();
-        float[] back = FluxLatents.unpack(packed, batch, channels, h, w);
+        FluxLatents.unpack(packed, batch, channels, h, w, dst);
         unpack += System.nanoTime() - start;
         start = System.nanoTime();
-        float[] copied = new float[latents.length];
         System.arraycopy(latents, 0, copied, 0, latents.length);
         copy += System.nanoTime() - start;
-        dst[pass] = back[pass] + copied[pass];
+        latents[pass] = dst[pass] + copied[pass + 1];
       }
       if (r >= 0) {
         packRatios.add((double) pack / copy);
         unpackRatios.add((double) unpack / copy);
       }
     }
-    System.out.printf(Locale.ROOT, "Flux packing of %dx%dx%d latents / arraycopy into a new array of the same bytes: %.2f"
+    System.out.printf(Locale.ROOT, "Flux packing of %dx%dx%d latents / arraycopy of the same bytes: %.2f"
         + " (%.2f-%.2f); unpacking %.2f (%.2f-%.2f) over %d rounds (target <= 3)%n", channels, h, w, median(packRatios),
         min(packRatios), max(packRatios), median(unpackRatios), min(unpackRatios), max(unpackRatios), rounds);
   }

@@ -5,13 +5,13 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.platform.Fp16Conversions;
 import io.inkflow.inference.pack.LatentSpec;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.pack.TensorType;
 import io.inkflow.inference.runtime.GraphContract;
 import io.inkflow.inference.runtime.GraphContract.Port;
 import io.inkflow.inference.runtime.GraphSession;
+import io.inkflow.inference.runtime.Half;
 import io.inkflow.inference.runtime.SessionFactory;
 import io.inkflow.inference.runtime.Tensors;
 import java.nio.FloatBuffer;
@@ -129,7 +129,7 @@ public final class MmditTransformer implements Denoiser, AutoCloseable {
       }
       latents16.clear();
       for (float v : latents) {
-        latents16.put(Fp16Conversions.floatToFp16(v));
+        latents16.put(Half.fromFloat(v));
       }
       latents16.rewind();
       return OnnxTensor.createTensor(env, latents16, latentShape, OnnxJavaType.FLOAT16);

@@ -6,7 +6,6 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.TensorInfo;
-import ai.onnxruntime.platform.Fp16Conversions;
 import io.inkflow.inference.pack.TensorType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -55,7 +54,7 @@ public final class Tensors {
     if (type == TensorType.FLOAT16) {
       ShortBuffer buffer = directShorts(data.length);
       for (float v : data) {
-        buffer.put(Fp16Conversions.floatToFp16(v));
+        buffer.put(Half.fromFloat(v));
       }
       buffer.rewind();
       return OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.FLOAT16);
@@ -97,6 +96,7 @@ public final class Tensors {
     private final long[] shape;
     private final FloatBuffer floats;
     private final ShortBuffer halves;
+    private short[] scratch;
 
     /** An input of {@code shape} and element type {@code type} (float32 or float16). */
     public ReusableInput(long[] shape, TensorType type) {
@@ -117,11 +117,14 @@ public final class Tensors {
         floats.put(values).rewind();
         return OnnxTensor.createTensor(env, floats, shape);
       }
-      halves.clear();
-      for (float v : values) {
-        halves.put(Fp16Conversions.floatToFp16(v));
+      if (scratch == null) {
+        scratch = new short[values.length];
       }
-      halves.rewind();
+      for (int i = 0; i < values.length; i++) {
+        scratch[i] = Half.fromFloat(values[i]);
+      }
+      halves.clear();
+      halves.put(scratch).rewind();
       return OnnxTensor.createTensor(env, halves, shape, OnnxJavaType.FLOAT16);
     }
   }
@@ -131,6 +134,8 @@ public final class Tensors {
     private final OnnxTensor tensor;
     private final FloatBuffer floats;
     private final ShortBuffer halves;
+
+    private short[] scratch;
 
     private PinnedOutput(OnnxTensor tensor, FloatBuffer floats, ShortBuffer halves) {
       this.tensor = tensor;
@@ -149,8 +154,13 @@ public final class Tensors {
         floats.rewind();
         floats.get(out);
       } else {
+        if (scratch == null || scratch.length != out.length) {
+          scratch = new short[out.length];
+        }
+        halves.rewind();
+        halves.get(scratch);
         for (int i = 0; i < out.length; i++) {
-          out[i] = Fp16Conversions.fp16ToFloat(halves.get(i));
+          out[i] = Half.toFloat(scratch[i]);
         }
       }
     }
@@ -170,7 +180,7 @@ public final class Tensors {
     } else if (info.type == OnnxJavaType.FLOAT16) {
       ShortBuffer buffer = tensor.getShortBuffer();
       for (int i = 0; i < out.length; i++) {
-        out[i] = Fp16Conversions.fp16ToFloat(buffer.get(i));
+        out[i] = Half.toFloat(buffer.get(i));
       }
     } else {
       throw new IllegalArgumentException("expected a float32 or float16 tensor, found " + info.type);
