@@ -27,11 +27,12 @@ class DiffusersExportIT {
   @TempDir Path dir;
 
   /**
-   * tiny-sdxl (fp16, two text encoders, a rank-0 timestep); tiny-sd's path differs only inside the
-   * pipeline and the planner, which their own tests cover, so CI runs one export here.
+   * tiny-sdxl (a UNet family: fp16, two CLIP encoders, a rank-0 timestep) and tiny-flux (a transformer
+   * family: T5 budgets the prompt, packed latents); tiny-sd's and tiny-sd3's paths differ only inside
+   * the pipelines and the planner, which their own tests cover.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-sdxl"})
+  @ValueSource(strings = {"tiny-sdxl", "tiny-flux"})
   void aCatalogueRunsOnAnExportAsOptimumWritesIt(String fixture) throws Exception {
     Path csv = dir.resolve("catalogue.csv");
     Files.writeString(csv, """
@@ -54,13 +55,9 @@ class DiffusersExportIT {
     }
     assertThat(bySku.get("D-1").get("status").asText()).isEqualTo("COMPLETED");
     assertThat(bySku.get("D-2").get("status").asText()).isEqualTo("COMPLETED");
-    // tiny-sd refuses prompts in languages its pack does not declare; tiny-sdxl passes them with a note.
-    if (fixture.equals("tiny-sd")) {
-      assertThat(bySku.get("D-3").get("status").asText()).isEqualTo("REJECTED");
-      assertThat(bySku.get("D-3").get("reasonCode").asText()).isEqualTo("LANGUAGE_UNSUPPORTED");
-    } else {
-      assertThat(bySku.get("D-3").get("status").asText()).isEqualTo("COMPLETED");
-    }
+    // Both packs pass prompts in languages they do not declare, with a note (tiny-sd refuses them: the
+    // planner's tests cover that).
+    assertThat(bySku.get("D-3").get("status").asText()).isEqualTo("COMPLETED");
 
     // The best images carry the export's scheduler, the safety flag and the PE stream's notes.
     List<Path> pngs;
@@ -70,9 +67,10 @@ class DiffusersExportIT {
     assertThat(pngs).isNotEmpty();
     for (Path png : pngs) {
       Map<String, String> text = PngText.read(Files.readAllBytes(png));
-      assertThat(text.get("scheduler")).startsWith("EulerDiscreteScheduler timestep_spacing=");
+      assertThat(text.get("scheduler")).startsWith(fixture.equals("tiny-flux") ? "FlowMatchEulerDiscreteScheduler"
+          : "EulerDiscreteScheduler timestep_spacing=");
       assertThat(text.get("safety_checked")).isEqualTo("false");
-      assertThat(text.get("model")).startsWith(fixture.equals("tiny-sd") ? "sd-" : "sdxl-");
+      assertThat(text.get("model")).startsWith(fixture.equals("tiny-flux") ? "flux-" : "sdxl-");
     }
     assertThat(pngs).anySatisfy(png -> assertThat(PngText.read(Files.readAllBytes(png)).get("prompt")).contains("SALE"));
   }
