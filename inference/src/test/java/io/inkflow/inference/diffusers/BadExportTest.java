@@ -52,9 +52,10 @@ class BadExportTest {
 
   @Test
   void theUntouchedExportsLoad() {
-    for (String fixture : new String[] {"tiny-sd", "tiny-sdxl"}) {
+    for (String fixture : new String[] {"tiny-sd", "tiny-sdxl", "tiny-sd3", "tiny-flux"}) {
       try (ImagePipeline pipeline = ImagePipeline.open(TestPacks.models().resolve(fixture), SessionOptionsConfig.cpu())) {
-        assertThat(pipeline).isInstanceOf(StableDiffusionPipeline.class);
+        assertThat(pipeline).isInstanceOf(fixture.contains("sd3") || fixture.contains("flux")
+            ? FlowPipeline.class : StableDiffusionPipeline.class);
       }
     }
   }
@@ -107,5 +108,31 @@ class BadExportTest {
     // Without className the export's PNDMScheduler would run, which is not ported.
     Files.writeString(options, Files.readString(options).replace("\"className\": \"EulerDiscreteScheduler\",", ""));
     loadFails(export, "PNDMScheduler", "EulerDiscreteScheduler", "scheduler.className in");
+  }
+
+  @Test
+  void anSd3TransformerInAFluxExportIsRefused() throws IOException {
+    Path export = copy("tiny-flux");
+    Files.copy(TestPacks.models().resolve("tiny-sd3/transformer/model.onnx"), export.resolve("transformer/model.onnx"),
+        StandardCopyOption.REPLACE_EXISTING);
+    loadFails(export, "/transformer: expected input 'hidden_states' of rank [3]");
+  }
+
+  @Test
+  void aFlowFamilyWithAnotherSchedulerIsRefused() throws IOException {
+    Path export = copy("tiny-sd3");
+    Path options = export.resolve("inkflow.json");
+    Files.writeString(options, Files.readString(options).replace("\"scheduler\": {",
+        "\"scheduler\": {\"className\": \"EulerDiscreteScheduler\","));
+    loadFails(export, "expected FlowMatchEulerDiscreteScheduler for a sd3 export, found EulerDiscreteScheduler");
+  }
+
+  @Test
+  void aMissingT5TokenizerOfAFluxExportIsNamed() throws IOException {
+    Path export = copy("tiny-flux");
+    Files.delete(export.resolve("tokenizer_2/tokenizer.json"));
+    Files.delete(export.resolve("tokenizer_2/spiece.model"));
+    assertThatThrownBy(() -> ImagePipeline.open(export, SessionOptionsConfig.cpu()).close())
+        .isInstanceOf(PackException.class).hasMessageContaining("tokenizer_2");
   }
 }
