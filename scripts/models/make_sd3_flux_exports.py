@@ -36,7 +36,8 @@ from inkflow_models.sd3_flux_tiny import T5Encoder, TinyFluxTransformer, TinySD3
 from inkflow_models.t5_spm import T5Spm, golden_cases, train  # noqa: E402
 
 REPO = sdx.REPO
-PIPE_REF = "/work/shared/reference/diffusers-pipelines"
+REPO_REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata", "reference")
+PIPE_REF = os.path.join(REPO_REFERENCE, "diffusers-pipelines")
 T5_MAX_LENGTH = 32  # the fixtures' max_sequence_length (published pipelines: SD3 256, schnell 256, dev 512)
 T5_VOCAB = 1000  # SentencePiece pieces; the Hugging Face tokenizer adds 100 <extra_id_N>
 

@@ -30,8 +30,9 @@ from inkflow_models.sd_tiny import (ClipTextModel, ClipTextModelWithProjection, 
                                     TinyVaeDecoder, TinyVaeEncoder)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CLIP_REF = "/work/shared/reference/clip"
-SCHED_REF = "/work/shared/reference/diffusers-schedulers"
+REPO_REFERENCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata", "reference")
+CLIP_REF = os.path.join(REPO_REFERENCE, "clip")
+SCHED_REF = os.path.join(REPO_REFERENCE, "diffusers-schedulers")
 CLIP_MERGES = os.environ.get("INKFLOW_CLIP_MERGES", os.path.join(CLIP_REF, "bpe_simple_vocab_16e6.txt.gz"))
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """CLIP byte-level BPE: the vocabulary, Hugging Face's vocab.json/merges.txt layout, and an encoder.
 
-Built from OpenAI's merges file (shared/reference/clip/bpe_simple_vocab_16e6.txt.gz) the way
+Built from OpenAI's merges file (testdata/reference/clip/bpe_simple_vocab_16e6.txt.gz) the way
 clip/simple_tokenizer.py and transformers' CLIPTokenizer do it:
 
 * vocabulary: the 256 byte-level characters, the same 256 with ``</w>``, the merged pairs of lines
@@ -111,7 +111,7 @@ class ClipBpe:
 
 
 def check_cases(bpe, cases_json):
-    """Assert that every id of shared/reference/clip/tokenizer-cases.json is reproduced."""
+    """Assert that every id of testdata/reference/clip/tokenizer-cases.json is reproduced."""
     with open(cases_json, encoding="utf-8") as f:
         cases = json.load(f)
     for case in cases["cases"]:

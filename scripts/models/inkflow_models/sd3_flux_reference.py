@@ -1,5 +1,5 @@
 """Reference text-to-image pipeline for the tiny SD3 / FLUX.1 fixtures, written from diffusers' own code
-(commit 58eb52c0803ea9af3abec60841c2a093bdf1f951, the snapshot of shared/reference/diffusers-*):
+(commit 58eb52c0803ea9af3abec60841c2a093bdf1f951, the snapshot of testdata/reference/diffusers-*):
 
 * ``FlowMatchEuler``: schedulers/scheduling_flow_match_euler_discrete.py ``__init__`` (lines 92-144:
   float32 training sigmas, shifted unless use_dynamic_shifting; sigma_min/max as Python floats),
@@ -269,7 +269,7 @@ def run_flux(graphs, bpe, t5tok, scheduler, case, noise, vae_cfg, guidance_embed
 
 
 # ---------------------------------------------------------------------------------------------
-# Checks against diffusers' own numbers (shared/reference)
+# Checks against diffusers' own numbers (testdata/reference)
 # ---------------------------------------------------------------------------------------------
 
 class _Ref:

@@ -1,5 +1,5 @@
 """Reference text-to-image pipeline for the tiny SD / SDXL fixtures, written from diffusers' own code
-(commit 58eb52c0803ea9af3abec60841c2a093bdf1f951, the snapshot of shared/reference/diffusers-*):
+(commit 58eb52c0803ea9af3abec60841c2a093bdf1f951, the snapshot of testdata/reference/diffusers-*):
 
 * ``EulerDiscrete``: schedulers/scheduling_euler_discrete.py, ``__init__`` betas/alphas_cumprod
   (lines 229-266), ``init_noise_sigma`` (278-291), ``scale_model_input`` (326-348), ``set_timesteps``

@@ -13,17 +13,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * SD3's prompt assembly and Flux's latent packing against numbers from diffusers' own functions
- * ({@code ../shared/reference/diffusers-pipelines}, diffusers {@code 58eb52c0}): both move data only,
- * so they must match exactly. The reference folder is part of the checkout; the test fails without it.
+ * ({@code testdata/reference/diffusers-pipelines}, diffusers {@code 58eb52c0}): both move data only,
+ * so they must match exactly. The reference folder is part of the repository; the test fails without it.
  */
 class FlowReferenceTest {
   static final Path REFERENCE = Path.of(System.getProperty("inkflow.pipelineReference",
-      Path.of("..", "..", "shared", "reference", "diffusers-pipelines").toString())).toAbsolutePath().normalize();
+      Path.of("..", "testdata", "reference", "diffusers-pipelines").toString())).toAbsolutePath().normalize();
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static JsonNode json(String name) throws IOException {
     Path file = REFERENCE.resolve(name);
-    assertThat(file).as("the pipeline reference (../shared/reference/diffusers-pipelines)").exists();
+    assertThat(file).as("the pipeline reference (testdata/reference/diffusers-pipelines)").exists();
     return JSON.readTree(file.toFile());
   }
 

@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The diffusers scheduler golden data in {@code shared/reference/diffusers-schedulers} (see its
+ * The diffusers scheduler golden data in {@code testdata/reference/diffusers-schedulers} (see its
  * README): one JSON per configuration and a raw little-endian float32 file its tensor refs point
  * into. It is part of the checkout, beside the repository root; {@code -Dinkflow.schedulerReference}
  * points elsewhere. A missing folder fails the tests.
@@ -27,11 +27,11 @@ final class SchedulerReference {
     String configured = System.getProperty("inkflow.schedulerReference");
     // surefire runs in the module folder: <repo>/inference, and shared/ sits beside <repo>
     Path dir = configured != null ? Path.of(configured)
-        : Path.of(System.getProperty("user.dir"), "..", "..", "shared", "reference", "diffusers-schedulers");
+        : Path.of(System.getProperty("user.dir"), "..", "testdata", "reference", "diffusers-schedulers");
     dir = dir.toAbsolutePath().normalize();
     if (!Files.isRegularFile(dir.resolve("index.json"))) {
       throw new AssertionError("scheduler golden data missing: expected " + dir.resolve("index.json")
-          + " (shared/reference/diffusers-schedulers of the checkout, or -Dinkflow.schedulerReference)");
+          + " (testdata/reference/diffusers-schedulers of the repository, or -Dinkflow.schedulerReference)");
     }
     return dir;
   }

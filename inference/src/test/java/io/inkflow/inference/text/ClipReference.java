@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 /**
- * OpenAI's CLIP reference ({@code shared/reference/clip} beside the repository: the BPE merges file and the golden
+ * OpenAI's CLIP reference ({@code testdata/reference/clip} of the repository: the BPE merges file and the golden
  * cases), and Hugging Face tokenizer folders built from it the way CLIPTokenizer lays them out. A missing reference
  * fails the test rather than skipping it.
  */
@@ -30,13 +30,13 @@ final class ClipReference {
   /** 49152 - 256 - 2: the merges CLIP uses, after the file's header line. */
   static final int MERGES = 48_894;
 
-  /** {@code ../shared/reference/clip} from the repository root (the module runs its tests one level below it). */
+  /** {@code testdata/reference/clip} of the repository root (the module runs its tests one level below it). */
   static Path dir() {
     String configured = System.getProperty("inkflow.clip.reference");
-    Path dir = configured != null ? Path.of(configured) : Path.of("..", "..", "shared", "reference", "clip");
+    Path dir = configured != null ? Path.of(configured) : Path.of("..", "testdata", "reference", "clip");
     dir = dir.toAbsolutePath().normalize();
     assertThat(dir.resolve("bpe_simple_vocab_16e6.txt.gz"))
-        .as("the CLIP reference (shared/reference/clip beside the repository, or -Dinkflow.clip.reference)")
+        .as("the CLIP reference (testdata/reference/clip of the repository, or -Dinkflow.clip.reference)")
         .isRegularFile();
     return dir;
   }
