@@ -3,6 +3,7 @@ package io.inkflow.inference.diffusers;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.inkflow.inference.diffusion.VaeDecoder;
 import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.pack.DiffusersExport;
 import io.inkflow.inference.pack.PackException;
@@ -118,28 +119,7 @@ public final class ExportVaeDecoder implements AutoCloseable {
   public List<RgbImage> decode(float[] latents, int rows, int latentHeight, int latentWidth) throws OrtException {
     int[] size = new int[2];
     float[] pixels = decodeRaw(unscale(latents, rows, latentHeight, latentWidth), rows, latentHeight, latentWidth, size);
-    int height = size[0];
-    int width = size[1];
-    int plane = height * width;
-    List<RgbImage> out = new ArrayList<>(rows);
-    for (int r = 0; r < rows; r++) {
-      byte[] rgb = new byte[plane * 3];
-      int base = r * 3 * plane;
-      for (int p = 0; p < plane; p++) {
-        rgb[3 * p] = toByte(pixels[base + p]);
-        rgb[3 * p + 1] = toByte(pixels[base + plane + p]);
-        rgb[3 * p + 2] = toByte(pixels[base + 2 * plane + p]);
-      }
-      out.add(new RgbImage(width, height, rgb));
-    }
-    return out;
-  }
-
-  /** One channel value in about [-1, 1] to an 8-bit level: {@code floor(clamp(v/2 + 0.5, 0, 1) * 255 + 0.5)}. */
-  static byte toByte(float v) {
-    float u = v * 0.5f + 0.5f;
-    u = u < 0f ? 0f : (u > 1f ? 1f : u);
-    return (byte) (int) (u * 255f + 0.5f);
+    return VaeDecoder.toImages(pixels, rows, size[0], size[1]);
   }
 
   @Override

@@ -68,21 +68,25 @@ public final class VaeDecoder implements AutoCloseable {
         throw new IllegalStateException(graph.label() + ": expected image [" + rows + ", 3, H, W], found "
             + Arrays.toString(outShape));
       }
-      float[] pixels = Tensors.toFloats(image);
-      List<RgbImage> out = new ArrayList<>(rows);
-      int plane = height * width;
-      for (int r = 0; r < rows; r++) {
-        byte[] rgb = new byte[plane * 3];
-        int base = r * 3 * plane;
-        for (int p = 0; p < plane; p++) {
-          rgb[3 * p] = toByte(pixels[base + p]);
-          rgb[3 * p + 1] = toByte(pixels[base + plane + p]);
-          rgb[3 * p + 2] = toByte(pixels[base + 2 * plane + p]);
-        }
-        out.add(new RgbImage(width, height, rgb));
-      }
-      return out;
+      return toImages(Tensors.toFloats(image), rows, height, width);
     }
+  }
+
+  /** Decoder output [rows, 3, height, width] in about [-1, 1] as 8-bit RGB images. */
+  public static List<RgbImage> toImages(float[] pixels, int rows, int height, int width) {
+    List<RgbImage> out = new ArrayList<>(rows);
+    int plane = height * width;
+    for (int r = 0; r < rows; r++) {
+      byte[] rgb = new byte[plane * 3];
+      int base = r * 3 * plane;
+      for (int p = 0; p < plane; p++) {
+        rgb[3 * p] = toByte(pixels[base + p]);
+        rgb[3 * p + 1] = toByte(pixels[base + plane + p]);
+        rgb[3 * p + 2] = toByte(pixels[base + 2 * plane + p]);
+      }
+      out.add(new RgbImage(width, height, rgb));
+    }
+    return out;
   }
 
   /** One channel value in about [-1, 1] to an 8-bit level. */
