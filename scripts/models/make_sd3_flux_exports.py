@@ -179,6 +179,9 @@ FLUX_SCHEDULER = {
     "use_dynamic_shifting": False,
 }
 
+# FLUX.1-dev's published scheduler: shift 3.0 with dynamic shifting (see testdata/reference/diffusers-pipelines/README.md §3).
+FLUX_DEV_SCHEDULER = dict(FLUX_SCHEDULER, shift=3.0, use_dynamic_shifting=True)
+
 FLUX_TEXT_ENCODER = sdx._clip_text_config("CLIPTextModel", "quick_gelu", 32, 2, 3, 32, "4.43.3")  # 768, 12, 12
 del FLUX_TEXT_ENCODER["output_hidden_states"]  # Optimum sets it for SDXL and SD3 only
 FLUX_TEXT_ENCODER["torch_dtype"] = "bfloat16"
@@ -286,7 +289,7 @@ def export_sd3_transformer(module, path, cfg, seq):
                             {"out_hidden_states": ["batch_size", 16, "height", "width"]}, False)
 
 
-def export_flux_transformer(module, path, cfg):
+def export_flux_transformer(module, path, cfg, fp16=True):
     seq, txt = 64, T5_MAX_LENGTH
     img_ids = ref.latent_image_ids(8, 8).to(torch.int64)
     args = [torch.randn(1, seq, cfg["in_channels"]), torch.randn(1, txt, cfg["joint_attention_dim"]),
@@ -305,7 +308,7 @@ def export_flux_transformer(module, path, cfg):
         names.append("guidance")
         axes["guidance"] = {0: "batch_size"}
     return sdx.export_graph(module, tuple(args), path, names, ["out_hidden_states"], axes,
-                            {"out_hidden_states": ["batch_size", "packed_height_width", cfg["in_channels"]]}, True)
+                            {"out_hidden_states": ["batch_size", "packed_height_width", cfg["in_channels"]]}, fp16)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,54 +462,71 @@ def write_sd3(out_root, bpe, tok):
     return out, models
 
 
-def write_flux(out_root, bpe, tok):
-    out = os.path.join(out_root, "tiny-flux")
+def write_flux(out_root, bpe, tok, dev=False):
+    """tiny-flux (schnell, fp16 I/O) or, with ``dev``, tiny-flux-dev (fp32 I/O, a guidance input, dynamic
+    shifting)."""
+    out = os.path.join(out_root, "tiny-flux-dev" if dev else "tiny-flux")
     shutil.rmtree(out, ignore_errors=True)
     c1, c2, tcfg, vcfg = FLUX_TEXT_ENCODER, FLUX_TEXT_ENCODER_2, FLUX_TRANSFORMER, FLUX_VAE
-    te1 = sdx._seeded(4101, lambda: ClipTextModel(c1["hidden_size"], c1["num_hidden_layers"],
+    scheduler_cfg = FLUX_DEV_SCHEDULER if dev else FLUX_SCHEDULER
+    fp16 = not dev
+    if dev:
+        tcfg = dict(tcfg, guidance_embeds=True)
+    seed0 = 4200 if dev else 4100
+    te1 = sdx._seeded(seed0 + 1, lambda: ClipTextModel(c1["hidden_size"], c1["num_hidden_layers"],
                                                   c1["num_attention_heads"], "quick_gelu", hidden_states=False))
-    te2 = sdx._seeded(4102, lambda: T5Encoder(c2["vocab_size"], c2["d_model"], c2["num_layers"], c2["num_heads"],
+    te2 = sdx._seeded(seed0 + 2, lambda: T5Encoder(c2["vocab_size"], c2["d_model"], c2["num_layers"], c2["num_heads"],
                                               c2["d_ff"], c2["relative_attention_max_distance"]))
-    tr = sdx._seeded(4103, lambda: TinyFluxTransformer(tcfg))
-    dec = sdx._seeded(4104, lambda: TinyVaeDecoder(16, 16, 4))
-    enc = sdx._seeded(4105, lambda: TinyVaeEncoder(16, 16, 4, mean_only=False))
-    for m in (te1, te2, tr, dec, enc):
-        packio.round_fp16(m)  # the fp32 twin of the fp16-stored weights
+    tr = sdx._seeded(seed0 + 3, lambda: TinyFluxTransformer(tcfg))
+    dec = sdx._seeded(seed0 + 4, lambda: TinyVaeDecoder(16, 16, 4))
+    enc = sdx._seeded(seed0 + 5, lambda: TinyVaeEncoder(16, 16, 4, mean_only=False))
+    if fp16:
+        for m in (te1, te2, tr, dec, enc):
+            packio.round_fp16(m)  # the fp32 twin of the fp16-stored weights
 
     n1 = ["last_hidden_state", "pooler_output"]
     models = {
-        "text_encoder": export_clip(te1, os.path.join(out, "text_encoder", "model.onnx"), n1, True,
+        "text_encoder": export_clip(te1, os.path.join(out, "text_encoder", "model.onnx"), n1, fp16,
                                     {n: c1["hidden_size"] for n in n1}),
-        "text_encoder_2": export_t5(te2, os.path.join(out, "text_encoder_2", "model.onnx"), True, c2["d_model"]),
-        "transformer": export_flux_transformer(tr, os.path.join(out, "transformer", "model.onnx"), tcfg),
+        "text_encoder_2": export_t5(te2, os.path.join(out, "text_encoder_2", "model.onnx"), fp16, c2["d_model"]),
+        "transformer": export_flux_transformer(tr, os.path.join(out, "transformer", "model.onnx"), tcfg, fp16),
     }
-    models["vae_decoder"], models["vae_encoder"] = export_vae16(dec, enc, out, True)
+    models["vae_decoder"], models["vae_encoder"] = export_vae16(dec, enc, out, fp16)
 
     sdx.write_config(os.path.join(out, "model_index.json"), FLUX_MODEL_INDEX)
-    sdx.write_config(os.path.join(out, "scheduler", "scheduler_config.json"), FLUX_SCHEDULER)
+    sdx.write_config(os.path.join(out, "scheduler", "scheduler_config.json"), scheduler_cfg)
     for folder, cfg in (("text_encoder", c1), ("text_encoder_2", c2), ("transformer", tcfg),
                         ("vae_decoder", vcfg), ("vae_encoder", vcfg)):
         sdx.write_config(os.path.join(out, folder, "config.json"), cfg)
     sdx.write_tokenizer(os.path.join(out, "tokenizer"), bpe, "<|endoftext|>", None, True)
     tok.write(os.path.join(out, "tokenizer_2"))
-    packio.write_json(os.path.join(out, "inkflow.json"), inkflow_json(
-        "Tiny random-weight FLUX.1-schnell-layout export for tests: fp16 inputs and outputs, 128 px, packed "
-        "latents, no guidance input, T5 cut to %d tokens; draws noise, not pictures." % T5_MAX_LENGTH, 0.0, 1.0))
+    if dev:
+        packio.write_json(os.path.join(out, "inkflow.json"), inkflow_json(
+            "Tiny random-weight FLUX.1-dev-layout export for tests: fp32, 128 px, packed latents, a guidance "
+            "input, dynamic shifting, T5 cut to %d tokens; draws noise, not pictures." % T5_MAX_LENGTH, 3.5, 10.0))
+    else:
+        packio.write_json(os.path.join(out, "inkflow.json"), inkflow_json(
+            "Tiny random-weight FLUX.1-schnell-layout export for tests: fp16 inputs and outputs, 128 px, packed "
+            "latents, no guidance input, T5 cut to %d tokens; draws noise, not pictures." % T5_MAX_LENGTH, 0.0, 1.0))
 
-    f16 = np.float16
-    floats = ("hidden_states", "encoder_hidden_states", "pooled_projections", "timestep")
+    f16 = np.float16 if fp16 else np.float32
+    floats = ("hidden_states", "encoder_hidden_states", "pooled_projections", "timestep") + (
+        ("guidance",) if dev else ())
     graphs = {
         "text_encoder": Graph(te1, ["input_ids"], {"input_ids": np.int64}, n1, f16),
         "text_encoder_2": Graph(te2, ["input_ids"], {"input_ids": np.int64}, ["last_hidden_state"], f16),
-        "transformer": Graph(tr, list(floats) + ["img_ids", "txt_ids"],
+        "transformer": Graph(tr, list(floats[:4]) + ["img_ids", "txt_ids"] + list(floats[4:]),
                              dict({k: f16 for k in floats}, img_ids=np.int64, txt_ids=np.int64),
                              ["out_hidden_states"], f16),
         "vae_decoder": Graph(dec, ["latent_sample"], {"latent_sample": f16}, ["sample"], f16),
     }
     vae = dict(vcfg, vae_scale_factor=2 ** (len(vcfg["block_out_channels"]) - 1))
-    common = {"max_sequence_length": T5_MAX_LENGTH, "guidance_scale": 0.0, "num_inference_steps": 2,
-              "num_images": 1}
+    common = {"max_sequence_length": T5_MAX_LENGTH, "guidance_scale": 3.5 if dev else 0.0,
+              "num_inference_steps": 3 if dev else 2, "num_images": 1}
     cases = [
+        ("dev-3steps-2images", dict(common, prompt="a photo of a cat", height=128, width=96, seed=51,
+                                    num_images=2)),
+    ] if dev else [
         ("schnell-2steps", dict(common, prompt="a photo of a cat", height=128, width=128, seed=41)),
         ("schnell-96x128", dict(common, prompt="A RED circle, on a blue background!", height=96, width=128,
                                 seed=42)),
@@ -517,23 +537,25 @@ def write_flux(out_root, bpe, tok):
         h = 2 * (case["height"] // 16)
         w = 2 * (case["width"] // 16)
         noise = sdx._noise(case["seed"], (case["num_images"], 16, h, w))
-        rec = ref.run_flux(graphs, bpe, tok, ref.FlowMatchEuler(_effective(FLUX_SCHEDULER)), case, noise, vae,
+        rec = ref.run_flux(graphs, bpe, tok, ref.FlowMatchEuler(_effective(scheduler_cfg)), case, noise, vae,
                            tcfg["guidance_embeds"])
         entries.append(golden_case(writer, name, case, rec, noise, f16))
     per_graph_goldens(writer, graphs, ["text_encoder", "text_encoder_2", "transformer", "vae_decoder"], enc,
                       graphs["vae_decoder"].calls[-1][1]["sample"], f16)
     writer.case("fixture", {
-        "pipeline": "FluxPipeline", "variant": "schnell (guidance_embeds false: no guidance input)",
-        "dtype": "float16 graph inputs and outputs",
-        "timestep": "float16 [batch] = t / 1000 (the transformer multiplies by 1000 inside), axis name 'step'",
+        "pipeline": "FluxPipeline",
+        "variant": "dev (guidance_embeds true: a guidance input; dynamic shifting)" if dev
+        else "schnell (guidance_embeds false: no guidance input)",
+        "dtype": "float16 graph inputs and outputs" if fp16 else "float32",
+        "timestep": ("float16" if fp16 else "float32") + " [batch] = t / 1000 (the transformer multiplies by 1000 inside), axis name 'step'",
         "ids": "img_ids [packed_height_width, 3], txt_ids [sequence_length, 3], int64 (diffusers >= 0.31.0 "
                "exports; Optimum casts the pipeline's float ids to the graph's type)",
-        "scheduler": _effective(FLUX_SCHEDULER), "scaling_factor": vcfg["scaling_factor"],
+        "scheduler": _effective(scheduler_cfg), "scaling_factor": vcfg["scaling_factor"],
         "shift_factor": vcfg["shift_factor"], "vae_scale_factor": vae["vae_scale_factor"],
         "default_size": "FluxPipeline.default_sample_size 128 * vae_scale_factor 8 = 1024 px (the cases draw 128 px)",
         "t5MaxLength": T5_MAX_LENGTH,
         "prompt_embeds": "text_encoder_2 last_hidden_state", "pooled_projections": "text_encoder pooler_output",
-        "not_covered": "guidance (dev), true CFG (negative prompt with true_cfg_scale > 1)"})
+        "not_covered": ("" if dev else "guidance (dev), ") + "true CFG (negative prompt with true_cfg_scale > 1)"})
     writer.case("cases", entries)
     writer.write()
     write_t5_cases(out, tok)
@@ -568,7 +590,7 @@ def main():
         train(spiece, vocab_size=T5_VOCAB)
         tok = T5Spm(spiece)
         print("t5 tokenizer: %d pieces + %d extra ids" % (len(tok.pieces), tok.vocab_size - len(tok.pieces)))
-        for writer in (write_sd3, write_flux):
+        for writer in (write_sd3, write_flux, lambda o, b, t: write_flux(o, b, t, dev=True)):
             out, models = writer(args.out, bpe, tok)
             print(os.path.relpath(out, REPO))
             for name, model in models.items():

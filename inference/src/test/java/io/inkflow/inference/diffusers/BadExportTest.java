@@ -52,7 +52,7 @@ class BadExportTest {
 
   @Test
   void theUntouchedExportsLoad() {
-    for (String fixture : new String[] {"tiny-sd", "tiny-sdxl", "tiny-sd3", "tiny-flux"}) {
+    for (String fixture : new String[] {"tiny-sd", "tiny-sdxl", "tiny-sd3", "tiny-flux", "tiny-flux-dev"}) {
       try (ImagePipeline pipeline = ImagePipeline.open(TestPacks.models().resolve(fixture), SessionOptionsConfig.cpu())) {
         assertThat(pipeline).isInstanceOf(fixture.contains("sd3") || fixture.contains("flux")
             ? FlowPipeline.class : StableDiffusionPipeline.class);
