@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
 
@@ -53,7 +52,7 @@ public abstract class ExportPipeline implements ImagePipeline {
     this.export = pack.diffusers();
     this.factory = factory;
     this.schedulerConfig = schedulerConfig;
-    this.schedulerDescription = describe(schedulerConfig, export);
+    this.schedulerDescription = export.describeScheduler(schedulerConfig);
   }
 
   /**
@@ -67,16 +66,6 @@ public abstract class ExportPipeline implements ImagePipeline {
     }
     return pack.diffusers().family().flowTransformer() ? FlowPipeline.open(pack, config)
         : StableDiffusionPipeline.open(pack, config);
-  }
-
-  /** The scheduler config a pack runs with; see {@link DiffusersExport#scheduler()}. */
-  public static SchedulerConfig schedulerConfig(DiffusersExport export) {
-    return export.scheduler();
-  }
-
-  /** How a job's scheduler is written on the job and in the PNG; see {@link DiffusersExport#describeScheduler}. */
-  public static String describe(SchedulerConfig config, DiffusersExport export) {
-    return export.describeScheduler(config);
   }
 
   @Override
@@ -171,29 +160,7 @@ public abstract class ExportPipeline implements ImagePipeline {
   }
 
   Bucket validate(List<ImageRequest> batch) {
-    if (batch.isEmpty()) {
-      throw new IllegalArgumentException("expected at least one request, found an empty batch");
-    }
-    ImageRequest first = batch.get(0);
-    Bucket bucket = pack.bucket(first.width(), first.height()).orElseThrow(() -> new IllegalArgumentException(
-        "expected a bucket of pack " + pack.id() + " " + pack.buckets() + ", found " + first.width() + "x" + first.height()));
-    var s = pack.scheduler();
-    for (ImageRequest r : batch) {
-      if (r.width() != first.width() || r.height() != first.height() || r.steps() != first.steps()) {
-        throw new IllegalArgumentException("expected every request of a batch to share size and steps (" + first.width()
-            + "x" + first.height() + ", " + first.steps() + " steps), found " + r.width() + "x" + r.height() + ", "
-            + r.steps() + " steps");
-      }
-      if (r.steps() < s.minSteps() || r.steps() > s.maxSteps()) {
-        throw new IllegalArgumentException("expected steps in [" + s.minSteps() + ", " + s.maxSteps() + "] for pack "
-            + pack.id() + ", found " + r.steps());
-      }
-      if (r.guidanceScale() < 0 || r.guidanceScale() > s.maxGuidance()) {
-        throw new IllegalArgumentException("expected guidance in [0, " + s.maxGuidance() + "] for pack " + pack.id()
-            + ", found " + r.guidanceScale());
-      }
-    }
-    return bucket;
+    return ImagePipeline.validate(pack, batch);
   }
 
   @Override

@@ -4,9 +4,6 @@ import ai.onnxruntime.OrtException;
 import io.inkflow.inference.diffusion.Guidance;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.LatentNoise;
-import io.inkflow.inference.diffusion.RenderedImage;
-import io.inkflow.inference.diffusion.StageTimings;
-import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.pack.Bucket;
 import io.inkflow.inference.pack.DiffusersExport;
 import io.inkflow.inference.pack.PackException;
@@ -81,7 +78,7 @@ public final class FlowPipeline extends ExportPipeline {
    */
   public static FlowPipeline open(PackManifest pack, SessionOptionsConfig config) {
     DiffusersExport export = pack.diffusers();
-    SchedulerConfig scheduler = schedulerConfig(export);
+    SchedulerConfig scheduler = export.scheduler();
     if (!scheduler.className().equals(SchedulerConfig.FLOW_MATCH_EULER)) {
       throw new PackException(pack.id() + ": expected " + SchedulerConfig.FLOW_MATCH_EULER + " for a " + export.family().id()
           + " export, found " + scheduler.className());

@@ -1,16 +1,9 @@
 package io.inkflow.inference.diffusers;
 
 import ai.onnxruntime.OrtException;
-import io.inkflow.inference.diffusion.GeneratedPng;
-import io.inkflow.inference.diffusion.GenerationParameters;
 import io.inkflow.inference.diffusion.Guidance;
-import io.inkflow.inference.diffusion.ImagePipeline;
 import io.inkflow.inference.diffusion.ImageRequest;
 import io.inkflow.inference.diffusion.LatentNoise;
-import io.inkflow.inference.diffusion.RenderedImage;
-import io.inkflow.inference.diffusion.StageTimings;
-import io.inkflow.inference.image.PngEncoder;
-import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.pack.Bucket;
 import io.inkflow.inference.pack.DiffusersExport;
 import io.inkflow.inference.pack.PackException;
@@ -28,14 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.BiConsumer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,7 +79,7 @@ public final class StableDiffusionPipeline extends ExportPipeline {
     if (export == null) {
       throw new IllegalArgumentException("expected a diffusers export pack, found " + pack.family());
     }
-    SchedulerConfig scheduler = schedulerConfig(export);
+    SchedulerConfig scheduler = export.scheduler();
     SessionFactory factory = new SessionFactory(config);
     List<AutoCloseable> built = new ArrayList<>();
     try {

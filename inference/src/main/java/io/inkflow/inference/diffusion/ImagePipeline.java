@@ -2,6 +2,7 @@ package io.inkflow.inference.diffusion;
 
 import io.inkflow.inference.diffusers.ExportPipeline;
 import io.inkflow.inference.image.PngEncoder;
+import io.inkflow.inference.pack.Bucket;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
@@ -59,4 +60,40 @@ public interface ImagePipeline extends AutoCloseable {
   /** Closes every session once the renders in progress have ended. Idempotent. */
   @Override
   void close();
+
+  /**
+   * Checks a batch against a pack: one bucket of the pack and one step count for every request, steps
+   * and guidance within the pack's ranges.
+   *
+   * @return the batch's bucket
+   * @throws IllegalArgumentException saying what was expected and what was found
+   */
+  static Bucket validate(PackManifest pack, List<ImageRequest> batch) {
+    if (batch.isEmpty()) {
+      throw new IllegalArgumentException("expected at least one request, found an empty batch");
+    }
+    ImageRequest first = batch.get(0);
+    Bucket bucket = pack.bucket(first.width(), first.height()).orElseThrow(() -> new IllegalArgumentException(
+        "expected a bucket of pack " + pack.id() + " " + pack.buckets() + ", found " + first.width() + "x"
+            + first.height()));
+    int minSteps = pack.scheduler().minSteps();
+    int maxSteps = pack.scheduler().maxSteps();
+    double maxGuidance = pack.scheduler().maxGuidance();
+    for (ImageRequest r : batch) {
+      if (r.width() != first.width() || r.height() != first.height() || r.steps() != first.steps()) {
+        throw new IllegalArgumentException("expected every request of a batch to share size and steps ("
+            + first.width() + "x" + first.height() + ", " + first.steps() + " steps), found " + r.width() + "x"
+            + r.height() + ", " + r.steps() + " steps");
+      }
+      if (r.steps() < minSteps || r.steps() > maxSteps) {
+        throw new IllegalArgumentException("expected steps in [" + minSteps + ", " + maxSteps + "] for pack "
+            + pack.id() + ", found " + r.steps());
+      }
+      if (r.guidanceScale() < 0 || r.guidanceScale() > maxGuidance) {
+        throw new IllegalArgumentException("expected guidance in [0, " + maxGuidance + "] for pack " + pack.id()
+            + ", found " + r.guidanceScale());
+      }
+    }
+    return bucket;
+  }
 }

@@ -182,32 +182,7 @@ public final class TextToImagePipeline implements ImagePipeline {
   }
 
   Bucket validate(List<ImageRequest> batch) {
-    if (batch.isEmpty()) {
-      throw new IllegalArgumentException("expected at least one request, found an empty batch");
-    }
-    ImageRequest first = batch.get(0);
-    Bucket bucket = pack.bucket(first.width(), first.height()).orElseThrow(() -> new IllegalArgumentException(
-        "expected a bucket of pack " + pack.id() + " " + pack.buckets() + ", found " + first.width() + "x"
-            + first.height()));
-    int minSteps = pack.scheduler().minSteps();
-    int maxSteps = pack.scheduler().maxSteps();
-    double maxGuidance = pack.scheduler().maxGuidance();
-    for (ImageRequest r : batch) {
-      if (r.width() != first.width() || r.height() != first.height() || r.steps() != first.steps()) {
-        throw new IllegalArgumentException("expected every request of a batch to share size and steps ("
-            + first.width() + "x" + first.height() + ", " + first.steps() + " steps), found " + r.width() + "x"
-            + r.height() + ", " + r.steps() + " steps");
-      }
-      if (r.steps() < minSteps || r.steps() > maxSteps) {
-        throw new IllegalArgumentException("expected steps in [" + minSteps + ", " + maxSteps + "] for pack "
-            + pack.id() + ", found " + r.steps());
-      }
-      if (r.guidanceScale() < 0 || r.guidanceScale() > maxGuidance) {
-        throw new IllegalArgumentException("expected guidance in [0, " + maxGuidance + "] for pack " + pack.id()
-            + ", found " + r.guidanceScale());
-      }
-    }
-    return bucket;
+    return ImagePipeline.validate(pack, batch);
   }
 
   /** Encodes and samples a validated batch: the final latents, before decoding. */

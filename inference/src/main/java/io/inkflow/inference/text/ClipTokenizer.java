@@ -73,7 +73,7 @@ public final class ClipTokenizer {
       String previous = byId.put(e.getValue(), e.getKey());
       if (previous != null) {
         throw new PackException(vocabFile + ": expected one token per id, found id " + e.getValue() + " for both \""
-            + ClipTokenizerFiles.abbreviate(previous) + "\" and \"" + ClipTokenizerFiles.abbreviate(e.getKey()) + "\"");
+            + TokenizerFiles.abbreviate(previous) + "\" and \"" + TokenizerFiles.abbreviate(e.getKey()) + "\"");
       }
       maxId = Math.max(maxId, e.getValue());
     }
@@ -99,8 +99,8 @@ public final class ClipTokenizer {
       if (a == null || b == null || merged == null) {
         String missing = a == null ? m[0] : b == null ? m[1] : m[0] + m[1];
         throw new PackException(files.mergeSources().get(rank) + ": expected the merge \""
-            + ClipTokenizerFiles.abbreviate(m[0] + " " + m[1]) + "\" to use and make tokens of " + vocabFile.getFileName()
-            + ", found \"" + ClipTokenizerFiles.abbreviate(missing) + "\" missing from it");
+            + TokenizerFiles.abbreviate(m[0] + " " + m[1]) + "\" to use and make tokens of " + vocabFile.getFileName()
+            + ", found \"" + TokenizerFiles.abbreviate(missing) + "\" missing from it");
       }
       // A pair listed twice keeps its later rank, as Python's dict(zip(merges, range(...))) does.
       ranks.put(a, b, rank);
@@ -115,7 +115,7 @@ public final class ClipTokenizer {
       if (pad == null) {
         Path where = files.padFile() != null ? files.padFile() : vocabFile;
         throw new PackException(where + ": expected pad_token to be a token of " + vocabFile.getFileName() + ", found \""
-            + ClipTokenizerFiles.abbreviate(files.padToken()) + "\", which it does not hold");
+            + TokenizerFiles.abbreviate(files.padToken()) + "\", which it does not hold");
       }
       this.padId = pad;
     }

@@ -1,20 +1,17 @@
 package io.inkflow.inference.text;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import static io.inkflow.inference.text.TokenizerFiles.abbreviate;
+import static io.inkflow.inference.text.TokenizerFiles.nodeType;
+import static io.inkflow.inference.text.TokenizerFiles.readJson;
+import static io.inkflow.inference.text.TokenizerFiles.readText;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.inference.pack.PackException;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -39,7 +36,6 @@ final class ClipTokenizerFiles {
   /** Hugging Face writes 1e30 for "no limit"; anything this large means the file does not say. */
   private static final long UNSET_MAX_LENGTH = 1_000_000L;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * What the folder holds.
@@ -246,33 +242,5 @@ final class ClipTokenizerFiles {
       vocab.put(e.getKey(), id.asInt());
     }
     return vocab;
-  }
-
-  private static JsonNode readJson(Path file) {
-    try {
-      return JSON.readTree(readText(file));
-    } catch (JsonProcessingException e) {
-      throw new PackException(file + ": expected JSON, found malformed content: " + e.getOriginalMessage(), e);
-    }
-  }
-
-  private static String readText(Path file) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new PackException(file + ": expected UTF-8 text, found bytes that are not UTF-8", e);
-    } catch (IOException e) {
-      throw new PackException(file + ": expected a readable file, found " + e, e);
-    }
-  }
-
-  private static String nodeType(JsonNode node) {
-    return node.isMissingNode() ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT);
-  }
-
-  static String abbreviate(String s) {
-    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
   }
 }

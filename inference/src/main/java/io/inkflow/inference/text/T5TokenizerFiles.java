@@ -1,8 +1,10 @@
 package io.inkflow.inference.text;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import static io.inkflow.inference.text.TokenizerFiles.abbreviate;
+import static io.inkflow.inference.text.TokenizerFiles.nodeType;
+import static io.inkflow.inference.text.TokenizerFiles.readJson;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.inference.pack.PackException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -34,7 +35,6 @@ final class T5TokenizerFiles {
   static final String DEFAULT_EOS = "</s>";
   static final String DEFAULT_PAD = "<pad>";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * The ids a T5 tokenizer needs besides its model.
@@ -63,7 +63,7 @@ final class T5TokenizerFiles {
     String type = model.path("type").asText("");
     if (!type.equals("Unigram")) {
       throw new PackException(file + ": expected model.type \"Unigram\" (a T5 SentencePiece tokenizer), found "
-          + (type.isEmpty() ? "none" : "\"" + ClipTokenizerFiles.abbreviate(type) + "\""));
+          + (type.isEmpty() ? "none" : "\"" + abbreviate(type) + "\""));
     }
     JsonNode pieces = model.path("vocab");
     if (!pieces.isArray() || pieces.isEmpty()) {
@@ -75,7 +75,7 @@ final class T5TokenizerFiles {
       JsonNode p = pieces.get(i);
       if (!p.isArray() || p.size() != 2 || !p.get(0).isTextual() || !p.get(1).isNumber()) {
         throw new PackException(file + " model.vocab[" + i + "]: expected [piece, score], found "
-            + ClipTokenizerFiles.abbreviate(p.toString()));
+            + abbreviate(p.toString()));
       }
       vocab.putIfAbsent(p.get(0).asText(), i);
     }
@@ -85,7 +85,7 @@ final class T5TokenizerFiles {
       JsonNode id = added.path("id");
       if (content == null || !id.canConvertToInt() || id.asInt() < 0) {
         throw new PackException(file + ": expected added_tokens entries with a content and an id, found "
-            + ClipTokenizerFiles.abbreviate(added.toString()));
+            + abbreviate(added.toString()));
       }
       vocab.put(content, id.asInt());
       maxId = Math.max(maxId, id.asInt());
@@ -124,7 +124,7 @@ final class T5TokenizerFiles {
     Integer id = vocab.get(token.token);
     if (id == null) {
       throw new PackException((token.file != null ? token.file : file) + ": expected " + token.key + " \""
-          + ClipTokenizerFiles.abbreviate(token.token) + "\" to be a token of " + file.getFileName()
+          + abbreviate(token.token) + "\" to be a token of " + file.getFileName()
           + ", found no such token");
     }
     return id;
@@ -150,7 +150,7 @@ final class T5TokenizerFiles {
         return new Special(key, value.path("content").asText(), file);
       }
       throw new PackException(file + ": expected " + key + " to be a string or an object with a \"content\" string,"
-          + " found " + ClipTokenizerFiles.abbreviate(value.toString()));
+          + " found " + abbreviate(value.toString()));
     }
     return new Special(key, defaultToken, null);
   }
@@ -270,29 +270,5 @@ final class T5TokenizerFiles {
       return new PackException(file + ": expected a SentencePiece model (protobuf), found malformed data at byte "
           + pos + " (expected " + expected + ", found " + found + ")");
     }
-  }
-
-  private static JsonNode readJson(Path file) {
-    try {
-      return JSON.readTree(readText(file));
-    } catch (JsonProcessingException e) {
-      throw new PackException(file + ": expected JSON, found malformed content: " + e.getOriginalMessage(), e);
-    }
-  }
-
-  private static String readText(Path file) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(Files.readAllBytes(file)))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new PackException(file + ": expected UTF-8 text, found bytes that are not UTF-8", e);
-    } catch (IOException e) {
-      throw new PackException(file + ": expected a readable file, found " + e, e);
-    }
-  }
-
-  private static String nodeType(JsonNode node) {
-    return node.isMissingNode() ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT);
   }
 }
