@@ -84,3 +84,18 @@ inkflow_default_state_dir() {
   : "${INKFLOW_STATE_DIR:=${INKFLOW_LOCAL_DATA_DIR:-$INKFLOW_ROOT/.local-stack}/state/$1}"
   export INKFLOW_STATE_DIR
 }
+
+# Installs Node.js and npm from Debian's packages when npm is missing (CI and fresh machines).
+inkflow_ensure_node() {
+  if command -v npm >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing nodejs and npm with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "this step needs Node.js and npm on PATH" >&2
+    exit 1
+  fi
+}
