@@ -1,11 +1,47 @@
 package io.inkflow.inference.reward;
 
+import java.util.List;
+
 /**
  * How well an image renders its glyph text, by Seedream's metrics over Unicode code points.
  *
  * @param target the expected text (glyph texts joined by spaces)
- * @param recognized what the OCR head read
- * @param accuracy R_a = max(0, 1 - edit distance / target length)
- * @param hitRate R_h = longest common subsequence / target length (correct characters in order)
+ * @param recognized what the OCR head read (its lines joined by newlines)
+ * @param accuracy R_a = max(0, 1 - edit distance / target length), over all requested texts
+ * @param hitRate R_h = requested characters found / requested characters
+ * @param available whether every requested text reached the pack's availability threshold
+ * @param texts each requested text and its best match among the lines read (empty for the mini head,
+ *     which reads one string and scores it as a whole)
  */
-public record TextRenderingScore(String target, String recognized, double accuracy, double hitRate) {}
+public record TextRenderingScore(String target, String recognized, double accuracy, double hitRate, boolean available,
+    List<TextMatch> texts) {
+
+  public TextRenderingScore {
+    texts = List.copyOf(texts);
+  }
+
+  /** A whole-string score with no per-text matches; available when R_a reaches {@code availability}. */
+  public TextRenderingScore(String target, String recognized, double accuracy, double hitRate) {
+    this(target, recognized, accuracy, hitRate, false, List.of());
+  }
+
+  /** The same score, judged available when R_a is at least {@code threshold}. */
+  public TextRenderingScore withAvailability(double threshold) {
+    return new TextRenderingScore(target, recognized, accuracy, hitRate, accuracy >= threshold, texts);
+  }
+
+  /** Whether the OCR read no text at all. */
+  public boolean nothingRead() {
+    return recognized.isBlank();
+  }
+
+  /**
+   * One requested text and where it was found.
+   *
+   * @param requested the text asked for (NFKC, without whitespace)
+   * @param matched the stretch of the lines read that matches it best (NFKC, without whitespace)
+   * @param accuracy 1 - edit distance / requested length, floored at 0
+   * @param hitRate requested characters matched in order / requested length
+   */
+  public record TextMatch(String requested, String matched, double accuracy, double hitRate) {}
+}

@@ -1,12 +1,16 @@
 package io.inkflow.inference.reward;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inkflow.inference.testing.Golden;
 import io.inkflow.inference.testing.TestPacks;
 import io.inkflow.inference.text.GlyphTokenizer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class TextMetricsTest {
@@ -63,5 +67,74 @@ class TextMetricsTest {
       out[i] = (byte) values[i];
     }
     return out;
+  }
+
+  @Test
+  void requestedTextsAreFoundAcrossLinesAndAmongOtherText() {
+    TextRenderingScore s = TextMetrics.matchTexts(List.of("限时 特惠", "SALE 50%"),
+        List.of("新品 限时", "特惠", "BIG SALE 5O% today"), 0.8);
+    assertThat(s.texts()).extracting(TextRenderingScore.TextMatch::matched).containsExactly("限时特惠", "SALE5O%");
+    assertThat(s.texts().get(0).accuracy()).isEqualTo(1.0);
+    // one substitution (O for 0) of 7 characters
+    assertThat(s.texts().get(1).accuracy()).isCloseTo(6.0 / 7, within(1e-12));
+    assertThat(s.texts().get(1).hitRate()).isCloseTo(6.0 / 7, within(1e-12));
+    assertThat(s.accuracy()).isCloseTo(1 - 1.0 / 11, within(1e-12));
+    assertThat(s.hitRate()).isCloseTo(10.0 / 11, within(1e-12));
+    assertThat(s.available()).isTrue();
+    assertThat(TextMetrics.matchTexts(List.of("SALE 50%"), List.of("SA 5"), 0.8).available()).isFalse();
+  }
+
+  @Test
+  void nfkcAndWhitespaceAreIgnoredOnBothSides() {
+    TextRenderingScore s = TextMetrics.matchTexts(List.of("ＡＢＣ　１２３"), List.of("ABC 123"), 1.0);
+    assertThat(s.accuracy()).isEqualTo(1.0);
+    assertThat(s.available()).isTrue();
+  }
+
+  @Test
+  void nothingReadScoresZeroAndIsUnavailable() {
+    TextRenderingScore s = TextMetrics.matchTexts(List.of("春节快乐"), List.of(), 0.5);
+    assertThat(s.accuracy()).isZero();
+    assertThat(s.hitRate()).isZero();
+    assertThat(s.available()).isFalse();
+    assertThat(s.nothingRead()).isTrue();
+    assertThat(s.texts()).singleElement().satisfies(m -> assertThat(m.matched()).isEmpty());
+  }
+
+  @Test
+  void blankRequestsAreLeftOutAndAllBlankIsRefused() {
+    assertThat(TextMetrics.matchTexts(List.of(" ", "OK"), List.of("OK"), 1.0).texts()).hasSize(1);
+    assertThatThrownBy(() -> TextMetrics.matchTexts(List.of(" ", "\u3000"), List.of("OK"), 1.0))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void matchingAgreesWithABruteForceOverEverySubstring() {
+    Random random = new Random(7);
+    String alphabet = "ab中文1";
+    for (int round = 0; round < 300; round++) {
+      String t = randomText(random, alphabet, 1 + random.nextInt(6));
+      String s = randomText(random, alphabet, random.nextInt(12));
+      int[] tc = t.codePoints().toArray();
+      int[] sc = s.codePoints().toArray();
+      int best = Integer.MAX_VALUE;
+      for (int a = 0; a <= sc.length; a++) {
+        for (int b = a; b <= sc.length; b++) {
+          best = Math.min(best, TextMetrics.levenshtein(tc, Arrays.copyOfRange(sc, a, b)));
+        }
+      }
+      int[] m = TextMetrics.semiGlobal(tc, sc);
+      assertThat(m[0]).as("%s in %s", t, s).isEqualTo(best);
+      assertThat(TextMetrics.levenshtein(tc, Arrays.copyOfRange(sc, m[2], m[3]))).isEqualTo(best);
+      assertThat(m[1]).isBetween(tc.length - best, tc.length);
+    }
+  }
+
+  private static String randomText(Random random, String alphabet, int length) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < length; i++) {
+      b.appendCodePoint(alphabet.codePointAt(alphabet.offsetByCodePoints(0, random.nextInt(alphabet.codePointCount(0, alphabet.length())))));
+    }
+    return b.toString();
   }
 }
