@@ -17,13 +17,13 @@ import java.util.Map;
  * @param precision float precision of the graphs' inputs and outputs
  * @param tokenizer the prompt tokenizer of the alignment head
  * @param image input size and normalisation
- * @param maxChars OCR positions of the text-rendering head
+ * @param textRendering which head reads glyph text, and when a text counts as available
  * @param weights how the overall score weighs each score
  * @param thresholds minimum acceptable scores
  * @param graphs {@value #AESTHETIC}, {@value #ALIGNMENT}, {@value #TEXT_RENDERING}
  */
 public record RewardPackManifest(Path dir, String id, String version, String family, String description,
-    Precision precision, TokenizerSpec tokenizer, ImageSpec image, int maxChars, Weights weights,
+    Precision precision, TokenizerSpec tokenizer, ImageSpec image, TextRenderingSpec textRendering, Weights weights,
     Thresholds thresholds, Map<String, GraphSpec> graphs) {
 
   public static final String FAMILY = "reward";
@@ -48,6 +48,38 @@ public record RewardPackManifest(Path dir, String id, String version, String fam
       mean = List.copyOf(mean);
       std = List.copyOf(std);
     }
+  }
+
+  /** The heads that can score text rendering. */
+  public enum TextHead {
+    /** The pack's own {@value #TEXT_RENDERING} graph: one ByT5 string per image, decoded greedily. */
+    MINI("mini"),
+    /** PaddleOCR's PP-OCRv4 (detection + recognition), from the directory {@code INKFLOW_OCR_MODELS} names. */
+    PPOCR("ppocr");
+
+    private final String json;
+
+    TextHead(String json) {
+      this.json = json;
+    }
+
+    public String json() {
+      return json;
+    }
+  }
+
+  /**
+   * The text-rendering head.
+   *
+   * @param head which head reads the text
+   * @param maxChars OCR positions of the mini head (0 for PP-OCR)
+   * @param availability the R_a each requested text must reach for the image's text to count as available
+   */
+  public record TextRenderingSpec(TextHead head, int maxChars, double availability) {}
+
+  /** OCR positions of the mini text-rendering head. */
+  public int maxChars() {
+    return textRendering.maxChars();
   }
 
   /**
@@ -82,9 +114,23 @@ public record RewardPackManifest(Path dir, String id, String version, String fam
     }
     ImageSpec image = new ImageSpec(img.positiveInt("size"), floats(mean), floats(std));
     ManifestJson text = json.object("textRendering");
-    String decoder = text.text("decoder");
-    if (!decoder.equals("byt5-greedy")) {
-      throw text.error("decoder", "expected 'byt5-greedy', found '" + decoder + "'");
+    String headName = text.text("head", TextHead.MINI.json());
+    TextHead head = null;
+    for (TextHead h : TextHead.values()) {
+      if (h.json().equals(headName)) {
+        head = h;
+      }
+    }
+    if (head == null) {
+      throw text.error("head", "expected 'mini' or 'ppocr', found '" + headName + "'");
+    }
+    int maxChars = 0;
+    if (head == TextHead.MINI) {
+      String decoder = text.text("decoder");
+      if (!decoder.equals("byt5-greedy")) {
+        throw text.error("decoder", "expected 'byt5-greedy', found '" + decoder + "'");
+      }
+      maxChars = text.positiveInt("maxChars");
     }
     ManifestJson w = json.object("weights");
     Weights weights = new Weights(nonNegative(w, "aesthetic"), nonNegative(w, "alignment"),
@@ -95,8 +141,12 @@ public record RewardPackManifest(Path dir, String id, String version, String fam
     ManifestJson t = json.object("thresholds");
     Thresholds thresholds = new Thresholds(t.number("aesthetic"), t.number("alignment"),
         t.number("textRendering"), t.number("overall"));
+    double availability = text.number("availability", thresholds.textRendering());
+    if (!(availability >= 0 && availability <= 1)) {
+      throw text.error("availability", "expected a number in [0, 1], found " + availability);
+    }
     Map<String, GraphSpec> graphs = json.graphs();
-    for (String key : List.of(AESTHETIC, ALIGNMENT, TEXT_RENDERING)) {
+    for (String key : head == TextHead.MINI ? List.of(AESTHETIC, ALIGNMENT, TEXT_RENDERING) : List.of(AESTHETIC, ALIGNMENT)) {
       if (!graphs.containsKey(key)) {
         throw json.error("graphs", "expected a graph '" + key + "', found " + graphs.keySet());
       }
@@ -104,7 +154,7 @@ public record RewardPackManifest(Path dir, String id, String version, String fam
     PackManifest.checkPrecision(json, precision, graphs);
     return new RewardPackManifest(json.dir(), json.text("id"), json.text("version"), FAMILY,
         json.text("description", ""), precision, TokenizerSpec.read(json.object("tokenizer")), image,
-        text.positiveInt("maxChars"), weights, thresholds, graphs);
+        new TextRenderingSpec(head, maxChars, availability), weights, thresholds, graphs);
   }
 
   /** The graph with this role. */

@@ -2,7 +2,11 @@ package io.inkflow.inference.reward;
 
 import ai.onnxruntime.OrtException;
 import io.inkflow.inference.image.ImageResize;
+import io.inkflow.inference.ocr.OcrModels;
+import io.inkflow.inference.ocr.PpOcr;
+import io.inkflow.inference.pack.PackException;
 import io.inkflow.inference.pack.RewardPackManifest;
+import io.inkflow.inference.pack.RewardPackManifest.TextHead;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.InferenceException;
 import io.inkflow.inference.runtime.SessionFactory;
@@ -25,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * every (image, prompt) pair (the original prompt too, when given), one OCR call over the images
  * with glyph text. The model owns one session per head and closes them in reverse order; it is
  * thread-safe.
+ *
+ * <p>Text rendering is read by the head the pack names: its own mini graph (one string per image,
+ * scored as a whole against the joined glyph texts) or PaddleOCR's PP-OCRv4 (lines read from the image
+ * at its own resolution, each requested text matched to them by {@link TextMetrics#matchTexts}).
  */
 public final class RewardModel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RewardModel.class);
@@ -35,15 +43,17 @@ public final class RewardModel implements AutoCloseable {
   private final AestheticHead aesthetic;
   private final AlignmentHead alignment;
   private final TextRenderingHead textRendering;
+  private final PpOcr ocr;
 
   private RewardModel(RewardPackManifest pack, SessionFactory factory, PackTokenizer tokenizer,
-      AestheticHead aesthetic, AlignmentHead alignment, TextRenderingHead textRendering) {
+      AestheticHead aesthetic, AlignmentHead alignment, TextRenderingHead textRendering, PpOcr ocr) {
     this.pack = pack;
     this.factory = factory;
     this.tokenizer = tokenizer;
     this.aesthetic = aesthetic;
     this.alignment = alignment;
     this.textRendering = textRendering;
+    this.ocr = ocr;
   }
 
   /**
@@ -53,16 +63,33 @@ public final class RewardModel implements AutoCloseable {
    *     its manifest; anything opened before the failure is closed
    */
   public static RewardModel open(Path packDir, SessionOptionsConfig config) {
+    return open(packDir, config, OcrModels.configuredDir());
+  }
+
+  /**
+   * Loads a reward pack whose PP-OCR head, if it has one, reads its models from {@code ocrModels}.
+   *
+   * @throws PackException when the pack uses PP-OCR and the directory is not given, or a model file
+   *     is missing or differs from its pinned hash (the message names the file and the expected hash)
+   */
+  public static RewardModel open(Path packDir, SessionOptionsConfig config, Optional<Path> ocrModels) {
     RewardPackManifest pack = RewardPackManifest.read(packDir);
+    OcrModels models = null;
+    if (pack.textRendering().head() == TextHead.PPOCR) {
+      models = OcrModels.verified(ocrModels.orElseThrow(() -> new PackException("reward pack " + pack.id()
+          + " scores text with PP-OCR: set " + OcrModels.ENV + " to the directory scripts/models/fetch-ppocr prints")));
+    }
     SessionFactory factory = new SessionFactory(config);
     List<AutoCloseable> built = new ArrayList<>();
     try {
       PackTokenizer tokenizer = add(built, PackTokenizer.open(pack.tokenizer(), pack.dir()));
       AestheticHead a = add(built, AestheticHead.open(factory, pack));
       AlignmentHead al = add(built, AlignmentHead.open(factory, pack));
-      TextRenderingHead t = add(built, TextRenderingHead.open(factory, pack));
-      LOG.info("loaded reward pack {} {} on {}", pack.id(), pack.version(), factory.provider());
-      return new RewardModel(pack, factory, tokenizer, a, al, t);
+      TextRenderingHead t = models == null ? add(built, TextRenderingHead.open(factory, pack)) : null;
+      PpOcr o = models == null ? null : add(built, PpOcr.open(models, config));
+      LOG.info("loaded reward pack {} {} on {} (text rendering: {})", pack.id(), pack.version(), factory.provider(),
+          pack.textRendering().head().json());
+      return new RewardModel(pack, factory, tokenizer, a, al, t, o);
     } catch (RuntimeException e) {
       Collections.reverse(built);
       for (AutoCloseable c : built) {
@@ -136,17 +163,31 @@ public final class RewardModel implements AutoCloseable {
 
     List<Integer> withText = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      if (!inputs.get(i).glyphTarget().isEmpty()) {
+      RewardInput input = inputs.get(i);
+      boolean hasText = ocr != null
+          ? input.glyphTexts().stream().anyMatch(t -> !TextMetrics.normalize(t).isEmpty())
+          : !input.glyphTarget().isEmpty();
+      if (hasText) {
         withText.add(i);
       }
     }
-    List<String> recognized = List.of();
-    if (!withText.isEmpty()) {
+    List<TextRenderingScore> textScores = new ArrayList<>(withText.size());
+    double availability = pack.textRendering().availability();
+    if (!withText.isEmpty() && ocr != null) {
+      for (int i : withText) {
+        RewardInput input = inputs.get(i);
+        textScores.add(TextMetrics.matchTexts(input.glyphTexts(), ocr.read(input.image()).texts(), availability));
+      }
+    } else if (!withText.isEmpty()) {
       float[] textPixels = new float[withText.size() * plane];
       for (int k = 0; k < withText.size(); k++) {
         System.arraycopy(pixels, withText.get(k) * plane, textPixels, k * plane, plane);
       }
-      recognized = textRendering.read(textPixels, withText.size());
+      List<String> recognized = textRendering.read(textPixels, withText.size());
+      for (int k = 0; k < withText.size(); k++) {
+        textScores.add(TextMetrics.score(recognized.get(k), inputs.get(withText.get(k)).glyphTarget())
+            .withAvailability(availability));
+      }
     }
 
     List<RewardScores> out = new ArrayList<>(n);
@@ -160,7 +201,7 @@ public final class RewardModel implements AutoCloseable {
       }
       Optional<TextRenderingScore> text = Optional.empty();
       if (textRow < withText.size() && withText.get(textRow) == i) {
-        text = Optional.of(TextMetrics.score(recognized.get(textRow++), input.glyphTarget()));
+        text = Optional.of(textScores.get(textRow++));
       }
       out.add(combine(aestheticScores[i], alignmentScores[i], original, text));
     }
@@ -200,7 +241,10 @@ public final class RewardModel implements AutoCloseable {
   @Override
   public void close() {
     RuntimeException failure = null;
-    for (AutoCloseable c : List.<AutoCloseable>of(textRendering, alignment, aesthetic, tokenizer)) {
+    List<AutoCloseable> heads = new ArrayList<>();
+    heads.add(ocr != null ? ocr : textRendering);
+    heads.addAll(List.of(alignment, aesthetic, tokenizer));
+    for (AutoCloseable c : heads) {
       try {
         c.close();
       } catch (Exception e) {

@@ -139,6 +139,40 @@ class PackManifestTest {
     assertThat(policy.vocabulary()).containsExactly("red", "circle", "红色");
   }
 
+  @Test
+  void aRewardPackNamesItsTextHeadAndTheRestIsChecked(@TempDir Path dir) throws IOException {
+    RewardPackManifest mini = RewardPackManifest.read(TestPacks.reward());
+    assertThat(mini.textRendering().head()).isEqualTo(RewardPackManifest.TextHead.MINI);
+    assertThat(mini.textRendering().availability()).as("defaults to the text-rendering threshold")
+        .isEqualTo(mini.thresholds().textRendering());
+    assertThat(brokenReward(dir.resolve("a"), m -> ((ObjectNode) m.get("textRendering")).put("head", "tesseract")))
+        .hasMessageContaining("textRendering.head").hasMessageContaining("'tesseract'");
+    assertThat(brokenReward(dir.resolve("b"), m -> ((ObjectNode) m.get("textRendering")).put("availability", 1.5)))
+        .hasMessageContaining("textRendering.availability").hasMessageContaining("1.5");
+    assertThat(brokenReward(dir.resolve("c"), m -> ((ObjectNode) m.get("textRendering")).remove("maxChars")))
+        .hasMessageContaining("textRendering.maxChars");
+    Path ppocr = dir.resolve("d");
+    Files.createDirectories(ppocr);
+    ObjectNode manifest = (ObjectNode) JSON.readTree(TestPacks.reward().resolve("pack.json").toFile());
+    manifest.set("textRendering", JSON.createObjectNode().put("head", "ppocr"));
+    ((ObjectNode) manifest.get("graphs")).remove("textRendering");
+    JSON.writeValue(ppocr.resolve("pack.json").toFile(), manifest);
+    assertThat(RewardPackManifest.read(ppocr).textRendering().head()).isEqualTo(RewardPackManifest.TextHead.PPOCR);
+  }
+
+  private static Throwable brokenReward(Path dir, Consumer<ObjectNode> edit) throws IOException {
+    Files.createDirectories(dir);
+    ObjectNode manifest = (ObjectNode) JSON.readTree(TestPacks.reward().resolve("pack.json").toFile());
+    edit.accept(manifest);
+    JSON.writeValue(dir.resolve("pack.json").toFile(), manifest);
+    try {
+      RewardPackManifest.read(dir);
+    } catch (PackException e) {
+      return e;
+    }
+    throw new AssertionError("expected a PackException");
+  }
+
   private static Throwable broken(Path dir, Consumer<ObjectNode> edit) throws IOException {
     Path pack = edited(dir, edit);
     try {

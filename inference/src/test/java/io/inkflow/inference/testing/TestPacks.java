@@ -40,6 +40,11 @@ public final class TestPacks {
     return models().resolve("mini-reward");
   }
 
+  /** The mini reward pack's aesthetic and alignment heads with PP-OCR reading text. */
+  public static Path miniRewardPpocr() {
+    return models().resolve("mini-reward-ppocr");
+  }
+
   /** A writable copy of a pack (without its golden folder) for tests that break it. */
   public static Path copy(Path pack, Path target) {
     try {
