@@ -1,9 +1,12 @@
 package io.inkflow.streams.scoring;
 
 import io.inkflow.avro.RewardScore;
+import io.inkflow.avro.TextMatch;
+import io.inkflow.avro.TextRenderingMetrics;
 import io.inkflow.avro.Verdict;
 import io.inkflow.inference.pack.RewardPackManifest;
 import io.inkflow.inference.reward.RewardScores;
+import io.inkflow.inference.reward.TextRenderingScore;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +19,8 @@ import java.util.Map;
  * <p>The overall score is the weighted mean of the scores an image has: aesthetic, alignment (the lower
  * of the rewritten- and original-prompt alignments when both exist) and text-rendering accuracy (only
  * when the image has glyph text). An image below any threshold is a BAD_CASE, with one reason per
- * threshold it missed.
+ * threshold it missed; an image asked to show text on which the OCR read nothing at all says
+ * {@value #TEXT_MISSING} rather than {@value #TEXT_UNREADABLE}.
  *
  * @param weights weights of the overall score
  * @param thresholds minimum acceptable scores
@@ -25,6 +29,7 @@ public record RewardPolicy(RewardPackManifest.Weights weights, RewardPackManifes
   public static final String LOW_AESTHETIC = "LOW_AESTHETIC";
   public static final String MISALIGNED = "MISALIGNED";
   public static final String TEXT_UNREADABLE = "TEXT_UNREADABLE";
+  public static final String TEXT_MISSING = "TEXT_MISSING";
   public static final String LOW_OVERALL = "LOW_OVERALL";
 
   public static final String AESTHETIC = "aesthetic";
@@ -53,8 +58,10 @@ public record RewardPolicy(RewardPackManifest.Weights weights, RewardPackManifes
    * @param overall the weighted overall score in [0, 1]
    * @param verdict ACCEPTED or BAD_CASE
    * @param reasons why BAD_CASE (empty when ACCEPTED), in a fixed order
+   * @param textRendering Seedream's text metrics, or null when the image was not asked to show text
    */
-  public record Judgement(List<RewardScore> scores, double overall, Verdict verdict, List<String> reasons) {}
+  public record Judgement(List<RewardScore> scores, double overall, Verdict verdict, List<String> reasons,
+      TextRenderingMetrics textRendering) {}
 
   /** Judges one image's scores. */
   public Judgement judge(RewardScores s) {
@@ -82,13 +89,29 @@ public record RewardPolicy(RewardPackManifest.Weights weights, RewardPackManifes
     if (alignment < thresholds.alignment()) {
       reasons.add(MISALIGNED);
     }
-    if (text != null && text < thresholds.textRendering()) {
+    if (text != null && s.textRendering().get().nothingRead()) {
+      reasons.add(TEXT_MISSING);
+    } else if (text != null && text < thresholds.textRendering()) {
       reasons.add(TEXT_UNREADABLE);
     }
     if (overall < thresholds.overall()) {
       reasons.add(LOW_OVERALL);
     }
-    return new Judgement(List.copyOf(scores), overall, reasons.isEmpty() ? Verdict.ACCEPTED : Verdict.BAD_CASE, List.copyOf(reasons));
+    return new Judgement(List.copyOf(scores), overall, reasons.isEmpty() ? Verdict.ACCEPTED : Verdict.BAD_CASE, List.copyOf(reasons),
+        s.textRendering().map(RewardPolicy::metrics).orElse(null));
+  }
+
+  /** The event's form of a text-rendering score. */
+  static TextRenderingMetrics metrics(TextRenderingScore t) {
+    return TextRenderingMetrics.newBuilder()
+        .setHead(t.head())
+        .setAccuracy(t.accuracy())
+        .setHitRate(t.hitRate())
+        .setAvailable(t.available())
+        .setAvailabilityThreshold(t.availabilityThreshold())
+        .setLinesRead(t.lines())
+        .setTexts(t.texts().stream().map(m -> new TextMatch(m.requested(), m.matched(), m.accuracy(), m.hitRate())).toList())
+        .build();
   }
 
   /** The thresholds by reward name (plus {@value #OVERALL}), as a bad case records them. */

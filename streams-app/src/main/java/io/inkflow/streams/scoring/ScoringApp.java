@@ -8,6 +8,7 @@ import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.streams.common.StreamsMain;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
@@ -25,7 +26,8 @@ public final class ScoringApp {
     ScoringConfig config = ScoringConfig.fromEnv(System.getenv());
     LOG.info("starting reward scoring: {}", config);
     RewardModel model = RewardModel.open(config.rewardPackDir(),
-        config.cudaDevice() < 0 ? SessionOptionsConfig.cpu() : SessionOptionsConfig.cuda(config.cudaDevice()));
+        config.cudaDevice() < 0 ? SessionOptionsConfig.cpu() : SessionOptionsConfig.cuda(config.cudaDevice()),
+        Optional.ofNullable(config.ocrModelsDir()));
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
     S3Client s3 = S3Clients.create(config.s3());
     Topics topics = Topics.create(registry, config.streams().topicPrefix(), Topics.DEFAULT_PARTITIONS, true);

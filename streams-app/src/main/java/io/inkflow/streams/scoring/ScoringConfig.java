@@ -2,6 +2,7 @@ package io.inkflow.streams.scoring;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.inference.ocr.OcrModels;
 import io.inkflow.inference.pack.RewardPackManifest;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
@@ -23,6 +24,8 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * @param s3 object store of images and manifests ({@code INKFLOW_S3_*})
  * @param applicationId Kafka Streams application id ({@code INKFLOW_SCORING_APPLICATION_ID}, default inkflow-scoring)
  * @param rewardPackDir the reward pack ({@code INKFLOW_REWARD_PACK_DIR})
+ * @param ocrModelsDir PP-OCRv4's files, for a pack that reads text with PP-OCR ({@code INKFLOW_OCR_MODELS}:
+ *     the directory {@code scripts/models/fetch-ppocr} prints); null when not set
  * @param cudaDevice CUDA device for the reward pack, or -1 for CPU ({@code INKFLOW_DEVICE}: cpu | cuda | cuda:N)
  * @param settings batching, limits and timeouts ({@code INKFLOW_SCORING_BATCH_SIZE}, {@code _FLUSH_INTERVAL},
  *     {@code _MAX_PIXELS}, {@code _MAX_IMAGE_BYTES}, {@code _REQUEST_TIMEOUT}, {@code _TIMEOUT_CHECK_INTERVAL},
@@ -31,7 +34,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  *     {@code INKFLOW_SCORING_THRESHOLD_AESTHETIC|ALIGNMENT|TEXT_RENDERING|OVERALL}); keys absent keep the pack's value
  */
 public record ScoringConfig(StreamsSettings streams, S3Settings s3, String applicationId, Path rewardPackDir,
-    int cudaDevice, ScoringSettings settings, Map<String, Double> overrides) {
+    Path ocrModelsDir, int cudaDevice, ScoringSettings settings, Map<String, Double> overrides) {
 
   public ScoringConfig {
     Objects.requireNonNull(streams, "streams");
@@ -63,6 +66,9 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
     ConfigDef def = new ConfigDef()
         .define("INKFLOW_REWARD_PACK_DIR", Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
             "the reward pack folder")
+        .define(OcrModels.ENV, Type.STRING, null, EnvConfig.optional(new ConfigDef.NonEmptyString()), Importance.MEDIUM,
+            "PP-OCRv4's model files (the directory scripts/models/fetch-ppocr prints), for a reward pack that reads text with"
+                + " PP-OCR; checked against their pinned hashes at start, never downloaded")
         .define("INKFLOW_SCORING_APPLICATION_ID", Type.STRING, "inkflow-scoring", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
             "Kafka Streams application id")
         .define("INKFLOW_SCORING_BATCH_SIZE", Type.INT, d.batchSize(), ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
@@ -117,7 +123,8 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
       }
     }
     return new ScoringConfig(StreamsSettings.from(c), S3Settings.from(c), c.getString("INKFLOW_SCORING_APPLICATION_ID"),
-        c.getPath("INKFLOW_REWARD_PACK_DIR"), SharedConfig.cudaDevice(SharedConfig.DEVICE, c.getString(SharedConfig.DEVICE)),
+        c.getPath("INKFLOW_REWARD_PACK_DIR"), c.getString(OcrModels.ENV) == null ? null : c.getPath(OcrModels.ENV),
+        SharedConfig.cudaDevice(SharedConfig.DEVICE, c.getString(SharedConfig.DEVICE)),
         settings, overrides);
   }
 

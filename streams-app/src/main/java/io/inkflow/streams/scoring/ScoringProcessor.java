@@ -291,6 +291,7 @@ final class ScoringProcessor implements Processor<byte[], byte[], Object, Object
             .setVerdict(j.verdict())
             .setReasonCodes(j.reasons())
             .setScoredAt(now)
+            .setTextRendering(j.textRendering())
             .build(), r.raw().timestamp());
       }
       batches.record();

@@ -8,7 +8,9 @@ import io.inkflow.avro.RewardScore;
 import io.inkflow.avro.Verdict;
 import io.inkflow.inference.pack.RewardPackManifest;
 import io.inkflow.inference.reward.RewardScores;
+import io.inkflow.inference.reward.TextMetrics;
 import io.inkflow.inference.reward.TextRenderingScore;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
@@ -50,9 +52,13 @@ class RewardPolicyTest {
 
   @Test
   void textRenderingCountsOnlyWhenTheImageHasGlyphText() {
-    TextRenderingScore text = new TextRenderingScore("春", "", 0.0, 0.0);
+    TextRenderingScore text = new TextRenderingScore("春", "夏", 0.0, 0.0).withAvailability(0.8);
     RewardPolicy.Judgement j = POLICY.judge(new RewardScores(0.8, 0.8, OptionalDouble.empty(), Optional.of(text), 0));
     assertThat(j.reasons()).containsExactly(RewardPolicy.TEXT_UNREADABLE);
+    assertThat(j.textRendering().getHead()).isEqualTo("mini");
+    assertThat(j.textRendering().getLinesRead()).containsExactly("夏");
+    assertThat(j.textRendering().getAvailable()).isFalse();
+    assertThat(POLICY.judge(scores(0.8, 0.8)).textRendering()).as("no text asked, no metrics").isNull();
     assertThat(j.overall()).isCloseTo((0.3 * 0.8 + 0.5 * 0.8) / 1.0, within(1e-12));
     assertThat(j.scores()).extracting(RewardScore::getReward).contains("text_rendering", "text_rendering_hit_rate");
   }
@@ -72,5 +78,22 @@ class RewardPolicyTest {
   @Test
   void thresholdMapNamesEveryThreshold() {
     assertThat(POLICY.thresholdMap()).containsKeys("aesthetic", "alignment", "text_rendering", "overall");
+  }
+
+  @Test
+  void textAskedForButNothingReadIsMissingWithItsMetricsInTheEvent() {
+    TextRenderingScore nothing = TextMetrics.matchTexts(List.of("开业大吉", "OPEN"), List.of(), 0.8);
+    RewardPolicy.Judgement j = POLICY.judge(new RewardScores(0.9, 0.9, OptionalDouble.empty(), Optional.of(nothing), 0));
+    assertThat(j.reasons()).containsExactly(RewardPolicy.TEXT_MISSING);
+    assertThat(j.textRendering().getHead()).isEqualTo("ppocr");
+    assertThat(j.textRendering().getAvailable()).isFalse();
+    assertThat(j.textRendering().getAvailabilityThreshold()).isEqualTo(0.8);
+    assertThat(j.textRendering().getTexts()).extracting(m -> m.getRequested()).containsExactly("开业大吉", "OPEN");
+
+    TextRenderingScore read = TextMetrics.matchTexts(List.of("开业大吉", "OPEN"), List.of("开业大吉 OPEN"), 0.8);
+    RewardPolicy.Judgement ok = POLICY.judge(new RewardScores(0.9, 0.9, OptionalDouble.empty(), Optional.of(read), 0));
+    assertThat(ok.verdict()).isEqualTo(Verdict.ACCEPTED);
+    assertThat(ok.textRendering().getAccuracy()).isEqualTo(1.0);
+    assertThat(ok.textRendering().getLinesRead()).containsExactly("开业大吉 OPEN");
   }
 }
