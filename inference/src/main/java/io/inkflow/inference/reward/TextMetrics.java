@@ -165,8 +165,8 @@ public final class TextMetrics {
     if (asked == 0) {
       throw new IllegalArgumentException("expected a requested text with a character, found " + requested);
     }
-    return new TextRenderingScore(String.join(" ", requested), String.join("\n", lines),
-        Math.max(0.0, 1.0 - (double) edits / asked), (double) hits / asked, available, matches);
+    return new TextRenderingScore(TextRenderingScore.PPOCR, String.join(" ", requested), String.join("\n", lines),
+        Math.max(0.0, 1.0 - (double) edits / asked), (double) hits / asked, available, availability, lines, matches);
   }
 
   /** NFKC with every whitespace character removed. */
