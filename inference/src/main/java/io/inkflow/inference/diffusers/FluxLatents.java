@@ -11,7 +11,8 @@ public final class FluxLatents {
 
   /**
    * Packs [batch, channels, h, w] (h and w even) into [batch, (h/2)(w/2), 4 channels]. One row of
-   * tokens at a time, every channel of it, so the row's tokens stay in cache while they fill.
+   * tokens at a time, channel by channel: the two latent rows of a channel are read in order, and each
+   * cell's two pairs land side by side in its token, so the row's tokens stay in cache while they fill.
    */
   public static float[] pack(float[] latents, int batch, int channels, int h, int w) {
     float[] out = new float[latents.length];
@@ -21,7 +22,7 @@ public final class FluxLatents {
 
   /** {@link #pack(float[], int, int, int, int)} into {@code out}, the same length as {@code latents}. */
   public static void pack(float[] latents, int batch, int channels, int h, int w, float[] out) {
-    checkEven(h, w);
+    checkShape(latents, out, batch, channels, h, w);
     int hh = h / 2;
     int ww = w / 2;
     int width = channels * 4;
@@ -30,14 +31,12 @@ public final class FluxLatents {
       for (int i = 0; i < hh; i++) {
         int tokens = (b * hh * ww + i * ww) * width;
         for (int c = 0; c < channels; c++) {
-          for (int di = 0; di < 2; di++) {
-            int src = base + (c * h + 2 * i + di) * w;
-            int dst = tokens + c * 4 + di * 2;
-            for (int x = 0; x < w; x += 2) {
-              int token = dst + (x >> 1) * width;
-              out[token] = latents[src + x];
-              out[token + 1] = latents[src + x + 1];
-            }
+          int top = base + (c * h + 2 * i) * w;
+          int bottom = top + w;
+          int t = tokens + c * 4;
+          for (int x = 0; x < w; x += 2, t += width) {
+            FloatPairs.move(latents, top + x, out, t);
+            FloatPairs.move(latents, bottom + x, out, t + 2);
           }
         }
       }
@@ -53,7 +52,7 @@ public final class FluxLatents {
 
   /** {@link #unpack(float[], int, int, int, int)} into {@code out}, the same length as {@code packed}. */
   public static void unpack(float[] packed, int batch, int channels, int h, int w, float[] out) {
-    checkEven(h, w);
+    checkShape(packed, out, batch, channels, h, w);
     int hh = h / 2;
     int ww = w / 2;
     int width = channels * 4;
@@ -64,13 +63,10 @@ public final class FluxLatents {
         for (int c = 0; c < channels; c++) {
           int top = base + (c * h + 2 * i) * w;
           int bottom = top + w;
-          int src = tokens + c * 4;
-          for (int j = 0; j < ww; j++) {
-            int t = src + j * width;
-            out[top + 2 * j] = packed[t];
-            out[top + 2 * j + 1] = packed[t + 1];
-            out[bottom + 2 * j] = packed[t + 2];
-            out[bottom + 2 * j + 1] = packed[t + 3];
+          int t = tokens + c * 4;
+          for (int x = 0; x < w; x += 2, t += width) {
+            FloatPairs.move(packed, t, out, top + x);
+            FloatPairs.move(packed, t + 2, out, bottom + x);
           }
         }
       }
@@ -96,6 +92,22 @@ public final class FluxLatents {
   private static void checkEven(int h, int w) {
     if (h % 2 != 0 || w % 2 != 0) {
       throw new IllegalArgumentException("expected even latent sides to pack 2x2, found " + h + "x" + w);
+    }
+  }
+
+  /**
+   * Every index the loops touch lies in both arrays: they hold exactly batch x channels x h x w values
+   * (the pair moves check no bounds of their own).
+   */
+  private static void checkShape(float[] from, float[] to, int batch, int channels, int h, int w) {
+    checkEven(h, w);
+    if (batch < 0 || channels < 0 || h < 0 || w < 0) {
+      throw new IllegalArgumentException("expected non-negative sizes, found " + batch + "x" + channels + "x" + h + "x" + w);
+    }
+    long n = (long) batch * channels * h * w;
+    if (from.length != n || to.length != n) {
+      throw new IllegalArgumentException("expected " + n + " values (" + batch + "x" + channels + "x" + h + "x" + w
+          + ") in and out, found " + from.length + " and " + to.length);
     }
   }
 }
