@@ -33,11 +33,8 @@ public final class FluxLatents {
         for (int c = 0; c < channels; c++) {
           int top = base + (c * h + 2 * i) * w;
           int bottom = top + w;
-          int t = tokens + c * 4;
-          for (int x = 0; x < w; x += 2, t += width) {
-            FloatPairs.move(latents, top + x, out, t);
-            FloatPairs.move(latents, bottom + x, out, t + 2);
-          }
+          FloatPairs.scatter(latents, top, out, tokens + c * 4, ww, width);
+          FloatPairs.scatter(latents, bottom, out, tokens + c * 4 + 2, ww, width);
         }
       }
     }
@@ -63,11 +60,8 @@ public final class FluxLatents {
         for (int c = 0; c < channels; c++) {
           int top = base + (c * h + 2 * i) * w;
           int bottom = top + w;
-          int t = tokens + c * 4;
-          for (int x = 0; x < w; x += 2, t += width) {
-            FloatPairs.move(packed, t, out, top + x);
-            FloatPairs.move(packed, t + 2, out, bottom + x);
-          }
+          FloatPairs.gather(packed, tokens + c * 4, width, out, top, ww);
+          FloatPairs.gather(packed, tokens + c * 4 + 2, width, out, bottom, ww);
         }
       }
     }
