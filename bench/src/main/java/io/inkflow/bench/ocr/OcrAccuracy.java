@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,7 +136,7 @@ public final class OcrAccuracy implements Callable<Integer> {
     settings.put("modelDir", modelDir.toAbsolutePath().toString());
     settings.put("session", "cpu");
     settings.put("java", System.getProperty("java.runtime.version"));
-    settings.put("fonts", List.of(TextFont.values()).stream().map(f -> f.file().toString()).toList());
+    settings.put("fonts", Arrays.stream(TextFont.values()).map(f -> f.file().toString()).toList());
     Files.createDirectories(out);
     Files.writeString(out.resolve("report.json"), OcrFiles.JSON.writerWithDefaultPrettyPrinter()
         .writeValueAsString(report.toJson(settings)) + "\n", StandardCharsets.UTF_8);

@@ -49,15 +49,4 @@ public enum TextFont {
   public boolean cjk() {
     return cjk;
   }
-
-  /** The font whose label is {@code label}. */
-  public static TextFont ofLabel(String label) {
-    for (TextFont font : values()) {
-      if (font.label.equals(label)) {
-        return font;
-      }
-    }
-    throw new IllegalArgumentException("expected a font label (noto-sans-cjk-sc, wqy-zen-hei, dejavu-sans), found '"
-        + label + "'");
-  }
 }
