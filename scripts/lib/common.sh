@@ -99,3 +99,28 @@ inkflow_ensure_node() {
     exit 1
   fi
 }
+
+# The font files the rendered-text OCR set draws with (io.inkflow.bench.ocr.TextFont), by Debian path.
+INKFLOW_OCR_FONT_FILES=(
+  /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+  /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+  /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+)
+
+# Installs fonts-noto-cjk, fonts-wqy-zenhei and fonts-dejavu-core from Debian's packages when any of those
+# files is missing (CI and fresh machines).
+inkflow_ensure_fonts() {
+  local file
+  for file in "${INKFLOW_OCR_FONT_FILES[@]}"; do
+    if [ ! -f "$file" ]; then
+      if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing fonts-noto-cjk, fonts-wqy-zenhei and fonts-dejavu-core with apt-get" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core >/dev/null
+        return
+      fi
+      echo "this step needs $file (Debian: apt-get install fonts-noto-cjk fonts-wqy-zenhei fonts-dejavu-core)" >&2
+      exit 1
+    fi
+  done
+}
