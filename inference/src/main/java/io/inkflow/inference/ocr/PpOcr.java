@@ -173,23 +173,55 @@ public final class PpOcr implements AutoCloseable {
     return new Quad(xy);
   }
 
-  /** {@code sorted_boxes}: by the top-left corner, top to bottom, then left to right within 10 pixels of height. */
+  /**
+   * Reading order: boxes grouped into rows, rows top to bottom, boxes left to right within a row. A box
+   * joins a row when their vertical extents overlap by at least half the lower of the two heights.
+   * PaddleOCR's {@code sorted_boxes} instead compares top-left corners within 10 pixels, which puts the
+   * right half of a slightly rotated large line (its top-left corner higher by more than 10 pixels)
+   * before its left half; inkflow's text metrics join lines in reading order, so rows are taken by overlap.
+   */
   static List<Quad> readingOrder(List<Quad> boxes) {
-    List<Quad> sorted = new ArrayList<>(boxes);
-    sorted.sort(Comparator.<Quad>comparingDouble(q -> q.y(0)).thenComparingDouble(q -> q.x(0)));
-    for (int i = 0; i < sorted.size() - 1; i++) {
-      for (int j = i; j >= 0; j--) {
-        Quad a = sorted.get(j);
-        Quad b = sorted.get(j + 1);
-        if (Math.abs(b.y(0) - a.y(0)) < 10 && b.x(0) < a.x(0)) {
-          sorted.set(j, b);
-          sorted.set(j + 1, a);
-        } else {
-          break;
+    List<Quad> byCentre = new ArrayList<>(boxes);
+    byCentre.sort(Comparator.comparingDouble(q -> (top(q) + bottom(q)) / 2));
+    List<List<Quad>> rows = new ArrayList<>();
+    List<double[]> extents = new ArrayList<>();
+    for (Quad q : byCentre) {
+      int row = -1;
+      for (int r = 0; r < rows.size() && row < 0; r++) {
+        double[] e = extents.get(r);
+        double overlap = Math.min(e[1], bottom(q)) - Math.max(e[0], top(q));
+        if (overlap >= 0.5 * Math.min(e[1] - e[0], bottom(q) - top(q))) {
+          row = r;
         }
       }
+      if (row < 0) {
+        rows.add(new ArrayList<>());
+        extents.add(new double[] {top(q), bottom(q)});
+        row = rows.size() - 1;
+      }
+      rows.get(row).add(q);
+      double[] e = extents.get(row);
+      e[0] = Math.min(e[0], top(q));
+      e[1] = Math.max(e[1], bottom(q));
     }
-    return sorted;
+    List<Quad> ordered = new ArrayList<>(boxes.size());
+    for (List<Quad> row : rows) {
+      row.sort(Comparator.comparingDouble(PpOcr::left));
+      ordered.addAll(row);
+    }
+    return ordered;
+  }
+
+  private static double top(Quad q) {
+    return Math.min(Math.min(q.y(0), q.y(1)), Math.min(q.y(2), q.y(3)));
+  }
+
+  private static double bottom(Quad q) {
+    return Math.max(Math.max(q.y(0), q.y(1)), Math.max(q.y(2), q.y(3)));
+  }
+
+  private static double left(Quad q) {
+    return Math.min(Math.min(q.x(0), q.x(1)), Math.min(q.x(2), q.x(3)));
   }
 
   private List<OcrLine> recognize(RgbImage image, List<Quad> boxes) throws OrtException {

@@ -94,11 +94,15 @@ class DbPostProcessTest {
   }
 
   @Test
-  void readingOrderIsTopToBottomThenLeftToRightWithinTenPixels() {
+  void readingOrderIsRowsTopToBottomThenLeftToRight() {
     Quad right = new Quad(new double[] {100, 12, 150, 12, 150, 30, 100, 30});
     Quad left = new Quad(new double[] {10, 18, 60, 18, 60, 35, 10, 35});
     Quad below = new Quad(new double[] {5, 60, 50, 60, 50, 80, 5, 80});
     assertThat(PpOcr.readingOrder(List.of(below, right, left))).containsExactly(left, right, below);
+    // The halves of a large line rotated by a few degrees: the right one starts 20 px higher, one row still.
+    Quad leftHalf = new Quad(new double[] {20, 100, 300, 90, 302, 160, 22, 170});
+    Quad rightHalf = new Quad(new double[] {340, 80, 700, 66, 702, 136, 342, 150});
+    assertThat(PpOcr.readingOrder(List.of(rightHalf, leftHalf))).containsExactly(leftHalf, rightHalf);
   }
 
   @Test
