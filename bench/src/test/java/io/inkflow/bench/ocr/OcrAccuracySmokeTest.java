@@ -26,7 +26,6 @@ import org.slf4j.LoggerFactory;
  * a broken pre- or post-processing step (channel order, normalisation, boxes, CTC) costs most lines and both
  * bounds.
  */
- */
 class OcrAccuracySmokeTest {
   private static final Logger LOG = LoggerFactory.getLogger(OcrAccuracySmokeTest.class);
   private static final int CASES = 30;
