@@ -7,5 +7,7 @@ Modules:
     mmdit      the mmdit-flow family: text encoder, glyph encoder, MMDiT transformer, VAE decoder
     sampler    reference flow-matching Euler sampler, scaled 2D RoPE positions, CFG
     reward     the reward family: aesthetic, alignment and text-rendering (OCR) heads
+    clip_reward  tiny CLIP exports (one graph or text/vision) and an aesthetic MLP for CLIP-family reward
+               packs, with PickScore's, HPS v2's and the LAION predictor's reference scoring
     packio     ONNX export, fp16 wrapping, golden tensors and pack.json writing
 """

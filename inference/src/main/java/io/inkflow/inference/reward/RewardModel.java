@@ -5,7 +5,10 @@ import io.inkflow.inference.image.ImageResize;
 import io.inkflow.inference.ocr.OcrModels;
 import io.inkflow.inference.ocr.PpOcr;
 import io.inkflow.inference.pack.PackException;
+import io.inkflow.inference.image.RgbImage;
 import io.inkflow.inference.pack.RewardPackManifest;
+import io.inkflow.inference.pack.RewardPackManifest.AestheticKind;
+import io.inkflow.inference.pack.RewardPackManifest.AlignmentKind;
 import io.inkflow.inference.pack.RewardPackManifest.TextHead;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.InferenceException;
@@ -14,6 +17,7 @@ import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.inference.text.PackTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -30,9 +34,13 @@ import org.slf4j.LoggerFactory;
  * with glyph text. The model owns one session per head and closes them in reverse order; it is
  * thread-safe.
  *
- * <p>Text rendering is read by the head the pack names: its own mini graph (one string per image,
- * scored as a whole against the joined glyph texts) or PaddleOCR's PP-OCRv4 (lines read from the image
- * at its own resolution, each requested text matched to them by {@link TextMetrics#matchTexts}).
+ * <p>Aesthetic and alignment are the pack's own graphs over its small resized image, or CLIP-based
+ * ({@link ClipHeads}): alignment from a CLIP export (PickScore, HPS v2), aesthetic from an MLP over a
+ * CLIP export's image embedding (the LAION predictor), their raw scores mapped to [0, 1] by the pack's
+ * score maps. Text rendering is read by the head the pack names: its own mini graph (one string per
+ * image, scored as a whole against the joined glyph texts), PaddleOCR's PP-OCRv4 (lines read from the
+ * image at its own resolution, each requested text matched to them by {@link TextMetrics#matchTexts}),
+ * or none.
  */
 public final class RewardModel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RewardModel.class);
@@ -42,16 +50,19 @@ public final class RewardModel implements AutoCloseable {
   private final PackTokenizer tokenizer;
   private final AestheticHead aesthetic;
   private final AlignmentHead alignment;
+  private final ClipHeads clip;
   private final TextRenderingHead textRendering;
   private final PpOcr ocr;
 
+  /** Heads the pack does not use are null: the own graphs (and tokenizer) beside CLIP heads, the unused text head. */
   private RewardModel(RewardPackManifest pack, SessionFactory factory, PackTokenizer tokenizer,
-      AestheticHead aesthetic, AlignmentHead alignment, TextRenderingHead textRendering, PpOcr ocr) {
+      AestheticHead aesthetic, AlignmentHead alignment, ClipHeads clip, TextRenderingHead textRendering, PpOcr ocr) {
     this.pack = pack;
     this.factory = factory;
     this.tokenizer = tokenizer;
     this.aesthetic = aesthetic;
     this.alignment = alignment;
+    this.clip = clip;
     this.textRendering = textRendering;
     this.ocr = ocr;
   }
@@ -82,14 +93,19 @@ public final class RewardModel implements AutoCloseable {
     SessionFactory factory = new SessionFactory(config);
     List<AutoCloseable> built = new ArrayList<>();
     try {
-      PackTokenizer tokenizer = add(built, PackTokenizer.open(pack.tokenizer(), pack.dir()));
-      AestheticHead a = add(built, AestheticHead.open(factory, pack));
-      AlignmentHead al = add(built, AlignmentHead.open(factory, pack));
-      TextRenderingHead t = models == null ? add(built, TextRenderingHead.open(factory, pack)) : null;
+      boolean ownAlignment = pack.alignment().head() == AlignmentKind.GRAPH;
+      PackTokenizer tokenizer = ownAlignment ? add(built, PackTokenizer.open(pack.tokenizer(), pack.dir())) : null;
+      AestheticHead a = pack.aesthetic().head() == AestheticKind.GRAPH ? add(built, AestheticHead.open(factory, pack))
+          : null;
+      AlignmentHead al = ownAlignment ? add(built, AlignmentHead.open(factory, pack)) : null;
+      ClipHeads c = ClipHeads.needed(pack) ? add(built, ClipHeads.open(factory, pack)) : null;
+      TextHead head = pack.textRendering().head();
+      TextRenderingHead t = head == TextHead.MINI ? add(built, TextRenderingHead.open(factory, pack)) : null;
       PpOcr o = models == null ? null : add(built, PpOcr.open(models, config));
-      LOG.info("loaded reward pack {} {} on {} (text rendering: {})", pack.id(), pack.version(), factory.provider(),
-          pack.textRendering().head().json());
-      return new RewardModel(pack, factory, tokenizer, a, al, t, o);
+      LOG.info("loaded reward pack {} {} on {} (aesthetic: {}, alignment: {}, text rendering: {})", pack.id(),
+          pack.version(), factory.provider(), pack.aesthetic().head().json(), pack.alignment().head().json(),
+          head.json());
+      return new RewardModel(pack, factory, tokenizer, a, al, c, t, o);
     } catch (RuntimeException e) {
       Collections.reverse(built);
       for (AutoCloseable c : built) {
@@ -136,12 +152,12 @@ public final class RewardModel implements AutoCloseable {
 
   private List<RewardScores> scoreBatch(List<RewardInput> inputs) throws OrtException {
     int n = inputs.size();
-    int plane = 3 * pack.image().size() * pack.image().size();
+    boolean ownPixels = aesthetic != null || alignment != null || textRendering != null;
+    int plane = ownPixels ? 3 * pack.image().size() * pack.image().size() : 0;
     float[] pixels = new float[n * plane];
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; ownPixels && i < n; i++) {
       System.arraycopy(preprocess(inputs.get(i)), 0, pixels, i * plane, plane);
     }
-    float[] aestheticScores = aesthetic.score(pixels, n);
 
     List<String> prompts = new ArrayList<>();
     List<Integer> promptImage = new ArrayList<>();
@@ -155,18 +171,35 @@ public final class RewardModel implements AutoCloseable {
         promptImage.add(i);
       }
     }
-    float[] pairPixels = new float[prompts.size() * plane];
-    for (int p = 0; p < prompts.size(); p++) {
-      System.arraycopy(pixels, promptImage.get(p) * plane, pairPixels, p * plane, plane);
+    ClipHeads.Raw raw = null;
+    if (clip != null) {
+      List<RgbImage> images = inputs.stream().map(RewardInput::image).toList();
+      raw = clip.score(images, prompts, promptImage.stream().mapToInt(Integer::intValue).toArray());
     }
-    float[] alignmentScores = alignment.score(pairPixels, tokenizer.encodeBatch(prompts));
+    double[] aestheticScores = new double[n];
+    float[] ownAesthetic = aesthetic != null ? aesthetic.score(pixels, n) : null;
+    for (int i = 0; i < n; i++) {
+      aestheticScores[i] = ownAesthetic != null ? ownAesthetic[i] : pack.aesthetic().scoreMap().apply(raw.aesthetic()[i]);
+    }
+    float[] ownAlignment = null;
+    if (alignment != null) {
+      float[] pairPixels = new float[prompts.size() * plane];
+      for (int p = 0; p < prompts.size(); p++) {
+        System.arraycopy(pixels, promptImage.get(p) * plane, pairPixels, p * plane, plane);
+      }
+      ownAlignment = alignment.score(pairPixels, tokenizer.encodeBatch(prompts));
+    }
+    double[] alignmentScores = new double[prompts.size()];
+    for (int p = 0; p < prompts.size(); p++) {
+      alignmentScores[p] = ownAlignment != null ? ownAlignment[p] : pack.alignment().scoreMap().apply(raw.alignment()[p]);
+    }
 
     List<Integer> withText = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       RewardInput input = inputs.get(i);
       boolean hasText = ocr != null
           ? input.glyphTexts().stream().anyMatch(t -> !TextMetrics.normalize(t).isEmpty())
-          : !input.glyphTarget().isEmpty();
+          : textRendering != null && !input.glyphTarget().isEmpty();
       if (hasText) {
         withText.add(i);
       }
@@ -222,7 +255,7 @@ public final class RewardModel implements AutoCloseable {
     return new RewardScores(aestheticScore, alignmentScore, original, text, sum / weight);
   }
 
-  /** Resizes and normalises an image as the pack expects: planar [3, S, S]. */
+  /** Resizes and normalises an image as the pack's own graphs expect: planar [3, S, S]. */
   float[] preprocess(RewardInput input) {
     RewardPackManifest.ImageSpec spec = pack.image();
     float[] planar = ImageResize.areaToPlanar(input.image(), spec.size());
@@ -237,13 +270,16 @@ public final class RewardModel implements AutoCloseable {
     return planar;
   }
 
-  /** Closes the text-rendering, alignment and aesthetic heads and the tokenizer, in that order. */
+  /** Closes the text-rendering head, the CLIP heads, the own alignment and aesthetic heads and the tokenizer. */
   @Override
   public void close() {
-    RuntimeException failure = null;
     List<AutoCloseable> heads = new ArrayList<>();
-    heads.add(ocr != null ? ocr : textRendering);
-    heads.addAll(List.of(alignment, aesthetic, tokenizer));
+    for (AutoCloseable c : Arrays.asList(ocr != null ? ocr : textRendering, clip, alignment, aesthetic, tokenizer)) {
+      if (c != null) {
+        heads.add(c);
+      }
+    }
+    RuntimeException failure = null;
     for (AutoCloseable c : heads) {
       try {
         c.close();

@@ -10,6 +10,7 @@ import io.inkflow.inference.pack.TensorType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.util.Arrays;
@@ -67,6 +68,17 @@ public final class Tensors {
     checkSize(data.length, shape);
     LongBuffer buffer = ByteBuffer.allocateDirect(data.length * 8).order(ByteOrder.nativeOrder()).asLongBuffer();
     buffer.put(data).rewind();
+    return OnnxTensor.createTensor(env, buffer, shape);
+  }
+
+  /** An int32 tensor holding {@code data} (ids for graphs that take int32), each value checked to fit. */
+  public static OnnxTensor ints(OrtEnvironment env, long[] data, long[] shape) throws OrtException {
+    checkSize(data.length, shape);
+    IntBuffer buffer = ByteBuffer.allocateDirect(data.length * 4).order(ByteOrder.nativeOrder()).asIntBuffer();
+    for (long v : data) {
+      buffer.put(Math.toIntExact(v));
+    }
+    buffer.rewind();
     return OnnxTensor.createTensor(env, buffer, shape);
   }
 

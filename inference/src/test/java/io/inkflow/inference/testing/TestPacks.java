@@ -45,6 +45,19 @@ public final class TestPacks {
     return models().resolve("mini-reward-ppocr");
   }
 
+  /**
+   * A reward pack laid out like PickScore's Optimum export (one {@code clip/model.onnx}) with a LAION-shaped
+   * aesthetic MLP over its image embeds ({@code scripts/models/make_clip_reward_packs.py}).
+   */
+  public static Path clipReward() {
+    return models().resolve("tiny-clip-reward");
+  }
+
+  /** An HPS v2-like split CLIP export for alignment beside tiny-reward's own aesthetic and text graphs. */
+  public static Path clipRewardSplit() {
+    return models().resolve("tiny-clip-reward-split");
+  }
+
   /** A writable copy of a pack (without its golden folder) for tests that break it. */
   public static Path copy(Path pack, Path target) {
     try {
