@@ -124,3 +124,16 @@ inkflow_ensure_fonts() {
     fi
   done
 }
+
+# Installs the JavaScript PP-OCR library of the cross-check (scripts/eval/ocr-js, locked by its package-lock.json)
+# with npm ci when node_modules is missing or older than the lock. No dependency install script runs (npm 11 runs
+# none without an allowScripts entry; for older npm, ONNXRUNTIME_NODE_INSTALL=skip stops onnxruntime-node's
+# postinstall from fetching its CUDA provider); only the npm registry is contacted.
+inkflow_ensure_ocr_js() {
+  inkflow_ensure_node
+  local js_dir="$INKFLOW_ROOT/scripts/eval/ocr-js"
+  if [ ! -f "$js_dir/node_modules/.package-lock.json" ] || [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]; then
+    echo "installing the JavaScript OCR library (npm ci in $js_dir)" >&2
+    (cd "$js_dir" && ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund) >&2
+  fi
+}

@@ -9,6 +9,8 @@ import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Size;
 import io.inkflow.avro.StageTimings;
 import io.inkflow.bench.ThreadCpu;
+import io.inkflow.bench.ocr.Posters;
+import io.inkflow.bench.ocr.TextFonts;
 import io.inkflow.inference.image.PngDecoder;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.image.PngHeader;
@@ -102,6 +104,11 @@ public final class ScoringBench implements Callable<Integer> {
       description = "commit interval of the scoring app under test; production's default is 100 (default: ${DEFAULT-VALUE})")
   private int commitIntervalMs;
 
+  @Option(names = "--text",
+      description = "draw the glyph texts on the images (Posters: two lines, Chinese and Latin), so a text head that reads"
+          + " images (PP-OCR) has text to read; without it the images are noise and the glyph text is 春")
+  private boolean text;
+
   @Option(names = "--thread-cpu",
       description = "also print, per phase, the six threads of this JVM that used the most CPU")
   private boolean threadCpu;
@@ -120,6 +127,10 @@ public final class ScoringBench implements Callable<Integer> {
           + " >= 1, found " + images + ", " + rounds + ", " + batch + ", " + side + ", " + commitIntervalMs);
     }
     printThreadCpu = threadCpu;
+    if (text) {
+      posters = new Posters(TextFonts.load());
+      glyphTexts = Posters.TEXTS;
+    }
     run(images, rounds, batch, side, pack, commitIntervalMs);
     return 0;
   }
@@ -132,8 +143,8 @@ public final class ScoringBench implements Callable<Integer> {
     try (RewardModel model = RewardModel.open(pack, SessionOptionsConfig.cpu());
          S3Client s3 = S3Clients.create(s3Settings);
          RestSchemaRegistryClient registry = new RestSchemaRegistryClient(streams.registry())) {
-      System.out.printf("scoring bench: %d images of %dx%d (noise PNG, %d KiB each), micro-batches of %d, reward pack %s on %s, "
-          + "exactly_once_v2, 1 partition, 1 stream thread, %d round(s)%n", n, side, side, png(side, 0).length / 1024, batch,
+      System.out.printf("scoring bench: %d images of %dx%d (%s PNG, %d KiB each), micro-batches of %d, reward pack %s on %s, "
+          + "exactly_once_v2, 1 partition, 1 stream thread, %d round(s)%n", n, side, side, posters != null ? "poster" : "noise", png(side, 0).length / 1024, batch,
           model.manifest().id(), model.executionProvider(), rounds);
       List<String> uris = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -222,6 +233,12 @@ public final class ScoringBench implements Callable<Integer> {
 
   private static final String STACK_PID = System.getenv("INKFLOW_BENCH_STACK_PID");
 
+  /** The images' texts ({@code --text}), or null for noise images. */
+  private static Posters posters;
+
+  /** The glyph texts the jobs ask for. */
+  private static List<String> glyphTexts = List.of("春");
+
   /** Whether to print the CPU of the busiest threads per phase ({@code --thread-cpu}). */
   private static boolean printThreadCpu;
 
@@ -251,7 +268,7 @@ public final class ScoringBench implements Callable<Integer> {
         throw new IllegalStateException("bench image over the pixel limit");
       }
       RgbImage image = PngDecoder.decode(bytes, settings.maxPixels());
-      inputs.add(new RewardInput(image, "a blue and white porcelain teapot, soft light", "a teapot", List.of("春")));
+      inputs.add(new RewardInput(image, "a blue and white porcelain teapot, soft light", "a teapot", glyphTexts));
       if (inputs.size() == settings.batchSize()) {
         scored += model.score(inputs).size();
         inputs.clear();
@@ -356,15 +373,21 @@ public final class ScoringBench implements Callable<Integer> {
     GenerationJob job = GenerationJob.newBuilder().setRequest(request).setVariant(variant).setNumVariants(4)
         .setJobId(requestId + "-" + variant).setNormalizedPrompt("a teapot")
         .setRewrittenPrompt("a blue and white porcelain teapot, soft light").setRewriteStrategy("bench").setRewriteVersion("1")
-        .setGlyphTexts(List.of("春")).setSize(new Size(256, 256)).setSteps(6).setGuidanceScale(4.5f).setSeed(variant)
+        .setGlyphTexts(glyphTexts).setSize(new Size(256, 256)).setSteps(6).setGuidanceScale(4.5f).setSeed(variant)
         .setPackId("bench").setPackVersion("1").setCreatedAt(now).build();
     return GeneratedImage.newBuilder().setJob(job).setStatus(ImageStatus.GENERATED).setImageUri(uri)
         .setDeliveredSize(new Size(256, 256)).setTimings(StageTimings.newBuilder().build()).setWorkerId("bench")
         .setGeneratedAt(now).build();
   }
 
-  /** A noise-textured PNG (compresses like a photo, not like a flat fill), distinct per index. */
+  /**
+   * A noise-textured PNG (compresses like a photo, not like a flat fill), distinct per index; a poster
+   * with the glyph texts drawn on it with {@code --text}.
+   */
   static byte[] png(int side, int index) {
+    if (posters != null) {
+      return PngEncoder.standard().encode(posters.draw(side, index), Map.of("bench", Integer.toString(index)));
+    }
     SplittableRandom random = new SplittableRandom(index);
     byte[] rgb = new byte[side * side * 3];
     for (int i = 0; i < rgb.length; i++) {

@@ -60,7 +60,7 @@ class OcrAccuracySmokeTest {
         .isGreaterThanOrEqualTo(MIN_MEAN_RA);
   }
 
-  private static Path modelDir() {
+  static Path modelDir() {
     String configured = System.getProperty("inkflow.ocr.models");
     if (configured != null && !configured.isBlank()) {
       return Path.of(configured);
