@@ -301,7 +301,7 @@ public final class ScoringBench implements Callable<Integer> {
       }
       StreamsSettings s = new StreamsSettings(streams.bootstrapServers(), streams.registryUrl(),
           Files.createTempDirectory("scoring-bench-"), prefix, 1, commitIntervalMs, streams.clientOverrides(), streams.registryOverrides());
-      Properties props = s.streamsProperties("scoring-bench-" + tag);
+      Properties props = ScoringTopology.withScoringDefaults(s.streamsProperties("scoring-bench-" + tag));
       props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
       app = new KafkaStreams(ScoringTopology.build(topics, settings, store, ImageScorer.of(model), policy), props);
       Map<String, Object> pc = new HashMap<>();

@@ -31,7 +31,7 @@ public final class ScoringApp {
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
     S3Client s3 = S3Clients.create(config.s3());
     Topics topics = Topics.create(registry, config.streams().topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
-    Properties props = config.streams().streamsProperties(config.applicationId());
+    Properties props = ScoringTopology.withScoringDefaults(config.streams().streamsProperties(config.applicationId()));
     // images-generated is read as raw bytes and dead-lettered by the processor; an unreadable record on
     // batches or request-results (written by inkflow's own stages) is logged with its coordinates and skipped.
     props.putIfAbsent(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);

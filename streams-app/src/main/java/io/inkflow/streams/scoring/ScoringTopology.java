@@ -8,10 +8,13 @@ import io.inkflow.streams.batches.BatchEvent;
 import io.inkflow.streams.batches.BatchTracker;
 import io.inkflow.streams.results.RequestAggregator;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
@@ -45,8 +48,24 @@ public final class ScoringTopology {
   public static final String DLQ_SINK = "images-generated-dlq-sink";
   public static final String BATCH_EVENTS = "batch-events";
   public static final String BATCH_TRACKER = "batch-tracker";
+  /**
+   * The scoring app's transaction timeout. A micro-batch is scored inside the stream thread's open
+   * transaction; with a text head that reads every image (PP-OCR on a CPU, 0.2-0.5 s per 512-px image) a
+   * batch of 16 can outlast the 10 s Kafka Streams gives a transaction under exactly-once, and the
+   * broker then aborts it and fences the producer, so the batch is scored again after the task
+   * migrates (seen in {@code scripts/bench/scoring --pack infra/models/mini-reward-ppocr --text}). Two
+   * minutes, within the broker's default {@code transaction.max.timeout.ms} of 15; replaceable through
+   * {@code INKFLOW_KAFKA_CLIENT_PRODUCER_TRANSACTION_TIMEOUT_MS}.
+   */
+  public static final int TRANSACTION_TIMEOUT_MS = 120_000;
 
   private ScoringTopology() {}
+
+  /** The scoring app's own Streams settings on top of {@code props}, each kept when {@code props} already has it. */
+  public static Properties withScoringDefaults(Properties props) {
+    props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), TRANSACTION_TIMEOUT_MS);
+    return props;
+  }
 
   /**
    * Builds the topology.

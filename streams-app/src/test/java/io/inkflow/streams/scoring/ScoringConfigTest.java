@@ -8,6 +8,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
 class ScoringConfigTest {
@@ -63,5 +66,15 @@ class ScoringConfigTest {
     env.remove("INKFLOW_SCORING_THRESHOLD_OVERALL");
     env.remove("INKFLOW_REWARD_PACK_DIR");
     assertThatThrownBy(() -> ScoringConfig.fromEnv(env)).hasMessageContaining("INKFLOW_REWARD_PACK_DIR");
+  }
+
+  @Test
+  void theTransactionOutlastsAMicroBatchOfSlowTextReadingUnlessOverridden() {
+    Properties defaults = ScoringTopology.withScoringDefaults(new Properties());
+    assertThat(defaults.get(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG))).isEqualTo(120_000);
+    Properties given = new Properties();
+    given.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), "30000");
+    assertThat(ScoringTopology.withScoringDefaults(given).get(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)))
+        .isEqualTo("30000");
   }
 }
