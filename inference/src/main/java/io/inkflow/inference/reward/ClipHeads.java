@@ -10,6 +10,7 @@ import io.inkflow.inference.pack.PackException;
 import io.inkflow.inference.pack.RewardPackManifest;
 import io.inkflow.inference.pack.RewardPackManifest.AestheticKind;
 import io.inkflow.inference.pack.RewardPackManifest.AlignmentKind;
+import io.inkflow.inference.runtime.Closeables;
 import io.inkflow.inference.runtime.GraphContract;
 import io.inkflow.inference.runtime.GraphContract.Port;
 import io.inkflow.inference.runtime.GraphSession;
@@ -89,13 +90,7 @@ final class ClipHeads implements AutoCloseable {
       return new ClipHeads(pack, exports, mlp);
     } catch (RuntimeException e) {
       Collections.reverse(opened);
-      for (AutoCloseable c : opened) {
-        try {
-          c.close();
-        } catch (Exception suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
+      Closeables.closeAll(opened, e);
       throw e;
     }
   }

@@ -10,6 +10,7 @@ import io.inkflow.inference.pack.RewardPackManifest;
 import io.inkflow.inference.pack.RewardPackManifest.AestheticKind;
 import io.inkflow.inference.pack.RewardPackManifest.AlignmentKind;
 import io.inkflow.inference.pack.RewardPackManifest.TextHead;
+import io.inkflow.inference.runtime.Closeables;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.InferenceException;
 import io.inkflow.inference.runtime.SessionFactory;
@@ -108,13 +109,7 @@ public final class RewardModel implements AutoCloseable {
       return new RewardModel(pack, factory, tokenizer, a, al, c, t, o);
     } catch (RuntimeException e) {
       Collections.reverse(built);
-      for (AutoCloseable c : built) {
-        try {
-          c.close();
-        } catch (Exception suppressed) {
-          e.addSuppressed(suppressed);
-        }
-      }
+      Closeables.closeAll(built, e);
       throw e;
     }
   }
@@ -279,18 +274,7 @@ public final class RewardModel implements AutoCloseable {
         heads.add(c);
       }
     }
-    RuntimeException failure = null;
-    for (AutoCloseable c : heads) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = e instanceof RuntimeException ? (RuntimeException) e : new IllegalStateException(e);
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
+    RuntimeException failure = Closeables.closeAll(heads, null);
     if (failure != null) {
       throw failure;
     }
