@@ -76,12 +76,24 @@ public final class StreamsMain {
   /** The catalogue topics {@code topology}'s sources read (internal repartition topics left out). */
   public static Set<String> sourceTopics(Topology topology, Topics topics) {
     Set<String> out = new TreeSet<>();
+    sourceTopicsBySubtopology(topology, topics).forEach(out::addAll);
+    return out;
+  }
+
+  /**
+   * The catalogue topics each sub-topology reads, in sub-topology order: two or more in one set must be
+   * co-partitioned ({@link Topics#CO_PARTITIONED}), since task {@code n} reads partition {@code n} of each.
+   */
+  public static List<Set<String>> sourceTopicsBySubtopology(Topology topology, Topics topics) {
+    List<Set<String>> out = new ArrayList<>();
     for (TopologyDescription.Subtopology sub : topology.describe().subtopologies()) {
+      Set<String> sources = new TreeSet<>();
       for (TopologyDescription.Node node : sub.nodes()) {
         if (node instanceof TopologyDescription.Source source && source.topicSet() != null) {
-          source.topicSet().stream().filter(t -> topics.byName(t).isPresent()).forEach(out::add);
+          source.topicSet().stream().filter(t -> topics.byName(t).isPresent()).forEach(sources::add);
         }
       }
+      out.add(sources);
     }
     return out;
   }
