@@ -17,6 +17,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,14 +96,16 @@ public final class TopicAdmin {
     if (wanted.isEmpty()) {
       return;
     }
-    Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    wanted.retainAll(existing);
-    if (wanted.isEmpty()) {
-      return;
-    }
-    Map<String, TopicDescription> described = admin.describeTopics(wanted).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     Map<String, Integer> found = new LinkedHashMap<>();
-    described.forEach((name, d) -> found.put(name, d.partitions().size()));
+    for (Map.Entry<String, KafkaFuture<TopicDescription>> e : admin.describeTopics(wanted).topicNameValues().entrySet()) {
+      try {
+        found.put(e.getKey(), e.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS).partitions().size());
+      } catch (ExecutionException missing) {
+        if (!(missing.getCause() instanceof UnknownTopicOrPartitionException)) {
+          throw missing;
+        }
+      }
+    }
     List<String> problems = mismatches(topics, found);
     if (!problems.isEmpty()) {
       throw new IllegalStateException(String.join("; ", problems) + ". Partitions are fixed at creation and inkflow never alters "
