@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -31,8 +32,8 @@ import org.apache.kafka.common.serialization.Serdes;
  */
 public final class Topics {
   public static final String DLQ_SUFFIX = ".dlq";
-  /** Partitions of data topics unless configured otherwise; co-partitioned topics must agree. */
-  public static final int DEFAULT_PARTITIONS = 6;
+  /** Partitions of data topics unless configured otherwise ({@link TopicSettings}); co-partitioned topics must agree. */
+  public static final int DEFAULT_PARTITIONS = TopicSettings.DEFAULT_PARTITIONS;
 
   public static final String PROMPT_REQUESTS = "prompt-requests";
   public static final String BATCHES = "batches";
@@ -43,6 +44,34 @@ public final class Topics {
   public static final String REQUEST_RESULTS = "request-results";
   public static final String PREFERENCE_PAIRS = "preference-pairs";
   public static final String BATCH_RESULTS = "batch-results";
+
+  /** The data topics (all but dead letters), whose partition counts a deployment chooses. */
+  public static final List<String> DATA_TOPICS = List.of(PROMPT_REQUESTS, BATCHES, GENERATION_JOBS, IMAGES_GENERATED,
+      IMAGES_SCORED, BAD_CASES, REQUEST_RESULTS, PREFERENCE_PAIRS, BATCH_RESULTS);
+
+  /**
+   * Topics that one sub-topology reads together and that must therefore keep equal partition counts
+   * (task {@code n} reads partition {@code n} of each).
+   *
+   * @param topics catalogue names without prefix
+   * @param readBy the sub-topology that reads them, for messages
+   */
+  public record CoPartition(List<String> topics, String readBy) {
+    public CoPartition {
+      topics = List.copyOf(topics);
+      if (topics.size() < 2) {
+        throw new IllegalArgumentException("a co-partitioned group needs two topics or more, found " + topics);
+      }
+    }
+  }
+
+  /**
+   * Every co-partitioned group. {@code batches} and {@code request-results} feed the scoring stream's
+   * batch-completion sub-topology together (merged, then re-keyed by batchId); every other sub-topology
+   * reads one catalogue topic.
+   */
+  public static final List<CoPartition> CO_PARTITIONED = List.of(
+      new CoPartition(List.of(BATCHES, REQUEST_RESULTS), "the scoring stream's batch-completion sub-topology"));
 
   private static final long DAY_MS = Duration.ofDays(1).toMillis();
 
@@ -59,15 +88,15 @@ public final class Topics {
   public final Topic<String, PreferencePair> preferencePairs;
   public final Topic<String, BatchResult> batchResults;
 
+  private final String prefix;
+  private final TopicSettings settings;
   private final List<Topic<?, ?>> all;
 
-  private Topics(String prefix, int partitions, SchemaRegistryClient registry, boolean autoRegister) {
-    Objects.requireNonNull(prefix, "prefix");
+  private Topics(String prefix, TopicSettings settings, SchemaRegistryClient registry, boolean autoRegister) {
+    this.prefix = Objects.requireNonNull(prefix, "prefix");
+    this.settings = Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(registry, "registry");
-    if (partitions < 1) {
-      throw new IllegalArgumentException("partitions must be >= 1, found " + partitions);
-    }
-    Factory f = new Factory(prefix, partitions, registry, autoRegister);
+    Factory f = new Factory(prefix, settings, registry, autoRegister);
     promptRequests = f.data(PROMPT_REQUESTS, PromptRequest.class, retention(7));
     promptRequestsDlq = f.deadLetter(PROMPT_REQUESTS);
     batches = f.data(BATCHES, BatchSubmitted.class, compacted());
@@ -85,17 +114,56 @@ public final class Topics {
         imagesGeneratedDlq, imagesScored, badCases, requestResults, preferencePairs, batchResults);
   }
 
-  /** The production catalogue: plain names, {@value #DEFAULT_PARTITIONS} partitions, auto-registered schemas. */
+  /** The catalogue with default settings: plain names, {@value #DEFAULT_PARTITIONS} partitions, auto-registered schemas. */
   public static Topics create(SchemaRegistryClient registry) {
-    return new Topics("", DEFAULT_PARTITIONS, registry, true);
+    return new Topics("", TopicSettings.defaults(), registry, true);
   }
 
   /**
    * A catalogue whose names all start with {@code prefix} (so tests can run side by side on one
-   * broker) and whose data topics have {@code partitions} partitions.
+   * broker) and whose data topics have {@code partitions} partitions, one replica each.
    */
   public static Topics create(SchemaRegistryClient registry, String prefix, int partitions, boolean autoRegister) {
-    return new Topics(prefix, partitions, registry, autoRegister);
+    return new Topics(prefix, TopicSettings.uniform(partitions), registry, autoRegister);
+  }
+
+  /** A deployment's catalogue: names start with {@code prefix}; counts, replicas and min ISR from {@code settings}. */
+  public static Topics create(SchemaRegistryClient registry, String prefix, TopicSettings settings, boolean autoRegister) {
+    return new Topics(prefix, settings, registry, autoRegister);
+  }
+
+  /** The prefix every name starts with. */
+  public String prefix() {
+    return prefix;
+  }
+
+  /** The deployment's partition counts, replication factor and min ISR. */
+  public TopicSettings settings() {
+    return settings;
+  }
+
+  /** Every topic as an Admin {@link NewTopic}: its partitions and configs, the deployment's replication factor. */
+  public List<NewTopic> newTopics() {
+    return all.stream().map(t -> t.newTopic(settings.replicationFactor())).toList();
+  }
+
+  /** The topic named {@code name} (prefix included), if the catalogue has it. */
+  public Optional<Topic<?, ?>> byName(String name) {
+    return all.stream().<Topic<?, ?>>map(t -> t).filter(t -> t.name().equals(name)).findFirst();
+  }
+
+  /** The co-partitioned group {@code topic} belongs to, if any. */
+  public Optional<CoPartition> coPartitionOf(Topic<?, ?> topic) {
+    return CO_PARTITIONED.stream().filter(g -> g.topics().stream().anyMatch(t -> (prefix + t).equals(topic.name()))).findFirst();
+  }
+
+  /** The variable that sets {@code topic}'s partition count, for messages. */
+  public String partitionsVariable(Topic<?, ?> topic) {
+    String base = topic.name().startsWith(prefix) ? topic.name().substring(prefix.length()) : topic.name();
+    if (!DATA_TOPICS.contains(base)) {
+      return "none: dead-letter topics have 1 partition";
+    }
+    return settings.partitionOverrides().containsKey(base) ? TopicSettings.partitionsVariable(base) : TopicSettings.PARTITIONS;
   }
 
   /** Every topic, in pipeline order. */
@@ -129,16 +197,22 @@ public final class Topics {
         TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.1");
   }
 
-  private record Factory(String prefix, int partitions, SchemaRegistryClient registry, boolean autoRegister) {
+  private record Factory(String prefix, TopicSettings settings, SchemaRegistryClient registry, boolean autoRegister) {
     <V extends SpecificRecord> Topic<String, V> data(String name, Class<V> type, Map<String, String> configs) {
       Serde<V> serde = new AvroSerde<>(type, registry, autoRegister);
       serde.configure(Map.of(), false);
-      return new Topic<>(prefix + name, partitions, configs, Serdes.String(), serde);
+      return new Topic<>(prefix + name, settings.partitionsOf(name), withMinIsr(configs), Serdes.String(), serde);
     }
 
     Topic<byte[], byte[]> deadLetter(String source) {
-      Map<String, String> configs = new HashMap<>(retention(30));
-      return new Topic<>(prefix + source + DLQ_SUFFIX, 1, configs, Serdes.ByteArray(), Serdes.ByteArray());
+      // Dead letters are rare and replayed in order by hand: one partition whatever the deployment.
+      return new Topic<>(prefix + source + DLQ_SUFFIX, 1, withMinIsr(retention(30)), Serdes.ByteArray(), Serdes.ByteArray());
+    }
+
+    private Map<String, String> withMinIsr(Map<String, String> configs) {
+      Map<String, String> out = new HashMap<>(configs);
+      out.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(settings.minInsyncReplicas()));
+      return out;
     }
   }
 }

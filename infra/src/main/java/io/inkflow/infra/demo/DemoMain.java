@@ -108,6 +108,7 @@ public final class DemoMain implements Callable<Integer> {
       out.printf("local stack up in %d ms (Kafka %s, registry %s, S3 %s)%n", stack.startMillis(),
           stack.connection().bootstrapServers(), stack.connection().registryUrl(), stack.connection().s3Endpoint());
       Map<String, String> env = new HashMap<>(stack.connection().asEnv());
+      env.putAll(stack.topics().settings().asEnv());
       env.put("INKFLOW_PACK_DIR", pack.toAbsolutePath().toString());
       env.put("INKFLOW_REWARD_PACK_DIR", rewardPack.toAbsolutePath().toString());
       env.put("INKFLOW_WORKER_CLAIM_DIR", stack.dataDir().resolve("claims").toString());

@@ -4,6 +4,7 @@ import io.inkflow.common.config.ConfigTables;
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
 import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
 import io.inkflow.streams.export.PreferenceExporter;
@@ -39,13 +40,14 @@ public final class ConfigDocs {
   static Map<String, Table> tables() {
     Map<String, Table> t = new LinkedHashMap<>();
     t.put("kafka", new Table(SharedConfig.KAFKA, List.of()));
+    t.put("topics", new Table(TopicSettings.DEFINITION, List.of()));
     t.put("s3", new Table(S3Settings.DEFINITION, List.of()));
     t.put("streams", new Table(StreamsSettings.DEFINITION, StreamsSettings.ALIASES));
     t.put("pe", new Table(SharedConfig.merge(PromptRewriteConfig.DEFINITION, PeLimits.DEFINITION), List.of()));
     t.put("worker", new Table(SharedConfig.merge(SharedConfig.DEVICE_DEF, WorkerConfig.DEFINITION), WorkerConfig.ALIASES));
     t.put("scoring", new Table(ScoringConfig.DEFINITION, ScoringConfig.ALIASES.subList(1, ScoringConfig.ALIASES.size())));
     t.put("export", new Table(PreferenceExporter.DEFINITION, List.of()));
-    t.put("local-stack", new Table(LocalStackConfig.DEFINITION, List.of()));
+    t.put("local-stack", new Table(LocalStackConfig.DEFINITION, LocalStackConfig.ALIASES));
     return t;
   }
 

@@ -2,6 +2,7 @@ package io.inkflow.infra.local;
 
 import io.inkflow.infra.registry.CompatibilityLevel;
 import io.inkflow.infra.registry.EmbeddedSchemaRegistry;
+import io.inkflow.schemas.TopicAdmin;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
@@ -17,7 +18,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -27,7 +27,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
@@ -143,7 +142,7 @@ public final class LocalStack implements AutoCloseable {
     }
     registryClient = new RestSchemaRegistryClient(RegistryClientConfig.of(registry.url()));
     started.push(registryClient);
-    topics = Topics.create(registryClient, config.topicPrefix(), config.partitions(), true);
+    topics = Topics.create(registryClient, config.topicPrefix(), config.topics(), true);
     createTopics();
   }
 
@@ -170,16 +169,12 @@ public final class LocalStack implements AutoCloseable {
 
   private void createTopics() throws InterruptedException, ExecutionException, TimeoutException {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-      Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-      List<NewTopic> missing = topics.all().stream()
-          .filter(t -> !existing.contains(t.name()))
-          .map(t -> t.newTopic((short) 1))
-          .toList();
-      if (!missing.isEmpty()) {
-        admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
-        awaitLeaders(admin, missing.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
+      // Existing topics (a kept data directory) are checked, never altered: partitions are fixed at creation.
+      List<String> created = TopicAdmin.ensure(admin, topics, Duration.ofSeconds(30));
+      if (!created.isEmpty()) {
+        awaitLeaders(admin, created, Duration.ofSeconds(30));
       }
-      LOG.info("topics ready: {} created, {} existed", missing.size(), topics.all().size() - missing.size());
+      LOG.info("topics ready: {} created, {} existed", created.size(), topics.all().size() - created.size());
     }
   }
 

@@ -1,9 +1,11 @@
 package io.inkflow.infra.local;
 
 import io.inkflow.common.config.EnvConfig;
-import io.inkflow.schemas.Topics;
+import io.inkflow.common.config.SharedConfig;
+import io.inkflow.schemas.TopicSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -25,7 +27,8 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  * @param s3AccessKey access key the local S3 server accepts
  * @param s3SecretKey secret key the local S3 server accepts
  * @param topicPrefix prefix of every topic name ("" in normal use)
- * @param partitions partitions of each data topic
+ * @param topics partition counts, replication factor and min ISR of the topics the stack creates (one
+ *     broker: replication factor 1)
  * @param startTimeout how long the broker may take to answer
  */
 public record LocalStackConfig(
@@ -39,7 +42,7 @@ public record LocalStackConfig(
     String s3AccessKey,
     String s3SecretKey,
     String topicPrefix,
-    int partitions,
+    TopicSettings topics,
     Duration startTimeout) {
 
   public static final String DEFAULT_BUCKET = "inkflow-images";
@@ -58,9 +61,14 @@ public record LocalStackConfig(
       throw new IllegalArgumentException("bucket must be a valid S3 bucket name, found '" + bucket + "'");
     }
     Objects.requireNonNull(topicPrefix, "topicPrefix");
-    if (partitions < 1 || partitions > 64) {
-      throw new IllegalArgumentException("partitions must be 1..64, found " + partitions);
-    }
+    Objects.requireNonNull(topics, "topics");
+  }
+
+  /** A stack whose data topics all have {@code partitions} partitions, one replica each. */
+  public LocalStackConfig(Path dataDir, int kafkaPort, int controllerPort, int registryPort, int s3Port, EmbeddedS3.Storage s3Storage,
+      String bucket, String s3AccessKey, String s3SecretKey, String topicPrefix, int partitions, Duration startTimeout) {
+    this(dataDir, kafkaPort, controllerPort, registryPort, s3Port, s3Storage, bucket, s3AccessKey, s3SecretKey, topicPrefix,
+        TopicSettings.uniform(partitions), startTimeout);
   }
 
   /** Everything on free ports, in memory, in a temporary directory: what tests use. */
@@ -71,12 +79,16 @@ public record LocalStackConfig(
 
   public LocalStackConfig withTopicPrefix(String prefix) {
     return new LocalStackConfig(dataDir, kafkaPort, controllerPort, registryPort, s3Port, s3Storage, bucket,
-        s3AccessKey, s3SecretKey, prefix, partitions, startTimeout);
+        s3AccessKey, s3SecretKey, prefix, topics, startTimeout);
   }
 
   public LocalStackConfig withPartitions(int n) {
+    return withTopics(TopicSettings.uniform(n));
+  }
+
+  public LocalStackConfig withTopics(TopicSettings settings) {
     return new LocalStackConfig(dataDir, kafkaPort, controllerPort, registryPort, s3Port, s3Storage, bucket,
-        s3AccessKey, s3SecretKey, topicPrefix, n, startTimeout);
+        s3AccessKey, s3SecretKey, topicPrefix, settings, startTimeout);
   }
 
   /** The local stack's variables. */
@@ -92,13 +104,14 @@ public record LocalStackConfig(
       .define("INKFLOW_S3_STORAGE", Type.STRING, null,
           EnvConfig.optional(ConfigDef.CaseInsensitiveValidString.in("transient", "filesystem")), Importance.MEDIUM,
           "transient (memory) or filesystem (under the data directory); unset: filesystem with a data directory, else transient")
-      .define("INKFLOW_S3_BUCKET", Type.STRING, DEFAULT_BUCKET, Importance.MEDIUM, "the images bucket to create")
-      .define("INKFLOW_PARTITIONS", Type.INT, Topics.DEFAULT_PARTITIONS, ConfigDef.Range.between(1, 64), Importance.LOW,
-          "partitions per data topic");
+      .define("INKFLOW_S3_BUCKET", Type.STRING, DEFAULT_BUCKET, Importance.MEDIUM, "the images bucket to create");
 
-  /** Reads {@link #DEFINITION} from the environment. */
+  /** Renamed variables still read for one release: the topic settings are the services' own ({@link TopicSettings}). */
+  public static final List<EnvConfig.Alias> ALIASES = List.of(EnvConfig.Alias.renamed("INKFLOW_PARTITIONS", TopicSettings.PARTITIONS));
+
+  /** Reads {@link #DEFINITION} and {@link TopicSettings#DEFINITION} from the environment. */
   public static LocalStackConfig fromEnv(Map<String, String> env) {
-    EnvConfig c = new EnvConfig(DEFINITION, env);
+    EnvConfig c = new EnvConfig(SharedConfig.merge(DEFINITION, TopicSettings.DEFINITION), env, ALIASES);
     Path dataDir = c.getPath("INKFLOW_LOCAL_DATA_DIR");
     String storage = c.getString("INKFLOW_S3_STORAGE");
     EmbeddedS3.Storage s3Storage = storage == null
@@ -106,6 +119,6 @@ public record LocalStackConfig(
         : EmbeddedS3.Storage.valueOf(storage.toUpperCase(Locale.ROOT));
     return new LocalStackConfig(dataDir, c.getInt("INKFLOW_KAFKA_PORT"), c.getInt("INKFLOW_CONTROLLER_PORT"),
         c.getInt("INKFLOW_REGISTRY_PORT"), c.getInt("INKFLOW_S3_PORT"), s3Storage, c.getString("INKFLOW_S3_BUCKET"),
-        "inkflow-local", "inkflow-local-secret", "", c.getInt("INKFLOW_PARTITIONS"), Duration.ofSeconds(60));
+        "inkflow-local", "inkflow-local-secret", "", TopicSettings.from(c), Duration.ofSeconds(60));
   }
 }

@@ -1,5 +1,6 @@
 package io.inkflow.infra.local;
 
+import io.inkflow.schemas.TopicSettings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +28,8 @@ public final class LocalStackMain {
           System.out.println("usage: local-up [--self-check]\n"
               + "  env: INKFLOW_LOCAL_DATA_DIR, INKFLOW_KAFKA_PORT (9092), INKFLOW_CONTROLLER_PORT (9093),\n"
               + "       INKFLOW_REGISTRY_PORT (8081), INKFLOW_S3_PORT (9000), INKFLOW_S3_STORAGE (transient|filesystem),\n"
-              + "       INKFLOW_S3_BUCKET (inkflow-images), INKFLOW_PARTITIONS (6);\n"
+              + "       INKFLOW_S3_BUCKET (inkflow-images), INKFLOW_TOPIC_PARTITIONS (6),\n"
+              + "       INKFLOW_TOPIC_PARTITIONS_<TOPIC>, INKFLOW_TOPIC_REPLICATION_FACTOR (1), INKFLOW_TOPIC_MIN_ISR (1);\n"
               + "       INKFLOW_PACK_DIR, INKFLOW_REWARD_PACK_DIR are printed for the services (scripts/local-up: the mini packs)");
           return;
         }
@@ -75,7 +77,7 @@ public final class LocalStackMain {
     }, "local-stack-shutdown"));
     StringBuilder ready = new StringBuilder(String.format("inkflow local stack ready in %d ms (data in %s). Connect with:%n",
         stack.startMillis(), stack.dataDir()));
-    exports(stack.connection(), stack.dataDir(), System.getenv())
+    exports(stack.connection(), stack.dataDir(), stack.topics().settings(), System.getenv())
         .forEach((k, v) -> ready.append("export ").append(k).append('=').append(shellQuoted(v)).append(System.lineSeparator()));
     ready.append("then start the services, each in a shell with those settings: scripts/pe-rewrite, scripts/worker, scripts/scoring")
         .append(System.lineSeparator());
@@ -93,9 +95,14 @@ public final class LocalStackMain {
   /**
    * What the services need to run against this stack: its data directory (the launchers keep Streams
    * state under it), the model packs {@code scripts/local-up} chose ({@code INKFLOW_PACK_DIR},
-   * {@code INKFLOW_REWARD_PACK_DIR} in {@code env}, as absolute paths) and, last, the connection settings.
+   * {@code INKFLOW_REWARD_PACK_DIR} in {@code env}, as absolute paths), the topic settings the stack created its
+   * topics with (services check them at start) and, last, the connection settings.
    */
   static Map<String, String> exports(ConnectionSettings connection, Path dataDir, Map<String, String> env) {
+    return exports(connection, dataDir, TopicSettings.defaults(), env);
+  }
+
+  static Map<String, String> exports(ConnectionSettings connection, Path dataDir, TopicSettings topics, Map<String, String> env) {
     Map<String, String> out = new LinkedHashMap<>();
     out.put("INKFLOW_LOCAL_DATA_DIR", dataDir.toAbsolutePath().toString());
     for (String pack : List.of("INKFLOW_PACK_DIR", "INKFLOW_REWARD_PACK_DIR")) {
@@ -104,6 +111,7 @@ public final class LocalStackMain {
         out.put(pack, Path.of(dir).toAbsolutePath().normalize().toString());
       }
     }
+    out.putAll(topics.asEnv());
     out.putAll(connection.asEnv());
     return out;
   }

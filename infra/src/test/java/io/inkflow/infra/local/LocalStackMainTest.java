@@ -2,6 +2,7 @@ package io.inkflow.infra.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.inkflow.schemas.TopicSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,6 +24,23 @@ class LocalStackMainTest {
         .containsAllEntriesOf(connection.asEnv());
     // Scripts wait for the AWS_SECRET_ACCESS_KEY line as the sign that every setting is out.
     assertThat(List.copyOf(exports.keySet())).startsWith("INKFLOW_LOCAL_DATA_DIR").endsWith("AWS_SECRET_ACCESS_KEY");
+  }
+
+  @Test
+  void theExportsCarryTheTopicSettingsTheStackCreatedItsTopicsWith() {
+    Map<String, String> env = Map.of("INKFLOW_TOPIC_PARTITIONS", "12", "INKFLOW_TOPIC_PARTITIONS_GENERATION_JOBS", "48");
+    LocalStackConfig config = LocalStackConfig.fromEnv(env);
+    Map<String, String> exports = LocalStackMain.exports(connection, Path.of("/tmp/d"), config.topics(), Map.of());
+    assertThat(exports).containsEntry("INKFLOW_TOPIC_PARTITIONS", "12").containsEntry("INKFLOW_TOPIC_PARTITIONS_GENERATION_JOBS", "48")
+        .containsEntry("INKFLOW_TOPIC_REPLICATION_FACTOR", "1").containsEntry("INKFLOW_TOPIC_MIN_ISR", "1");
+    assertThat(List.copyOf(exports.keySet())).endsWith("AWS_SECRET_ACCESS_KEY");
+    assertThat(TopicSettings.fromEnv(exports)).as("a service started with the exports agrees").isEqualTo(config.topics());
+  }
+
+  @Test
+  void theOldPartitionsVariableIsStillRead() {
+    assertThat(LocalStackConfig.fromEnv(Map.of("INKFLOW_PARTITIONS", "3")).topics().partitions()).isEqualTo(3);
+    assertThat(LocalStackConfig.fromEnv(Map.of()).topics()).isEqualTo(TopicSettings.defaults());
   }
 
   @Test

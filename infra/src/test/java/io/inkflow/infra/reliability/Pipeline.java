@@ -71,6 +71,7 @@ final class Pipeline implements AutoCloseable {
     this.dir = dir;
     this.logs = Files.createDirectories(dir.resolve("logs"));
     Map<String, String> env = new HashMap<>(stack.connection().asEnv());
+    env.putAll(stack.topics().settings().asEnv());
     env.put("INKFLOW_S3_ACCESS_KEY", stack.connection().s3AccessKey());
     env.put("INKFLOW_S3_SECRET_KEY", stack.connection().s3SecretKey());
     env.put("INKFLOW_TOPIC_PREFIX", topicPrefix);

@@ -6,6 +6,7 @@ import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.Size;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
@@ -43,11 +44,14 @@ import software.amazon.awssdk.services.s3.S3Client;
 final class WorkerStack {
   static final Path PACK = Path.of("models", "tiny-mmdit-flow").toAbsolutePath();
 
+  /** Partitions of the job topics {@link #topics} creates; {@link #env} tells the worker the same. */
+  static final int PARTITIONS = 2;
+
   private WorkerStack() {}
 
   /** A fresh catalogue under {@code prefix} with its topics created (2 job partitions). */
   static Topics topics(LocalStack stack, RestSchemaRegistryClient registry, String prefix) throws Exception {
-    Topics topics = Topics.create(registry, prefix, 2, true);
+    Topics topics = Topics.create(registry, prefix, PARTITIONS, true);
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers()))) {
       admin.createTopics(List.of(topics.generationJobs.newTopic((short) 1), topics.generationJobsDlq.newTopic((short) 1),
           topics.imagesGenerated.newTopic((short) 1))).all().get(30, TimeUnit.SECONDS);
@@ -65,6 +69,7 @@ final class WorkerStack {
     env.put("INKFLOW_S3_ACCESS_KEY", stack.connection().s3AccessKey());
     env.put("INKFLOW_S3_SECRET_KEY", stack.connection().s3SecretKey());
     env.put("INKFLOW_TOPIC_PREFIX", prefix);
+    env.putAll(TopicSettings.uniform(PARTITIONS).asEnv());
     env.put("INKFLOW_WORKER_GROUP_ID", group);
     env.put("INKFLOW_PACK_DIR", PACK.toString());
     env.put("INKFLOW_WORKER_BATCH_SIZE", "4");

@@ -2,11 +2,14 @@ package io.inkflow.streams.common;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -14,6 +17,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -28,9 +32,13 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param clientOverrides extra Kafka client properties: every {@code INKFLOW_KAFKA_CLIENT_X_Y=v} becomes
  *     {@code x.y=v} (e.g. {@code INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL=SASL_SSL}); registry properties
  *     ({@code INKFLOW_REGISTRY_CLIENT_BASIC_AUTH_USER_INFO}, …) likewise become {@code basic.auth.user.info}
+ * @param topics the deployment's partition counts, replication factor and min ISR ({@link TopicSettings}); the
+ *     replication factor and min ISR also apply to the app's changelog and repartition topics
  */
 public record StreamsSettings(String bootstrapServers, String registryUrl, Path stateDir, String topicPrefix,
-    int threads, int commitIntervalMs, Map<String, String> clientOverrides, Map<String, String> registryOverrides) {
+    int threads, int commitIntervalMs, Map<String, String> clientOverrides, Map<String, String> registryOverrides,
+    TopicSettings topics) {
+  private static final String INTERNAL_MIN_ISR = StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
 
   public StreamsSettings {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -46,11 +54,29 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
       throw new IllegalArgumentException("INKFLOW_COMMIT_INTERVAL must be at least 1 ms, found " + commitIntervalMs + " ms");
     }
     topicPrefix = topicPrefix == null ? "" : topicPrefix;
+    Objects.requireNonNull(topics, "topics");
+    refuseConflict(clientOverrides, StreamsConfig.REPLICATION_FACTOR_CONFIG, topics.replicationFactor(), TopicSettings.REPLICATION_FACTOR);
+    refuseConflict(clientOverrides, INTERNAL_MIN_ISR, topics.minInsyncReplicas(), TopicSettings.MIN_ISR);
     clientOverrides = Map.copyOf(clientOverrides);
     registryOverrides = Map.copyOf(registryOverrides);
   }
 
-  /** The variables every streams app reads besides {@link SharedConfig#KAFKA}. */
+  /** Settings with the default topic settings (one broker: replication factor 1). */
+  public StreamsSettings(String bootstrapServers, String registryUrl, Path stateDir, String topicPrefix,
+      int threads, int commitIntervalMs, Map<String, String> clientOverrides, Map<String, String> registryOverrides) {
+    this(bootstrapServers, registryUrl, stateDir, topicPrefix, threads, commitIntervalMs, clientOverrides, registryOverrides,
+        TopicSettings.defaults());
+  }
+
+  private static void refuseConflict(Map<String, String> clientOverrides, String property, int value, String variable) {
+    String given = clientOverrides.get(property);
+    if (given != null && !given.trim().equals(Integer.toString(value))) {
+      throw new IllegalArgumentException(SharedConfig.KAFKA_CLIENT_PREFIX + property.toUpperCase(Locale.ROOT).replace('.', '_')
+          + "=" + given + " contradicts " + variable + "=" + value + "; set " + variable + " only");
+    }
+  }
+
+  /** The variables every streams app reads besides {@link SharedConfig#KAFKA} and {@link TopicSettings#DEFINITION}. */
   public static final ConfigDef DEFINITION = new ConfigDef()
       .define("INKFLOW_STATE_DIR", Type.STRING, null, Importance.HIGH,
           "where the app keeps its RocksDB state; the launchers default it under the local data directory")
@@ -62,10 +88,13 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
   public static final List<EnvConfig.Alias> ALIASES = List.of(EnvConfig.Alias.millis("INKFLOW_COMMIT_INTERVAL_MS", "INKFLOW_COMMIT_INTERVAL"));
 
   public static StreamsSettings fromEnv(Map<String, String> env) {
-    return from(new EnvConfig(SharedConfig.merge(SharedConfig.KAFKA, DEFINITION), env, ALIASES));
+    return from(new EnvConfig(SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, DEFINITION), env, ALIASES));
   }
 
-  /** Reads the shared Kafka variables and {@link #DEFINITION}'s from a service's configuration that includes them. */
+  /**
+   * Reads the shared Kafka variables, {@link TopicSettings#DEFINITION}'s and {@link #DEFINITION}'s from a
+   * service's configuration that includes them.
+   */
   public static StreamsSettings from(EnvConfig config) {
     return new StreamsSettings(
         config.getString(SharedConfig.BOOTSTRAP_SERVERS),
@@ -75,7 +104,8 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
         config.getInt("INKFLOW_STREAM_THREADS"),
         (int) config.getDuration("INKFLOW_COMMIT_INTERVAL").toMillis(),
         config.prefixed(SharedConfig.KAFKA_CLIENT_PREFIX),
-        config.prefixed(SharedConfig.REGISTRY_CLIENT_PREFIX));
+        config.prefixed(SharedConfig.REGISTRY_CLIENT_PREFIX),
+        TopicSettings.from(config));
   }
 
   /** The registry client settings: URL plus overrides such as basic auth. */
@@ -85,7 +115,10 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
     return RegistryClientConfig.fromMap(props);
   }
 
-  /** Streams properties for {@code applicationId}: exactly-once v2, this app's threads and state. */
+  /**
+   * Streams properties for {@code applicationId}: exactly-once v2, this app's threads and state, and the
+   * deployment's replication factor and min ISR for the changelog and repartition topics Streams creates.
+   */
   public Properties streamsProperties(String applicationId) {
     Properties p = new Properties();
     p.putAll(clientOverrides);
@@ -94,8 +127,9 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
-    // One broker locally; production clusters may set INKFLOW_KAFKA_CLIENT_REPLICATION_FACTOR.
-    p.putIfAbsent(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+    // Internal topics hold state the app cannot rebuild elsewhere: as durable as the data topics.
+    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) topics.replicationFactor());
+    p.put(INTERNAL_MIN_ISR, Integer.toString(topics.minInsyncReplicas()));
     // Throughput defaults, each replaceable through INKFLOW_KAFKA_CLIENT_*: the stages fan out (four jobs
     // that nest one request), so large lz4 batches carry far fewer bytes; exactly-once flushes on every
     // commit anyway, so a short linger only keeps latency low when traffic is light.
@@ -113,7 +147,7 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
   @Override
   public String toString() {
     return "StreamsSettings[bootstrap=" + bootstrapServers + ", registry=" + registryUrl + ", stateDir=" + stateDir
-        + ", topicPrefix='" + topicPrefix + "', threads=" + threads + ", commitIntervalMs=" + commitIntervalMs
+        + ", topicPrefix='" + topicPrefix + "', topics=" + topics + ", threads=" + threads + ", commitIntervalMs=" + commitIntervalMs
         + ", kafka=" + EnvConfig.masked(clientOverrides) + ", registryOverrides=" + EnvConfig.masked(registryOverrides) + "]";
   }
 

@@ -7,6 +7,7 @@ import io.inkflow.avro.PreferencePair;
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
 import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.ObjectStore;
@@ -168,7 +169,8 @@ public final class PreferenceExporter {
           "share of prompts (by hash) in the validation split");
 
   /** Everything the exporter reads. */
-  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, StreamsSettings.DEFINITION, S3Settings.DEFINITION, DEFINITION);
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, StreamsSettings.DEFINITION,
+      S3Settings.DEFINITION, DEFINITION);
 
   /** Reads {@link #ALL} from the environment. */
   public static void main(String[] args) {
@@ -180,7 +182,7 @@ public final class PreferenceExporter {
     consumer.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, streams.bootstrapServers());
     try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(streams.registry());
          S3Client s3 = S3Clients.create(s3Settings)) {
-      Topics topics = Topics.create(registry, streams.topicPrefix(), Topics.DEFAULT_PARTITIONS, false);
+      Topics topics = Topics.create(registry, streams.topicPrefix(), streams.topics(), false);
       ObjectStore store = new S3ObjectStore(s3, s3Settings.bucket());
       Summary summary = new PreferenceExporter(consumer, store, validation).run(topics);
       System.out.printf("exported %d preference rows and %d bad-case rows in %d files to %s%n",

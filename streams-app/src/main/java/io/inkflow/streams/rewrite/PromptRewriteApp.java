@@ -20,8 +20,8 @@ public final class PromptRewriteApp {
     PackPlanner planner = PackPlanner.open(config.packDir(), config.limits());
     PackManifest pack = planner.pack();
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
-    Topics topics = Topics.create(registry, config.streams().topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
-    StreamsMain.run("pe-rewrite", PromptRewriteTopology.build(topics, planner.planner(), config.idempotencyRetention()),
+    Topics topics = Topics.create(registry, config.streams().topicPrefix(), config.streams().topics(), true);
+    StreamsMain.run("pe-rewrite", PromptRewriteTopology.build(topics, planner.planner(), config.idempotencyRetention()), topics,
         config.streams().streamsProperties(config.applicationId()),
         "PE rewrite running with pack " + pack.id() + " " + pack.version(), List.of(registry, planner));
   }

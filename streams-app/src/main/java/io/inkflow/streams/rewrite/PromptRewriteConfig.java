@@ -2,6 +2,7 @@ package io.inkflow.streams.rewrite;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.streams.common.StreamsSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,7 +46,7 @@ public record PromptRewriteConfig(StreamsSettings streams, String applicationId,
           "how long a requestId is remembered for deduplication");
 
   /** Everything the PE app reads. */
-  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, StreamsSettings.DEFINITION, DEFINITION, PeLimits.DEFINITION);
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, StreamsSettings.DEFINITION, DEFINITION, PeLimits.DEFINITION);
 
   public static PromptRewriteConfig fromEnv(Map<String, String> env) {
     EnvConfig c = new EnvConfig(ALL, env, StreamsSettings.ALIASES);

@@ -30,14 +30,14 @@ public final class ScoringApp {
         Optional.ofNullable(config.ocrModelsDir()));
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
     S3Client s3 = S3Clients.create(config.s3());
-    Topics topics = Topics.create(registry, config.streams().topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
+    Topics topics = Topics.create(registry, config.streams().topicPrefix(), config.streams().topics(), true);
     Properties props = ScoringTopology.withScoringDefaults(config.streams().streamsProperties(config.applicationId()));
     // images-generated is read as raw bytes and dead-lettered by the processor; an unreadable record on
     // batches or request-results (written by inkflow's own stages) is logged with its coordinates and skipped.
     props.putIfAbsent(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
     // A failed task (S3 or registry down past its retries, a reward-pack error) restarts its thread; EOS replays.
     StreamsMain.run("scoring", ScoringTopology.build(topics, config.settings(), new S3ObjectStore(s3, config.s3().bucket()),
-            ImageScorer.of(model), config.policy(model.manifest())), props,
+            ImageScorer.of(model), config.policy(model.manifest())), topics, props,
         "reward scoring running with pack " + model.manifest().id() + " " + model.manifest().version() + " on " + model.executionProvider(),
         List.of(registry, s3, model));
   }

@@ -2,6 +2,7 @@ package io.inkflow.streams.scoring;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.inference.ocr.OcrModels;
 import io.inkflow.inference.pack.RewardPackManifest;
 import io.inkflow.storage.S3Settings;
@@ -54,7 +55,7 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
   public static final ConfigDef DEFINITION = definition();
 
   /** Everything the scoring app reads. */
-  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, StreamsSettings.DEFINITION, SharedConfig.DEVICE_DEF,
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, StreamsSettings.DEFINITION, SharedConfig.DEVICE_DEF,
       S3Settings.DEFINITION, DEFINITION);
 
   /** Renamed variables still read for one release. */

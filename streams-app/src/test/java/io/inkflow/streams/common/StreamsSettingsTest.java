@@ -1,10 +1,13 @@
 package io.inkflow.streams.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 
@@ -65,5 +68,50 @@ class StreamsSettingsTest {
     assertThat(settings.registry().basicAuthUserInfo()).isEqualTo("svc:reg-secret");
     assertThat(settings.toString()).contains("SASL_SSL", "sasl.jaas.config=****", "ssl.truststore.password=****")
         .doesNotContain("jaas-secret", "ts-secret", "reg-secret");
+  }
+
+  @Test
+  void internalTopicsFollowTheDeploymentsReplicationFactorAndMinIsr() {
+    StreamsConfig local = new StreamsConfig(StreamsSettings.fromEnv(BASE).streamsProperties("app"));
+    assertThat(local.getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG)).isEqualTo(1);
+    assertThat(local.originalsWithPrefix(StreamsConfig.TOPIC_PREFIX)).containsEntry(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1");
+
+    Map<String, String> env = new HashMap<>(BASE);
+    env.put("INKFLOW_TOPIC_REPLICATION_FACTOR", "3");
+    env.put("INKFLOW_TOPIC_MIN_ISR", "2");
+    env.put("INKFLOW_TOPIC_PARTITIONS_GENERATION_JOBS", "48");
+    StreamsSettings settings = StreamsSettings.fromEnv(env);
+    assertThat(settings.topics().partitionsOf("generation-jobs")).isEqualTo(48);
+    StreamsConfig config = new StreamsConfig(settings.streamsProperties("app"));
+    // Changelog and repartition topics are created by Streams with these.
+    assertThat(config.getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG)).isEqualTo(3);
+    assertThat(config.originalsWithPrefix(StreamsConfig.TOPIC_PREFIX)).containsEntry(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "2");
+    assertThat(settings.toString()).contains("replicationFactor=3", "minIsr=2");
+  }
+
+  @Test
+  void aClientReplicationFactorThatContradictsTheDeploymentsIsRefused() {
+    Map<String, String> env = new HashMap<>(BASE);
+    env.put("INKFLOW_TOPIC_REPLICATION_FACTOR", "3");
+    env.put("INKFLOW_TOPIC_MIN_ISR", "2");
+    env.put("INKFLOW_KAFKA_CLIENT_REPLICATION_FACTOR", "3");
+    assertThat(new StreamsConfig(StreamsSettings.fromEnv(env).streamsProperties("app")).getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG))
+        .as("the same value twice is harmless").isEqualTo(3);
+    env.put("INKFLOW_KAFKA_CLIENT_REPLICATION_FACTOR", "1");
+    assertThatThrownBy(() -> StreamsSettings.fromEnv(env)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("INKFLOW_KAFKA_CLIENT_REPLICATION_FACTOR=1").hasMessageContaining("INKFLOW_TOPIC_REPLICATION_FACTOR=3");
+    env.remove("INKFLOW_KAFKA_CLIENT_REPLICATION_FACTOR");
+    env.put("INKFLOW_KAFKA_CLIENT_TOPIC_MIN_INSYNC_REPLICAS", "1");
+    assertThatThrownBy(() -> StreamsSettings.fromEnv(env)).hasMessageContaining("INKFLOW_TOPIC_MIN_ISR=2");
+  }
+
+  @Test
+  void topicSettingsAreValidatedWithTheStreamsSettings() {
+    Map<String, String> env = new HashMap<>(BASE);
+    env.put("INKFLOW_TOPIC_MIN_ISR", "2");
+    assertThatThrownBy(() -> StreamsSettings.fromEnv(env)).hasMessageContaining("INKFLOW_TOPIC_MIN_ISR");
+    env.remove("INKFLOW_TOPIC_MIN_ISR");
+    env.put("INKFLOW_TOPIC_PARTITIONS_BATCHES", "3");
+    assertThatThrownBy(() -> StreamsSettings.fromEnv(env)).hasMessageContaining("batches").hasMessageContaining("request-results");
   }
 }

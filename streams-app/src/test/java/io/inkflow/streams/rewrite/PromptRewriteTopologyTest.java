@@ -10,6 +10,7 @@ import io.inkflow.avro.RequestStatus;
 import io.inkflow.common.LogText;
 import io.inkflow.common.deadletter.DeadLetterHeaders;
 import io.inkflow.schemas.Topics;
+import io.inkflow.streams.common.StreamsMain;
 import io.inkflow.testing.ExampleEvents;
 import io.inkflow.testing.MemoryRegistry;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.apache.kafka.common.MetricName;
@@ -108,6 +110,13 @@ class PromptRewriteTopologyTest {
 
   private void send(PromptRequest r) {
     send(r.getRequestId(), bytes(r));
+  }
+
+  @Test
+  void theTopologyReadsOneCatalogueTopicPerSubTopologySoNoneNeedsCoPartitioning() {
+    RequestPlanner planner = TestPack.planner(PeLimits.defaults());
+    assertThat(StreamsMain.sourceTopicsBySubtopology(PromptRewriteTopology.build(topics, planner, Duration.ofDays(7)), topics))
+        .containsExactly(Set.of(topics.promptRequests.name()));
   }
 
   @Test

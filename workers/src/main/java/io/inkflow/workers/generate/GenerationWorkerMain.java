@@ -4,15 +4,23 @@ import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.schemas.TopicAdmin;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3ObjectStore;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -32,11 +40,15 @@ import software.amazon.awssdk.services.s3.S3Client;
 public final class GenerationWorkerMain {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationWorkerMain.class);
 
+  /** How long the start-up check of the jobs topic's partition count waits for the broker. */
+  private static final Duration TOPIC_CHECK_TIMEOUT = Duration.ofSeconds(30);
+
   private GenerationWorkerMain() {}
 
   public static void main(String[] args) throws Exception {
     WorkerConfig config = WorkerConfig.fromEnv(System.getenv());
-    LOG.info("starting generation worker: {}", config);
+    TopicSettings topicSettings = TopicSettings.fromEnv(System.getenv());
+    LOG.info("starting generation worker: {}, {}", config, topicSettings);
     SessionOptionsConfig options = (config.provider() == ExecutionProvider.CUDA
         ? SessionOptionsConfig.cuda(config.deviceId()) : SessionOptionsConfig.cpu()).withIntraOpThreads(config.intraOpThreads());
     CountDownLatch stopped = new CountDownLatch(1);
@@ -46,7 +58,8 @@ public final class GenerationWorkerMain {
          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(config), new ByteArraySerializer(), new ByteArraySerializer());
          PrometheusEndpoint metrics = PrometheusEndpoint.start(config.metricsPort(), config.workerId())) {
       LOG.info("pack {}@{} loaded on {}", generator.packId(), generator.packVersion(), generator.pipeline().executionProvider());
-      Topics topics = Topics.create(registry, config.topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
+      Topics topics = Topics.create(registry, config.topicPrefix(), topicSettings, true);
+      checkJobsTopic(config, topics);
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
       ClaimStore claims = config.claimDir() == null ? ClaimStore.none() : new FileClaimStore(config.claimDir());
       GenerationWorker worker = new GenerationWorker(config, consumer, producer, topics, generator,
@@ -80,6 +93,23 @@ public final class GenerationWorkerMain {
     Map<String, Object> props = new HashMap<>(EnvConfig.prefixed(env, SharedConfig.REGISTRY_CLIENT_PREFIX));
     props.put(RegistryClientConfig.URL, url);
     return RegistryClientConfig.fromMap(props);
+  }
+
+  /**
+   * Refuses to start when {@code generation-jobs} exists with another partition count than the
+   * deployment's settings give it: the count caps how many workers (GPUs) the group can use, and it is
+   * fixed at creation.
+   */
+  static void checkJobsTopic(WorkerConfig config, Topics topics) throws InterruptedException {
+    Map<String, Object> props = new HashMap<>(config.clientOverrides());
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    props.put(AdminClientConfig.CLIENT_ID_CONFIG, config.workerId() + "-topic-check");
+    try (Admin admin = Admin.create(props)) {
+      TopicAdmin.verify(admin, topics, List.of(topics.generationJobs.name()), TOPIC_CHECK_TIMEOUT);
+    } catch (ExecutionException | TimeoutException e) {
+      // The consumer reports an unreachable broker itself; the check only guards against a wrong count.
+      LOG.warn("could not check the partition count of {}: {}", topics.generationJobs.name(), e.toString());
+    }
   }
 
   /** Consumer settings: manual commits, cooperative assignment, small polls. */

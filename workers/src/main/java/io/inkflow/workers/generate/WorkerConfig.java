@@ -2,6 +2,7 @@ package io.inkflow.workers.generate;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.storage.S3Settings;
@@ -136,7 +137,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
           Importance.LOW, "standard (deflate 6, adaptive filters) or fast (deflate 1, Sub: several times faster, about 2 % larger)");
 
   /** Everything the worker reads. */
-  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, SharedConfig.DEVICE_DEF, S3Settings.DEFINITION, DEFINITION);
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, SharedConfig.DEVICE_DEF, S3Settings.DEFINITION, DEFINITION);
 
   /** Renamed variables still read for one release. */
   public static final List<EnvConfig.Alias> ALIASES = List.of(
