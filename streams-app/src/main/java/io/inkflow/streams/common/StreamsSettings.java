@@ -2,6 +2,10 @@ package io.inkflow.streams.common;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.common.health.StartupCheck;
+import io.inkflow.schemas.StartupChecks;
+import io.inkflow.schemas.Topic;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -28,9 +33,11 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param clientOverrides extra Kafka client properties: every {@code INKFLOW_KAFKA_CLIENT_X_Y=v} becomes
  *     {@code x.y=v} (e.g. {@code INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL=SASL_SSL}); registry properties
  *     ({@code INKFLOW_REGISTRY_CLIENT_BASIC_AUTH_USER_INFO}, …) likewise become {@code basic.auth.user.info}
+ * @param topicPartitions partitions every data topic must have before the app starts ({@code INKFLOW_TOPIC_PARTITIONS}); null: any
  */
 public record StreamsSettings(String bootstrapServers, String registryUrl, Path stateDir, String topicPrefix,
-    int threads, int commitIntervalMs, Map<String, String> clientOverrides, Map<String, String> registryOverrides) {
+    int threads, int commitIntervalMs, Map<String, String> clientOverrides, Map<String, String> registryOverrides,
+    Integer topicPartitions) {
 
   public StreamsSettings {
     if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -48,6 +55,15 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
     topicPrefix = topicPrefix == null ? "" : topicPrefix;
     clientOverrides = Map.copyOf(clientOverrides);
     registryOverrides = Map.copyOf(registryOverrides);
+    if (topicPartitions != null && topicPartitions < 1) {
+      throw new IllegalArgumentException("INKFLOW_TOPIC_PARTITIONS must be at least 1, found " + topicPartitions);
+    }
+  }
+
+  /** Settings that accept any partition count. */
+  public StreamsSettings(String bootstrapServers, String registryUrl, Path stateDir, String topicPrefix,
+      int threads, int commitIntervalMs, Map<String, String> clientOverrides, Map<String, String> registryOverrides) {
+    this(bootstrapServers, registryUrl, stateDir, topicPrefix, threads, commitIntervalMs, clientOverrides, registryOverrides, null);
   }
 
   /** The variables every streams app reads besides {@link SharedConfig#KAFKA}. */
@@ -75,7 +91,20 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
         config.getInt("INKFLOW_STREAM_THREADS"),
         (int) config.getDuration("INKFLOW_COMMIT_INTERVAL").toMillis(),
         config.prefixed(SharedConfig.KAFKA_CLIENT_PREFIX),
-        config.prefixed(SharedConfig.REGISTRY_CLIENT_PREFIX));
+        config.prefixed(SharedConfig.REGISTRY_CLIENT_PREFIX),
+        config.getInt(SharedConfig.TOPIC_PARTITIONS));
+  }
+
+  /** Admin client settings for the start-up topic check: the bootstrap servers and the client overrides (security). */
+  public Map<String, Object> adminProperties() {
+    Map<String, Object> p = new TreeMap<>(clientOverrides);
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return p;
+  }
+
+  /** What must hold before a streams app starts: {@code used} exist (with {@link #topicPartitions} when set), the registry answers. */
+  public List<StartupCheck> startupChecks(List<Topic<?, ?>> used, RestSchemaRegistryClient registry) {
+    return List.of(StartupChecks.topics(adminProperties(), used, topicPartitions), StartupChecks.registry(registry));
   }
 
   /** The registry client settings: URL plus overrides such as basic auth. */
@@ -113,7 +142,7 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
   @Override
   public String toString() {
     return "StreamsSettings[bootstrap=" + bootstrapServers + ", registry=" + registryUrl + ", stateDir=" + stateDir
-        + ", topicPrefix='" + topicPrefix + "', threads=" + threads + ", commitIntervalMs=" + commitIntervalMs
+        + ", topicPrefix='" + topicPrefix + "', threads=" + threads + ", commitIntervalMs=" + commitIntervalMs + ", topicPartitions=" + (topicPartitions == null ? "any" : topicPartitions)
         + ", kafka=" + EnvConfig.masked(clientOverrides) + ", registryOverrides=" + EnvConfig.masked(registryOverrides) + "]";
   }
 

@@ -4,6 +4,7 @@ import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.streams.common.StreamsMain;
+import io.inkflow.streams.common.StreamsService;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +22,10 @@ public final class PromptRewriteApp {
     PackManifest pack = planner.pack();
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
     Topics topics = Topics.create(registry, config.streams().topicPrefix(), Topics.DEFAULT_PARTITIONS, true);
-    StreamsMain.run("pe-rewrite", PromptRewriteTopology.build(topics, planner.planner(), config.idempotencyRetention()),
+    StreamsMain.run("pe-rewrite", new StreamsService("pe-rewrite",
+        PromptRewriteTopology.build(topics, planner.planner(), config.idempotencyRetention()),
         config.streams().streamsProperties(config.applicationId()),
-        "PE rewrite running with pack " + pack.id() + " " + pack.version(), List.of(registry, planner));
+        "PE rewrite running with pack " + pack.id() + " " + pack.version(), config.http(),
+        config.streams().startupChecks(PromptRewriteTopology.topicsUsed(topics), registry), List.of(registry, planner)));
   }
 }

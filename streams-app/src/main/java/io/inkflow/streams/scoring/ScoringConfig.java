@@ -2,6 +2,7 @@ package io.inkflow.streams.scoring;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.common.health.HttpSettings;
 import io.inkflow.inference.ocr.OcrModels;
 import io.inkflow.inference.pack.RewardPackManifest;
 import io.inkflow.storage.S3Settings;
@@ -32,9 +33,10 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  *     {@code _RETENTION}, {@code _MIN_PAIR_MARGIN}, {@code _FETCH_THREADS}, {@code _BATCH_IDLE_TIMEOUT}; durations in ISO-8601)
  * @param overrides weights/thresholds that replace the pack's ({@code INKFLOW_SCORING_WEIGHT_AESTHETIC|ALIGNMENT|TEXT_RENDERING},
  *     {@code INKFLOW_SCORING_THRESHOLD_AESTHETIC|ALIGNMENT|TEXT_RENDERING|OVERALL}); keys absent keep the pack's value
+ * @param http where /metrics, /healthz and /readyz are served ({@code INKFLOW_HTTP_BIND}, {@code INKFLOW_SCORING_HTTP_PORT}, default 0: off)
  */
 public record ScoringConfig(StreamsSettings streams, S3Settings s3, String applicationId, Path rewardPackDir,
-    Path ocrModelsDir, int cudaDevice, ScoringSettings settings, Map<String, Double> overrides) {
+    Path ocrModelsDir, int cudaDevice, ScoringSettings settings, Map<String, Double> overrides, HttpSettings http) {
 
   public ScoringConfig {
     Objects.requireNonNull(streams, "streams");
@@ -44,6 +46,7 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
     }
     Objects.requireNonNull(rewardPackDir, "INKFLOW_REWARD_PACK_DIR is not set; expected the reward pack folder");
     Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(http, "http");
     overrides = Map.copyOf(overrides);
   }
 
@@ -54,7 +57,7 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
   public static final ConfigDef DEFINITION = definition();
 
   /** Everything the scoring app reads. */
-  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, StreamsSettings.DEFINITION, SharedConfig.DEVICE_DEF,
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, SharedConfig.HTTP, StreamsSettings.DEFINITION, SharedConfig.DEVICE_DEF,
       S3Settings.DEFINITION, DEFINITION);
 
   /** Renamed variables still read for one release. */
@@ -71,6 +74,8 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
                 + " PP-OCR; checked against their pinned hashes at start, never downloaded")
         .define("INKFLOW_SCORING_APPLICATION_ID", Type.STRING, "inkflow-scoring", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
             "Kafka Streams application id")
+        .define("INKFLOW_SCORING_HTTP_PORT", Type.INT, 0, ConfigDef.Range.between(0, 65535), Importance.MEDIUM,
+            "port of /metrics (Kafka Streams client metrics and the stage's counters), /healthz and /readyz; 0: off")
         .define("INKFLOW_SCORING_BATCH_SIZE", Type.INT, d.batchSize(), ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
             "images per reward-pack call")
         .define("INKFLOW_SCORING_FLUSH_INTERVAL", Type.STRING, d.flushInterval().toString(), EnvConfig.duration(Duration.ofMillis(1)),
@@ -125,7 +130,7 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
     return new ScoringConfig(StreamsSettings.from(c), S3Settings.from(c), c.getString("INKFLOW_SCORING_APPLICATION_ID"),
         c.getPath("INKFLOW_REWARD_PACK_DIR"), c.getString(OcrModels.ENV) == null ? null : c.getPath(OcrModels.ENV),
         SharedConfig.cudaDevice(SharedConfig.DEVICE, c.getString(SharedConfig.DEVICE)),
-        settings, overrides);
+        settings, overrides, new HttpSettings(c.getString(SharedConfig.HTTP_BIND), c.getInt("INKFLOW_SCORING_HTTP_PORT")));
   }
 
   /** The pack's weights and thresholds with this config's overrides applied. */

@@ -7,6 +7,7 @@ import io.inkflow.storage.ObjectStore;
 import io.inkflow.streams.batches.BatchEvent;
 import io.inkflow.streams.batches.BatchTracker;
 import io.inkflow.streams.results.RequestAggregator;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -47,6 +48,12 @@ public final class ScoringTopology {
   public static final String BATCH_TRACKER = "batch-tracker";
 
   private ScoringTopology() {}
+
+  /** The topics this stage reads and writes, for the start-up check. */
+  public static List<Topic<?, ?>> topicsUsed(Topics topics) {
+    return List.of(topics.imagesGenerated, topics.imagesGeneratedDlq, topics.batches, topics.requestResults, topics.imagesScored,
+        topics.badCases, topics.preferencePairs, topics.batchResults);
+  }
 
   /**
    * Builds the topology.
