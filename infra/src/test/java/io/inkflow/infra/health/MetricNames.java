@@ -4,10 +4,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** The metric names in a Prometheus text-format scrape. */
-final class MetricNames {
+public final class MetricNames {
   private MetricNames() {}
 
-  static Set<String> of(String scrape) {
+  public static Set<String> of(String scrape) {
     Set<String> names = new TreeSet<>();
     for (String line : scrape.split("\n")) {
       if (line.isBlank() || line.startsWith("#")) {
