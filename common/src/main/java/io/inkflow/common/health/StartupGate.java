@@ -70,11 +70,15 @@ public final class StartupGate {
         return true;
       }
       health.problem(KEY, String.join("\n", now));
-      try {
-        Thread.sleep(pause);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
+      // Slept in short steps, so that a stop asked during a long backoff ends the wait at once.
+      long until = System.nanoTime() + pause * 1_000_000;
+      while (!stopped.getAsBoolean() && System.nanoTime() < until) {
+        try {
+          Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
       }
       pause = Math.min(backoffMax.toMillis(), pause * 2);
     }
