@@ -124,7 +124,6 @@ class StreamsReadinessIT {
       assertThat(seen.get(0)).startsWith("503");
 
       String metrics = get(port, "/metrics").body();
-      System.out.println("=== pe-rewrite /metrics names ===\n" + MetricNames.of(metrics));
       assertThat(MetricNames.of(metrics))
           .as("Kafka Streams client metrics").anyMatch(n -> n.startsWith("kafka_stream_thread_"))
           .as("the stage's own sensors").contains("kafka_stream_inkflow_pe_requests_accepted_total");

@@ -50,6 +50,8 @@ public final class StreamsService implements AutoCloseable {
   private final AtomicBoolean closing = new AtomicBoolean();
   private final AtomicBoolean reachedRunning = new AtomicBoolean();
   private volatile KafkaStreamsMetrics streamsMetrics;
+  /** Guards the one binding of the Streams metrics (several stream threads report state changes). */
+  private final Object bindLock = new Object();
   private HealthServer server;
   private Thread starter;
 
@@ -78,12 +80,20 @@ public final class StreamsService implements AutoCloseable {
 
   private void onStateChange(State now, State before) {
     LOG.info("{}: {} -> {}", name, before, now);
-    if (now == State.RUNNING && reachedRunning.compareAndSet(false, true)) {
+    synchronized (bindLock) {
+      bindOnFirstRunning(now);
+    }
+  }
+
+  private void bindOnFirstRunning(State now) {
+    if (now == State.RUNNING && streamsMetrics == null) {
       // Bound once the tasks exist, so their sensors (the app's own counters) are listed from the first
-      // scrape; the binder picks up metrics added later on its own refresh.
+      // scrape; the binder picks up metrics added later on its own refresh. Ready only once bound, so that
+      // a ready instance's scrape is complete.
       KafkaStreamsMetrics binder = new KafkaStreamsMetrics(streams, Tags.empty());
       binder.bindTo(registry);
       streamsMetrics = binder;
+      reachedRunning.set(true);
       LOG.info("{}", runningMessage);
     }
   }
