@@ -11,6 +11,7 @@ public final class SharedConfig {
   public static final String BOOTSTRAP_SERVERS = "INKFLOW_BOOTSTRAP_SERVERS";
   public static final String REGISTRY_URL = "INKFLOW_REGISTRY_URL";
   public static final String TOPIC_PREFIX = "INKFLOW_TOPIC_PREFIX";
+  public static final String HTTP_BIND = "INKFLOW_HTTP_BIND";
   /** Every {@code INKFLOW_KAFKA_CLIENT_X_Y=v} becomes the Kafka client property {@code x.y=v}. */
   public static final String KAFKA_CLIENT_PREFIX = "INKFLOW_KAFKA_CLIENT_";
   /** Every {@code INKFLOW_REGISTRY_CLIENT_X_Y=v} becomes the registry client property {@code x.y=v}. */
@@ -23,6 +24,11 @@ public final class SharedConfig {
       .define(REGISTRY_URL, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
           "schema registry URL(s), comma-separated (Confluent REST API)")
       .define(TOPIC_PREFIX, Type.STRING, "", Importance.LOW, "prefix of every topic name");
+
+  /** Where a service serves /metrics, /healthz and /readyz; each service has its own port variable. */
+  public static final ConfigDef HTTP = new ConfigDef()
+      .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+          "address the metrics and health port binds; 0.0.0.0 in a pod, so that probes and Prometheus reach it");
 
   /** Which accelerator a service runs its models on. */
   public static final String DEVICE = "INKFLOW_DEVICE";

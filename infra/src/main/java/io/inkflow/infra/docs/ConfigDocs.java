@@ -41,6 +41,7 @@ public final class ConfigDocs {
     Map<String, Table> t = new LinkedHashMap<>();
     t.put("kafka", new Table(SharedConfig.KAFKA, List.of()));
     t.put("topics", new Table(TopicSettings.DEFINITION, List.of()));
+    t.put("http", new Table(SharedConfig.HTTP, List.of()));
     t.put("s3", new Table(S3Settings.DEFINITION, List.of()));
     t.put("streams", new Table(StreamsSettings.DEFINITION, StreamsSettings.ALIASES));
     t.put("pe", new Table(SharedConfig.merge(PromptRewriteConfig.DEFINITION, PeLimits.DEFINITION), List.of()));

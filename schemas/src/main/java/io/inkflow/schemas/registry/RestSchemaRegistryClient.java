@@ -10,8 +10,11 @@ import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.avro.Schema;
@@ -106,6 +109,31 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     } catch (SchemaRegistryException.NotFoundException e) {
       return true; // a subject with no versions accepts any schema
     }
+  }
+
+  /**
+   * Asks each registry URL once, without retrying, whether it answers ({@code GET /subjects} with this
+   * client's credentials): empty when one does, else what each answered, for a start-up check.
+   */
+  public Optional<String> ping() {
+    List<String> failures = new ArrayList<>();
+    for (URI base : config.urls()) {
+      try {
+        HttpURLConnection conn = open(base, "GET", "/subjects", null);
+        try {
+          int status = conn.getResponseCode();
+          if (status < 300) {
+            return Optional.empty();
+          }
+          failures.add(base + " answered HTTP " + status);
+        } finally {
+          conn.disconnect();
+        }
+      } catch (IOException e) {
+        failures.add(base + " unreachable (" + e.getClass().getSimpleName() + ")");
+      }
+    }
+    return Optional.of("schema registry " + String.join(", ", failures));
   }
 
   @Override

@@ -2,8 +2,12 @@ package io.inkflow.streams.common;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.common.health.StartupCheck;
+import io.inkflow.schemas.StartupChecks;
+import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.TopicSettings;
 import io.inkflow.schemas.registry.RegistryClientConfig;
+import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,11 +16,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.TreeMap;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
@@ -106,6 +111,21 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
         config.prefixed(SharedConfig.KAFKA_CLIENT_PREFIX),
         config.prefixed(SharedConfig.REGISTRY_CLIENT_PREFIX),
         TopicSettings.from(config));
+  }
+
+  /** Admin client settings for the start-up topic check: the bootstrap servers and the client overrides (security). */
+  public Map<String, Object> adminProperties() {
+    Map<String, Object> p = new TreeMap<>(clientOverrides);
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    return p;
+  }
+
+  /**
+   * What must hold before a streams app starts: {@code used} exist and the registry answers. Partition counts
+   * are checked against {@link #topics} by {@link StreamsMain#checkSourceTopics} before the service is built.
+   */
+  public List<StartupCheck> startupChecks(List<Topic<?, ?>> used, RestSchemaRegistryClient registry) {
+    return List.of(StartupChecks.topics(adminProperties(), used, null), StartupChecks.registry(registry));
   }
 
   /** The registry client settings: URL plus overrides such as basic auth. */

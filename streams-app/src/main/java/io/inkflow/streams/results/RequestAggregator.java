@@ -85,6 +85,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
   private Sensor timeouts;
   private Sensor late;
   private Sensor pairs;
+  private Sensor badCases;
 
   /**
    * @param metricsScope the stage's metrics scope (its sensors join the stage's group)
@@ -107,6 +108,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
     timeouts = metrics.addRateTotalSensor(metricsScope, STAGE, "request-timeouts", Sensor.RecordingLevel.INFO);
     late = metrics.addRateTotalSensor(metricsScope, STAGE, "late-variants", Sensor.RecordingLevel.INFO);
     pairs = metrics.addRateTotalSensor(metricsScope, STAGE, "preference-pairs", Sensor.RecordingLevel.INFO);
+    badCases = metrics.addRateTotalSensor(metricsScope, STAGE, "bad-cases", Sensor.RecordingLevel.INFO);
     context.schedule(settings.timeoutCheckInterval(), PunctuationType.WALL_CLOCK_TIME, this::expire);
   }
 
@@ -122,6 +124,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
           LogText.of(s.getImage().getJob().getJobId()), LogText.of(requestId), s.getVerdict(), Instant.ofEpochMilli(progress.since()));
       if (s.getVerdict() == Verdict.BAD_CASE) {
         context.forward(new Record<>(requestId, badCase(s, List.of(), now), now), BAD_CASES_SINK);
+        badCases.record();
       }
       return;
     }
@@ -159,6 +162,7 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
         List<String> siblings = progress.variants().stream().map(v -> v.getImage().getJob().getJobId())
             .filter(id -> !id.equals(jobId)).toList();
         context.forward(new Record<>(requestId, badCase(s, siblings, now), now), BAD_CASES_SINK);
+        badCases.record();
       }
     }
     deadlines.delete(indexKey(progress.since() + settings.requestTimeout().toMillis(), requestId));

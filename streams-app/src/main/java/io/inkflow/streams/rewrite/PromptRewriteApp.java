@@ -4,7 +4,10 @@ import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.streams.common.StreamsMain;
+import io.inkflow.streams.common.StreamsService;
 import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +24,11 @@ public final class PromptRewriteApp {
     PackManifest pack = planner.pack();
     RestSchemaRegistryClient registry = new RestSchemaRegistryClient(config.streams().registry());
     Topics topics = Topics.create(registry, config.streams().topicPrefix(), config.streams().topics(), true);
-    StreamsMain.run("pe-rewrite", PromptRewriteTopology.build(topics, planner.planner(), config.idempotencyRetention()), topics,
-        config.streams().streamsProperties(config.applicationId()),
-        "PE rewrite running with pack " + pack.id() + " " + pack.version(), List.of(registry, planner));
+    Topology topology = PromptRewriteTopology.build(topics, planner.planner(), config.idempotencyRetention());
+    Properties props = config.streams().streamsProperties(config.applicationId());
+    StreamsMain.checkSourceTopics(topology, topics, props);
+    StreamsMain.run("pe-rewrite", new StreamsService("pe-rewrite", topology, props,
+        "PE rewrite running with pack " + pack.id() + " " + pack.version(), config.http(),
+        config.streams().startupChecks(PromptRewriteTopology.topicsUsed(topics), registry), List.of(registry, planner)));
   }
 }

@@ -1,9 +1,11 @@
 package io.inkflow.streams.rewrite;
 
 import io.inkflow.avro.GenerationJob;
+import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.serde.AvroSerializer;
 import java.time.Duration;
+import java.util.List;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -27,6 +29,11 @@ public final class PromptRewriteTopology {
   public static final String DLQ_SINK = "prompt-requests-dlq-sink";
 
   private PromptRewriteTopology() {}
+
+  /** The topics this stage reads and writes, for the start-up check. */
+  public static List<Topic<?, ?>> topicsUsed(Topics topics) {
+    return List.of(topics.promptRequests, topics.promptRequestsDlq, topics.generationJobs, topics.requestResults);
+  }
 
   /**
    * Builds the topology.

@@ -7,10 +7,12 @@ import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.streams.common.StreamsMain;
+import io.inkflow.streams.common.StreamsService;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +38,11 @@ public final class ScoringApp {
     // batches or request-results (written by inkflow's own stages) is logged with its coordinates and skipped.
     props.putIfAbsent(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
     // A failed task (S3 or registry down past its retries, a reward-pack error) restarts its thread; EOS replays.
-    StreamsMain.run("scoring", ScoringTopology.build(topics, config.settings(), new S3ObjectStore(s3, config.s3().bucket()),
-            ImageScorer.of(model), config.policy(model.manifest())), topics, props,
+    Topology topology = ScoringTopology.build(topics, config.settings(), new S3ObjectStore(s3, config.s3().bucket()),
+        ImageScorer.of(model), config.policy(model.manifest()));
+    StreamsMain.checkSourceTopics(topology, topics, props);
+    StreamsMain.run("scoring", new StreamsService("scoring", topology, props,
         "reward scoring running with pack " + model.manifest().id() + " " + model.manifest().version() + " on " + model.executionProvider(),
-        List.of(registry, s3, model));
+        config.http(), config.streams().startupChecks(ScoringTopology.topicsUsed(topics), registry), List.of(registry, s3, model)));
   }
 }

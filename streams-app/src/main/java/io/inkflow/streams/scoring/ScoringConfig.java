@@ -2,9 +2,10 @@ package io.inkflow.streams.scoring;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
-import io.inkflow.schemas.TopicSettings;
+import io.inkflow.common.health.HttpSettings;
 import io.inkflow.inference.ocr.OcrModels;
 import io.inkflow.inference.pack.RewardPackManifest;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
 import java.nio.file.Path;
@@ -14,9 +15,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * Configuration of the reward-scoring application, read once from the environment.
@@ -33,9 +34,10 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  *     {@code _RETENTION}, {@code _MIN_PAIR_MARGIN}, {@code _FETCH_THREADS}, {@code _BATCH_IDLE_TIMEOUT}; durations in ISO-8601)
  * @param overrides weights/thresholds that replace the pack's ({@code INKFLOW_SCORING_WEIGHT_AESTHETIC|ALIGNMENT|TEXT_RENDERING},
  *     {@code INKFLOW_SCORING_THRESHOLD_AESTHETIC|ALIGNMENT|TEXT_RENDERING|OVERALL}); keys absent keep the pack's value
+ * @param http where /metrics, /healthz and /readyz are served ({@code INKFLOW_HTTP_BIND}, {@code INKFLOW_SCORING_HTTP_PORT}, default 0: off)
  */
 public record ScoringConfig(StreamsSettings streams, S3Settings s3, String applicationId, Path rewardPackDir,
-    Path ocrModelsDir, int cudaDevice, ScoringSettings settings, Map<String, Double> overrides) {
+    Path ocrModelsDir, int cudaDevice, ScoringSettings settings, Map<String, Double> overrides, HttpSettings http) {
 
   public ScoringConfig {
     Objects.requireNonNull(streams, "streams");
@@ -45,6 +47,7 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
     }
     Objects.requireNonNull(rewardPackDir, "INKFLOW_REWARD_PACK_DIR is not set; expected the reward pack folder");
     Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(http, "http");
     overrides = Map.copyOf(overrides);
   }
 
@@ -55,7 +58,7 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
   public static final ConfigDef DEFINITION = definition();
 
   /** Everything the scoring app reads. */
-  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, StreamsSettings.DEFINITION, SharedConfig.DEVICE_DEF,
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, SharedConfig.HTTP, StreamsSettings.DEFINITION, SharedConfig.DEVICE_DEF,
       S3Settings.DEFINITION, DEFINITION);
 
   /** Renamed variables still read for one release. */
@@ -72,6 +75,8 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
                 + " PP-OCR; checked against their pinned hashes at start, never downloaded")
         .define("INKFLOW_SCORING_APPLICATION_ID", Type.STRING, "inkflow-scoring", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
             "Kafka Streams application id")
+        .define("INKFLOW_SCORING_HTTP_PORT", Type.INT, 0, ConfigDef.Range.between(0, 65535), Importance.MEDIUM,
+            "port of /metrics (Kafka Streams client metrics and the stage's counters), /healthz and /readyz; 0: off")
         .define("INKFLOW_SCORING_BATCH_SIZE", Type.INT, d.batchSize(), ConfigDef.Range.between(1, 1024), Importance.MEDIUM,
             "images per reward-pack call")
         .define("INKFLOW_SCORING_FLUSH_INTERVAL", Type.STRING, d.flushInterval().toString(), EnvConfig.duration(Duration.ofMillis(1)),
@@ -126,7 +131,7 @@ public record ScoringConfig(StreamsSettings streams, S3Settings s3, String appli
     return new ScoringConfig(StreamsSettings.from(c), S3Settings.from(c), c.getString("INKFLOW_SCORING_APPLICATION_ID"),
         c.getPath("INKFLOW_REWARD_PACK_DIR"), c.getString(OcrModels.ENV) == null ? null : c.getPath(OcrModels.ENV),
         SharedConfig.cudaDevice(SharedConfig.DEVICE, c.getString(SharedConfig.DEVICE)),
-        settings, overrides);
+        settings, overrides, new HttpSettings(c.getString(SharedConfig.HTTP_BIND), c.getInt("INKFLOW_SCORING_HTTP_PORT")));
   }
 
   /** The pack's weights and thresholds with this config's overrides applied. */

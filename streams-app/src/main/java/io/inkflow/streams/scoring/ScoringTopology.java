@@ -7,6 +7,7 @@ import io.inkflow.storage.ObjectStore;
 import io.inkflow.streams.batches.BatchEvent;
 import io.inkflow.streams.batches.BatchTracker;
 import io.inkflow.streams.results.RequestAggregator;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -65,6 +66,12 @@ public final class ScoringTopology {
   public static Properties withScoringDefaults(Properties props) {
     props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), TRANSACTION_TIMEOUT_MS);
     return props;
+  }
+
+  /** The topics this stage reads and writes, for the start-up check. */
+  public static List<Topic<?, ?>> topicsUsed(Topics topics) {
+    return List.of(topics.imagesGenerated, topics.imagesGeneratedDlq, topics.batches, topics.requestResults, topics.imagesScored,
+        topics.badCases, topics.preferencePairs, topics.batchResults);
   }
 
   /**

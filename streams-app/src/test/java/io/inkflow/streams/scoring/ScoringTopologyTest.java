@@ -294,6 +294,7 @@ class ScoringTopologyTest {
     assertThat(dlq.readRecordsToList()).extracting(r -> new String(r.key(), StandardCharsets.UTF_8) + ":"
         + DeadLetterHeaders.get(r.headers(), DeadLetterHeaders.ERROR_CODE))
         .containsExactlyInAnyOrder("r1:" + ScoringProcessor.IMAGE_MISSING, "r1:NOT_PNG");
+    assertThat(metric("bad-cases-total")).as("the bad-case sensor the dashboard's bad-case rate reads").isEqualTo(1.0);
   }
 
   @Test

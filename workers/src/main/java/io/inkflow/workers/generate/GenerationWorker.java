@@ -29,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -41,6 +42,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -109,6 +111,10 @@ public final class GenerationWorker implements Runnable {
   private final ExecutorService inference;
   private final ExecutorService output;
   private final Set<TopicPartition> paused = new HashSet<>();
+  /** Set by the first assignment callback (even an empty one), cleared when the partitions are lost. */
+  private volatile boolean joined;
+  private volatile long lastPollNanos = System.nanoTime();
+  private final long maxPollIntervalNanos;
 
   /** A record taken from the topic: its job (null when unreadable) and when it was polled. */
   record Job(ConsumerRecord<byte[], byte[]> record, GenerationJob job, long polledAt, boolean alone) {
@@ -141,6 +147,28 @@ public final class GenerationWorker implements Runnable {
     this.inference = Executors.newSingleThreadExecutor(daemon("inference"));
     this.output = Executors.newFixedThreadPool(config.outputThreads(), daemon("output"));
     metrics.gauges(inFlight::get, queuedBatches::get);
+    Object interval = config.clientOverrides().get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+    this.maxPollIntervalNanos = TimeUnit.MILLISECONDS.toNanos(interval == null ? 300_000 : Long.parseLong(interval.toString().trim()));
+  }
+
+  /**
+   * Empty when the worker is ready: its consumer has joined the group (an assignment callback was seen,
+   * even one with no partitions: a worker beyond the partition count is ready and idle) and its loop is
+   * alive (it polled within {@code max.poll.interval.ms}); otherwise why not. Any thread.
+   */
+  public Optional<String> notReady() {
+    if (closing.get()) {
+      return Optional.of("worker is draining");
+    }
+    if (!joined) {
+      return Optional.of("consumer has not joined group " + config.groupId() + " yet");
+    }
+    long since = System.nanoTime() - lastPollNanos;
+    if (since > maxPollIntervalNanos) {
+      return Optional.of("poll loop stalled: last poll " + TimeUnit.NANOSECONDS.toMillis(since) + " ms ago, expected within "
+          + TimeUnit.NANOSECONDS.toMillis(maxPollIntervalNanos) + " ms");
+    }
+    return Optional.empty();
   }
 
   static BatchKey batchKey(Job j) {
@@ -164,6 +192,7 @@ public final class GenerationWorker implements Runnable {
       while (!closing.get()) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(pollTimeout());
         long now = System.nanoTime();
+        lastPollNanos = now;
         Set<TopicPartition> rewound = new HashSet<>();
         for (ConsumerRecord<byte[], byte[]> record : records) {
           TopicPartition tp = new TopicPartition(record.topic(), record.partition());
@@ -690,6 +719,7 @@ public final class GenerationWorker implements Runnable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      joined = false;
       abandonHeld(partitions);
       partitions.forEach(offsets::forget);
       paused.removeAll(partitions);
@@ -698,6 +728,7 @@ public final class GenerationWorker implements Runnable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      joined = true;
       LOG.info("assigned {}", partitions);
     }
   }

@@ -2,8 +2,12 @@ package io.inkflow.workers.generate;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
+import io.inkflow.common.health.ServiceHealth;
+import io.inkflow.common.health.StartupCheck;
+import io.inkflow.common.health.StartupGate;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.schemas.StartupChecks;
 import io.inkflow.schemas.TopicAdmin;
 import io.inkflow.schemas.TopicSettings;
 import io.inkflow.schemas.Topics;
@@ -11,6 +15,7 @@ import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3ObjectStore;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +24,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -52,30 +59,50 @@ public final class GenerationWorkerMain {
     SessionOptionsConfig options = (config.provider() == ExecutionProvider.CUDA
         ? SessionOptionsConfig.cuda(config.deviceId()) : SessionOptionsConfig.cpu()).withIntraOpThreads(config.intraOpThreads());
     CountDownLatch stopped = new CountDownLatch(1);
-    try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(registryConfig(config.registryUrl(), System.getenv()));
+    AtomicBoolean stopRequested = new AtomicBoolean();
+    AtomicReference<GenerationWorker> running = new AtomicReference<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("shutdown requested: draining");
+      stopRequested.set(true);
+      GenerationWorker w = running.get();
+      if (w != null) {
+        w.shutdown();
+      }
+      try {
+        if (!stopped.await(90, TimeUnit.SECONDS)) {
+          LOG.warn("drain did not finish in 90 s; exiting anyway");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "worker-shutdown"));
+    ServiceHealth health = new ServiceHealth();
+    // Served first, so that /healthz answers while the pack loads and /readyz says why the worker is not ready yet.
+    try (PrometheusEndpoint metrics = PrometheusEndpoint.start(config.http(), config.workerId(), health);
+         RestSchemaRegistryClient registry = new RestSchemaRegistryClient(registryConfig(config.registryUrl(), System.getenv()));
          PipelineGenerator generator = PipelineGenerator.open(config.packDir(), options, config.png().encoder());
          S3Client s3 = S3Clients.create(config.s3());
          KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(config), new ByteArraySerializer(), new ByteArraySerializer());
-         PrometheusEndpoint metrics = PrometheusEndpoint.start(config.metricsPort(), config.workerId())) {
+         KafkaClientMetrics producerMetrics = new KafkaClientMetrics(producer)) {
       LOG.info("pack {}@{} loaded on {}", generator.packId(), generator.packVersion(), generator.pipeline().executionProvider());
+      producerMetrics.bindTo(metrics.registry());
       Topics topics = Topics.create(registry, config.topicPrefix(), topicSettings, true);
+      StartupGate gate = new StartupGate("worker " + config.workerId(), startupChecks(config, topics, registry), health);
+      if (!gate.await(stopRequested::get)) {
+        return;
+      }
       checkJobsTopic(config, topics);
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
       ClaimStore claims = config.claimDir() == null ? ClaimStore.none() : new FileClaimStore(config.claimDir());
       GenerationWorker worker = new GenerationWorker(config, consumer, producer, topics, generator,
           new S3ObjectStore(s3, config.s3().bucket()), claims, metrics.workerMetrics());
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        LOG.info("shutdown requested: draining");
+      health.readyWhen(worker::notReady);
+      running.set(worker);
+      if (stopRequested.get()) {
         worker.shutdown();
-        try {
-          if (!stopped.await(90, TimeUnit.SECONDS)) {
-            LOG.warn("drain did not finish in 90 s; exiting anyway");
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "worker-shutdown"));
-      try {
+      }
+      try (KafkaClientMetrics consumerMetrics = new KafkaClientMetrics(consumer)) {
+        consumerMetrics.bindTo(metrics.registry());
         worker.run();
       } finally {
         LOG.info("generation worker {} stopped", config.workerId());
@@ -83,6 +110,18 @@ public final class GenerationWorkerMain {
     } finally {
       stopped.countDown();
     }
+  }
+
+  /**
+   * What must hold before the worker joins its group: its topics exist and the registry answers. The jobs
+   * topic's partition count is checked against the deployment's settings after that ({@link #checkJobsTopic}).
+   */
+  public static List<StartupCheck> startupChecks(WorkerConfig config, Topics topics, RestSchemaRegistryClient registry) {
+    Map<String, Object> admin = new HashMap<>(config.clientOverrides());
+    admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    return List.of(
+        StartupChecks.topics(admin, List.of(topics.generationJobs, topics.generationJobsDlq, topics.imagesGenerated), null),
+        StartupChecks.registry(registry));
   }
 
   /**

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -38,6 +39,11 @@ public final class MicrometerWorkerMetrics implements WorkerMetrics {
     produce = stage("produce");
     Gauge.builder("inkflow.worker.accelerator.busy", this, m -> m.busyFraction())
         .description("inference time / wall time since start").register(registry);
+    // The commonest dead-letter codes exist from the first scrape, so rate() and the dashboard read 0, not "no data";
+    // any other code appears as its own series when it first happens.
+    for (String code : List.of("DESERIALIZATION_FAILED", "PACK_MISMATCH")) {
+      registry.counter("inkflow.worker.dead.letters", "code", code);
+    }
   }
 
   private Timer stage(String name) {

@@ -1,51 +1,51 @@
 package io.inkflow.workers.generate;
 
-import com.sun.net.httpserver.HttpServer;
+import io.inkflow.common.health.HealthServer;
+import io.inkflow.common.health.HttpSettings;
+import io.inkflow.common.health.ServiceHealth;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
-/** A Prometheus registry with the worker's meters, served at {@code http://127.0.0.1:port/metrics} (no server when port is 0). */
+/**
+ * A Prometheus registry with the worker's meters, served with the worker's {@code /healthz} and
+ * {@code /readyz} on one port ({@link HealthServer}; no server when the port is 0).
+ */
 public final class PrometheusEndpoint implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final MicrometerWorkerMetrics metrics;
-  private final HttpServer server;
+  private final HealthServer server;
 
-  private PrometheusEndpoint(PrometheusMeterRegistry registry, HttpServer server) {
+  private PrometheusEndpoint(PrometheusMeterRegistry registry, HealthServer server) {
     this.registry = registry;
     this.metrics = new MicrometerWorkerMetrics(registry);
     this.server = server;
   }
 
   /**
-   * @param port port on 127.0.0.1, or 0 for no HTTP server (meters are still kept)
+   * @param port port on 127.0.0.1, or 0 for no HTTP server (meters are still kept); health always answers ready
    * @param workerId common tag of every meter
    */
   public static PrometheusEndpoint start(int port, String workerId) {
+    ServiceHealth health = new ServiceHealth();
+    health.readyWhen(Optional::empty);
+    return start(new HttpSettings("127.0.0.1", port), workerId, health);
+  }
+
+  /**
+   * @param http where to serve; port 0: no HTTP server (meters are still kept)
+   * @param workerId common tag of every meter
+   * @param health what {@code /healthz} and {@code /readyz} answer
+   */
+  public static PrometheusEndpoint start(HttpSettings http, String workerId, ServiceHealth health) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().commonTags("worker", workerId);
-    HttpServer server = null;
-    if (port > 0) {
-      try {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
-      } catch (IOException e) {
-        registry.close();
-        throw new UncheckedIOException("metrics port 127.0.0.1:" + port + " cannot be bound", e);
-      }
-      server.createContext("/metrics", exchange -> {
-        byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        exchange.sendResponseHeaders(200, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
-        }
-      });
-      server.start();
+    HealthServer server;
+    try {
+      server = HealthServer.start("worker " + workerId, http, registry::scrape, health);
+    } catch (RuntimeException e) {
+      registry.close();
+      throw e;
     }
     return new PrometheusEndpoint(registry, server);
   }
@@ -64,14 +64,12 @@ public final class PrometheusEndpoint implements AutoCloseable {
 
   /** The bound port, or 0 when no server runs. */
   public int port() {
-    return server == null ? 0 : server.getAddress().getPort();
+    return server.port();
   }
 
   @Override
   public void close() {
-    if (server != null) {
-      server.stop(0);
-    }
+    server.close();
     registry.close();
   }
 }

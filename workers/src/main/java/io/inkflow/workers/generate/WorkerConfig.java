@@ -2,9 +2,10 @@ package io.inkflow.workers.generate;
 
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
-import io.inkflow.schemas.TopicSettings;
+import io.inkflow.common.health.HttpSettings;
 import io.inkflow.inference.image.PngEncoder;
 import io.inkflow.inference.runtime.ExecutionProvider;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.storage.S3Settings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,9 +16,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.UUID;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * The generation worker's configuration, read once from the environment and range-checked.
@@ -46,7 +47,8 @@ import org.apache.kafka.common.config.ConfigDef.Type;
  *     {@code ioAttempts} are used ({@code INKFLOW_WORKER_IO_DEADLINE}, default PT10M): an outage holds the
  *     rendered image, and through the bounded queues the consumer, instead of failing the job
  * @param claimDir folder of the crash claims, or null for none ({@code INKFLOW_WORKER_CLAIM_DIR})
- * @param metricsPort Prometheus endpoint port on 127.0.0.1, 0 for none ({@code INKFLOW_WORKER_METRICS_PORT}, default 0)
+ * @param http where /metrics, /healthz and /readyz are served ({@code INKFLOW_HTTP_BIND}, default 127.0.0.1;
+ *     {@code INKFLOW_WORKER_HTTP_PORT}, formerly {@code INKFLOW_WORKER_METRICS_PORT}, default 0: off)
  * @param png PNG encoder ({@code INKFLOW_WORKER_PNG}: {@code standard} = deflate 6 + adaptive filters, or
  *     {@code fast} = deflate 1 + Sub, several times faster and a few percent larger; default standard).
  *     A job's bytes and sha256 are deterministic for a given setting.
@@ -56,7 +58,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 public record WorkerConfig(String bootstrapServers, String registryUrl, String topicPrefix, String groupId, String workerId,
     S3Settings s3, Path packDir, ExecutionProvider provider, int deviceId, int intraOpThreads, int maxBatchSize, Duration maxWait,
     int maxAttempts, int outputThreads, int queuedBatches, int ioAttempts, Duration ioBackoff, Duration ioBackoffMax,
-    Duration ioDeadline, Path claimDir, int metricsPort, PngMode png, Map<String, String> clientOverrides) {
+    Duration ioDeadline, Path claimDir, HttpSettings http, PngMode png, Map<String, String> clientOverrides) {
 
   /** Which PNG encoder the worker uses. */
   public enum PngMode {
@@ -96,7 +98,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
     require(ioBackoff != null && !ioBackoff.isNegative(), "INKFLOW_WORKER_IO_BACKOFF", ">= 0", ioBackoff);
     require(ioBackoffMax != null && ioBackoffMax.compareTo(ioBackoff) >= 0, "INKFLOW_WORKER_IO_BACKOFF_MAX", ">= the first backoff", ioBackoffMax);
     require(ioDeadline != null && !ioDeadline.isNegative(), "INKFLOW_WORKER_IO_DEADLINE", ">= 0", ioDeadline);
-    require(metricsPort >= 0 && metricsPort <= 65535, "INKFLOW_WORKER_METRICS_PORT", "0..65535", metricsPort);
+    Objects.requireNonNull(http, "http");
     Objects.requireNonNull(png, "png");
     clientOverrides = Map.copyOf(clientOverrides);
   }
@@ -130,14 +132,14 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
               + " an outage holds the image (and, through the bounded queues, polling) instead of spending the job's attempts")
       .define("INKFLOW_WORKER_CLAIM_DIR", Type.STRING, null, Importance.MEDIUM,
           "folder of crash claims, on a volume that outlives the process; unset: crash detection off")
-      .define("INKFLOW_WORKER_METRICS_PORT", Type.INT, 0, ConfigDef.Range.between(0, 65535), Importance.MEDIUM,
-          "Prometheus endpoint on 127.0.0.1 (images, batch sizes, stage timers, queue depth, retries, dead letters, accelerator"
-              + " busy fraction); 0: off")
+      .define("INKFLOW_WORKER_HTTP_PORT", Type.INT, 0, ConfigDef.Range.between(0, 65535), Importance.MEDIUM,
+          "port of /metrics (images, batch sizes, stage timers, queue depth, retries, dead letters, accelerator busy fraction,"
+              + " Kafka client metrics), /healthz and /readyz; 0: off")
       .define("INKFLOW_WORKER_PNG", Type.STRING, "standard", ConfigDef.CaseInsensitiveValidString.in("standard", "fast"),
           Importance.LOW, "standard (deflate 6, adaptive filters) or fast (deflate 1, Sub: several times faster, about 2 % larger)");
 
   /** Everything the worker reads. */
-  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, SharedConfig.DEVICE_DEF, S3Settings.DEFINITION, DEFINITION);
+  public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, SharedConfig.HTTP, SharedConfig.DEVICE_DEF, S3Settings.DEFINITION, DEFINITION);
 
   /** Renamed variables still read for one release. */
   public static final List<EnvConfig.Alias> ALIASES = List.of(
@@ -145,7 +147,8 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
       EnvConfig.Alias.millis("INKFLOW_WORKER_IO_BACKOFF_MS", "INKFLOW_WORKER_IO_BACKOFF"),
       EnvConfig.Alias.millis("INKFLOW_WORKER_IO_BACKOFF_MAX_MS", "INKFLOW_WORKER_IO_BACKOFF_MAX"),
       EnvConfig.Alias.millis("INKFLOW_WORKER_IO_DEADLINE_MS", "INKFLOW_WORKER_IO_DEADLINE"),
-      EnvConfig.Alias.renamed("INKFLOW_EXECUTION_PROVIDER", SharedConfig.DEVICE));
+      EnvConfig.Alias.renamed("INKFLOW_EXECUTION_PROVIDER", SharedConfig.DEVICE),
+      EnvConfig.Alias.renamed("INKFLOW_WORKER_METRICS_PORT", "INKFLOW_WORKER_HTTP_PORT"));
 
   /** Reads the configuration from environment variables ({@link #ALL}). */
   public static WorkerConfig fromEnv(Map<String, String> env) {
@@ -173,7 +176,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         c.getDuration("INKFLOW_WORKER_IO_BACKOFF_MAX"),
         c.getDuration("INKFLOW_WORKER_IO_DEADLINE"),
         c.getPath("INKFLOW_WORKER_CLAIM_DIR"),
-        c.getInt("INKFLOW_WORKER_METRICS_PORT"),
+        new HttpSettings(c.getString(SharedConfig.HTTP_BIND), c.getInt("INKFLOW_WORKER_HTTP_PORT")),
         PngMode.parse(c.getString("INKFLOW_WORKER_PNG")),
         c.prefixed(SharedConfig.KAFKA_CLIENT_PREFIX));
   }
@@ -218,7 +221,8 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         + ", pack=" + packDir + ", provider=" + provider + ", device=" + deviceId + ", intraOpThreads=" + intraOpThreads + ", batch=" + maxBatchSize
         + ", maxWait=" + maxWait.toMillis() + "ms, maxAttempts=" + maxAttempts + ", outputThreads=" + outputThreads
         + ", queuedBatches=" + queuedBatches + ", ioAttempts=" + ioAttempts + ", ioBackoff=" + ioBackoff.toMillis()
-        + ".." + ioBackoffMax.toMillis() + "ms, ioDeadline=" + ioDeadline.toMillis() + "ms, claims=" + claimDir + ", metricsPort=" + metricsPort + ", png=" + png
+        + ".." + ioBackoffMax.toMillis() + "ms, ioDeadline=" + ioDeadline.toMillis() + "ms, claims=" + claimDir
+        + ", http=" + http.bind() + ":" + http.port() + ", png=" + png
         + ", kafkaClient=" + masked(clientOverrides) + "]";
   }
 
