@@ -58,13 +58,14 @@ def main():
     parser.add_argument("--images", type=int, default=vs.SETS["test"][2], help="test images (default: %(default)s)")
     parser.add_argument("--pack", default=vs.REWARD_PACK, help="reward pack (default: infra/models/mini-reward)")
     parser.add_argument("--out", default=os.path.join(vs.REPO, ".cache", "eval", "verdicts"))
+    parser.add_argument("--image-dir", help="where the test images are drawn, or were (default: OUT/images)")
     parser.add_argument("--fixture", help="also copy a smoke fixture (PNGs + checker labels) of --fixture-cases "
                                           "cases into this folder")
     parser.add_argument("--fixture-cases", type=int, default=32)
     args = parser.parse_args()
     started = time.time()
     rows = vs.requests("test", args.images)
-    images = os.path.join(args.out, "images")
+    images = args.image_dir or os.path.join(args.out, "images")
     vs.java("draw", vs.GENERATOR_PACK, rows, images)
     drawn = time.time()
     for r in rows:

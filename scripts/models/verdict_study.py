@@ -91,8 +91,10 @@ def java(mode, pack, rows, images, out=None):
     cmd = ["java", "-Xmx1g", "-XX:+UseSerialGC", "-cp", cp, "io.inkflow.bench.verdict.VerdictStudy", mode,
            "--pack", pack, "--input", listing, "--images", images]
     if out:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         cmd += ["--out", out]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    if subprocess.run(cmd, stdout=subprocess.DEVNULL).returncode != 0:
+        raise SystemExit("VerdictStudy %s failed (its error is above)" % mode)
     if out:
         with open(out, encoding="utf-8") as f:
             return {s["id"]: s for s in (json.loads(line) for line in f if line.strip())}
