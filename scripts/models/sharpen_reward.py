@@ -380,6 +380,9 @@ def choose_thresholds(cfg, s, wrong, base, max_flag):
             key = (caught, -flagged, -ta, -to)
             if best is None or key > best[0]:
                 best = (key, t, caught, flagged)
+    if best is None:
+        raise SystemExit("no (alignment, overall) thresholds flag at most %.1f%% of the right validation images"
+                         % (100 * max_flag))
     return best[1], best[2], best[3]
 
 
@@ -391,6 +394,7 @@ def main():
                         help="the reward pack whose heads are fine-tuned (default: infra/models/mini-reward)")
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--init", help="start the alignment head from this state dict (a run's alignment-sharpened.pt)")
     parser.add_argument("--train-images", type=int, help="draw only the first N of the train set")
     parser.add_argument("--val-images", type=int, help="draw only the first N of the val set")
     parser.add_argument("--max-flag", type=float, default=0.03,
@@ -411,6 +415,9 @@ def main():
     check_recovered(heads, args.from_pack)
     log("recovered the reward heads from %s; they reproduce its golden outputs" % args.from_pack)
     train_rows = generated_set("train", args.work, args.train_images)
+    if args.init:
+        heads["alignment"].load_state_dict(torch.load(args.init))
+        log("alignment head from %s" % args.init)
     fine_tune(cfg, heads["alignment"], train_rows, args.steps, args.lr, log)
     torch.save(heads["alignment"].state_dict(), os.path.join(args.work, "alignment-sharpened.pt"))
     val_rows = generated_set("val", args.work, args.val_images)
