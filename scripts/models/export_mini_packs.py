@@ -254,11 +254,14 @@ def calibrate_thresholds(cfg, heads, n=400):
     return thresholds
 
 
-def export_reward(cfg, work, root):
+def export_reward(cfg, work, root, heads=None, thresholds=None, version=VERSION):
+    """Writes the reward pack from ``heads`` (default: the checkpoints in ``work``); ``thresholds``
+    default to those ``calibrate_thresholds`` chooses on rendered scenes (``sharpen_reward.py`` passes
+    the ones it chose on generated images)."""
     r = cfg["reward"]
     vocab = tok.build_vocab()
-    heads = tm.load_reward(cfg, work)
-    thresholds = calibrate_thresholds(cfg, heads)
+    heads = heads if heads is not None else tm.load_reward(cfg, work)
+    thresholds = thresholds if thresholds is not None else calibrate_thresholds(cfg, heads)
     out = os.path.join(root, REWARD_ID)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
@@ -287,7 +290,7 @@ def export_reward(cfg, work, root):
     packio.write_json(os.path.join(out, "pack.json"), {
         "format": 1,
         "id": REWARD_ID,
-        "version": VERSION,
+        "version": version,
         "family": "reward",
         "description": ("Mini reward pack trained on the synthetic scenes of mini-mmdit-flow: aesthetic (clean vs "
                         "blurred, noisy, JPEG, colour-cast or blocky copies), alignment (image shows the "
