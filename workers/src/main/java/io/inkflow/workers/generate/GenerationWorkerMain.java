@@ -50,6 +50,12 @@ public final class GenerationWorkerMain {
   /** How long the start-up check of the jobs topic's partition count waits for the broker. */
   private static final Duration TOPIC_CHECK_TIMEOUT = Duration.ofSeconds(30);
 
+  /**
+   * What SIGTERM's hook waits beyond the drain timeout before the process exits anyway: closing the
+   * consumer, the producer's last flush and the model's sessions after the drain.
+   */
+  public static final Duration EXIT_MARGIN = Duration.ofSeconds(30);
+
   private GenerationWorkerMain() {}
 
   public static void main(String[] args) throws Exception {
@@ -69,8 +75,9 @@ public final class GenerationWorkerMain {
         w.shutdown();
       }
       try {
-        if (!stopped.await(90, TimeUnit.SECONDS)) {
-          LOG.warn("drain did not finish in 90 s; exiting anyway");
+        Duration limit = config.drainTimeout().plus(EXIT_MARGIN);
+        if (!stopped.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+          LOG.warn("drain did not finish in {}; exiting anyway", limit);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
