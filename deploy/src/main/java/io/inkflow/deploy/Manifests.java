@@ -10,6 +10,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodSpecBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
@@ -92,6 +94,8 @@ public final class Manifests {
   static final String STRIMZI_API = "kafka.strimzi.io/v1";
   static final String PART_OF = "app.kubernetes.io/part-of";
   static final String NAME = "app.kubernetes.io/name";
+  /** The user the images run as (the parent pom's Jib {@code container.user}). */
+  static final long IMAGE_USER = 1000;
   static final String S3_SECRET = "inkflow-s3";
   static final String REGISTRY_SECRET = "inkflow-registry";
   static final String MODELS_CLAIM = "inkflow-models";
@@ -284,6 +288,7 @@ public final class Manifests {
   private List<HasMetadata> streamsApp(String name, Class<?> main, Container container, int replicas, String stateSize) {
     Map<String, String> labels = labels(name);
     PodSpec pod = new PodSpecBuilder()
+        .withSecurityContext(securityContext())
         .withTerminationGracePeriodSeconds(STREAMS_GRACE_SECONDS)
         .withContainers(container)
         .withVolumes(modelsVolume())
@@ -329,6 +334,7 @@ public final class Manifests {
         new VolumeMountBuilder().withName("claims").withMountPath(CLAIMS_MOUNT).build()));
     Map<String, String> labels = labels(WORKER);
     PodSpec pod = new PodSpecBuilder()
+        .withSecurityContext(securityContext())
         .withTerminationGracePeriodSeconds(workerGraceSeconds(d, WorkerConfig.DEFINITION))
         .withContainers(c)
         // Crash claims outlive a container restart (emptyDir lives as long as the pod).
@@ -470,6 +476,11 @@ public final class Manifests {
         .withNewMetadata().withName(name).withNamespace(d.namespace()).withLabels(labels).endMetadata()
         .withNewSpec().withMaxUnavailable(new IntOrString(1)).withNewSelector().withMatchLabels(labels).endSelector().endSpec()
         .build();
+  }
+
+  /** The images run as user {@value #IMAGE_USER} (Jib's container.user); fsGroup gives it the volumes. */
+  private static PodSecurityContext securityContext() {
+    return new PodSecurityContextBuilder().withRunAsNonRoot(true).withRunAsUser(IMAGE_USER).withFsGroup(IMAGE_USER).build();
   }
 
   private static VolumeMount stateMount() {
