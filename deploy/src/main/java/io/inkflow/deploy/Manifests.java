@@ -59,6 +59,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.TopicConfig;
@@ -94,6 +95,8 @@ public final class Manifests {
   static final String STRIMZI_API = "kafka.strimzi.io/v1";
   static final String PART_OF = "app.kubernetes.io/part-of";
   static final String NAME = "app.kubernetes.io/name";
+  /** A Kubernetes object name (an RFC 1123 subdomain), which a KafkaTopic's name must be. */
+  private static final Pattern OBJECT_NAME = Pattern.compile("(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   /** The user the images run as (the parent pom's Jib {@code container.user}). */
   static final long IMAGE_USER = 1000;
   static final String S3_SECRET = "inkflow-s3";
@@ -225,8 +228,13 @@ public final class Manifests {
   private List<HasMetadata> topics() {
     List<HasMetadata> out = new ArrayList<>();
     for (Topic<?, ?> t : topics.all()) {
+      String name = t.name().toLowerCase(Locale.ROOT);
+      if (!OBJECT_NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException("topic " + t.name() + " makes no Kubernetes object name (lowercase letters, digits, '-' and '.',"
+            + " at most 253, starting and ending with a letter or digit): choose another INKFLOW_TOPIC_PREFIX");
+      }
       out.add(new KafkaTopicBuilder()
-            .withNewMetadata().withName(t.name().toLowerCase(Locale.ROOT)).withNamespace(d.namespace())
+          .withNewMetadata().withName(name).withNamespace(d.namespace())
             .addToLabels("strimzi.io/cluster", d.kafkaCluster()).endMetadata()
           .withNewSpec()
             .withTopicName(t.name())

@@ -152,6 +152,24 @@ class ManifestsTest {
   }
 
   @Test
+  void aPrefixThatMakesNoObjectNameIsRefusedAndAValidOneIsCarriedToEveryPod() {
+    DeploymentSettings p = PRODUCTION;
+    DeploymentSettings underscore = new DeploymentSettings(p.namespace(), p.kafkaCluster(), p.brokers(), p.controllers(), p.brokerStorage(),
+        p.imageRepository(), p.imageTag(), "v2_", p.topics(), p.registryUrl(), p.s3Bucket(), p.s3Endpoint(), p.awsRegion(), p.peReplicas(),
+        p.scoringReplicas(), p.standbyReplicas(), p.workerMinReplicas(), p.workerMaxReplicas(), p.gpu(), p.measuredLongestBatch(),
+        p.targetBacklog());
+    assertThatThrownBy(() -> Manifests.render(underscore)).hasMessageContaining("topic v2_prompt-requests makes no Kubernetes object name");
+    DeploymentSettings dotted = new DeploymentSettings(p.namespace(), p.kafkaCluster(), p.brokers(), p.controllers(), p.brokerStorage(),
+        p.imageRepository(), p.imageTag(), "v2.", p.topics(), p.registryUrl(), p.s3Bucket(), p.s3Endpoint(), p.awsRegion(), p.peReplicas(),
+        p.scoringReplicas(), p.standbyReplicas(), p.workerMinReplicas(), p.workerMaxReplicas(), p.gpu(), p.measuredLongestBatch(),
+        p.targetBacklog());
+    Map<String, String> files = Manifests.render(dotted);
+    assertThat(files.get("20-topics.yaml")).contains("topicName: \"v2.generation-jobs\"");
+    assertThat(files.get("51-worker-autoscaling.yaml")).contains("topic: \"v2.generation-jobs\"");
+    assertThat(files.get("50-worker.yaml")).contains("name: \"INKFLOW_TOPIC_PREFIX\"\n          value: \"v2.\"");
+  }
+
+  @Test
   void kafkaRunsInKraftModeOnThreeBrokersWithDurableInternalTopics() {
     List<KafkaNodePool> pools = typed(KafkaNodePool.class);
     int brokers = pools.stream().filter(p -> p.getSpec().getRoles().contains(ProcessRoles.BROKER)).mapToInt(p -> p.getSpec().getReplicas()).sum();
