@@ -23,7 +23,8 @@ inkflow_ensure_toolchain() {
 inkflow_build() {
   inkflow_ensure_toolchain
   local stamp="$INKFLOW_ROOT/infra/target/classpath.txt"
-  if [ -f "$stamp" ] && [ -f "$INKFLOW_ROOT/bench/target/classpath.txt" ] && [ -z "$(find "$INKFLOW_ROOT" -path "$INKFLOW_ROOT/.git" -prune -o \
+  if [ -f "$stamp" ] && [ -f "$INKFLOW_ROOT/bench/target/classpath.txt" ] \
+      && [ -f "$INKFLOW_ROOT/deploy/target/classpath.txt" ] && [ -z "$(find "$INKFLOW_ROOT" -path "$INKFLOW_ROOT/.git" -prune -o \
         \( -name pom.xml -o -path '*/src/main/*' -o -path '*/infra/models/*' \) -newer "$stamp" -print -quit)" ]; then
     return
   fi
@@ -41,6 +42,11 @@ inkflow_classpath() {
 # The runtime classpath of the bench module: the benchmarks of scripts/bench/ and everything they measure.
 inkflow_bench_classpath() {
   echo "$INKFLOW_ROOT/bench/target/classes:$(cat "$INKFLOW_ROOT/bench/target/classpath.txt")"
+}
+
+# The runtime classpath of the deploy module: the manifest generator.
+inkflow_deploy_classpath() {
+  echo "$INKFLOW_ROOT/deploy/target/classes:$(cat "$INKFLOW_ROOT/deploy/target/classpath.txt")"
 }
 
 # JVM flags: INKFLOW_JAVA_OPTS, when set, is what every script's JVM gets. Unset, a script gets its own
@@ -135,5 +141,16 @@ inkflow_ensure_ocr_js() {
   if [ ! -f "$js_dir/node_modules/.package-lock.json" ] || [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]; then
     echo "installing the JavaScript OCR library (npm ci in $js_dir)" >&2
     (cd "$js_dir" && ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund) >&2
+  fi
+}
+
+# The KEDA schema check of the manifests (KedaSchemaTest) runs @kubernetes-models/keda, pinned by
+# deploy/validate/package-lock.json (versions and integrity hashes).
+inkflow_ensure_deploy_validate() {
+  inkflow_ensure_node
+  local js_dir="$INKFLOW_ROOT/deploy/validate"
+  if [ ! -f "$js_dir/node_modules/.package-lock.json" ] || [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]; then
+    echo "installing the KEDA schema models (npm ci in $js_dir)" >&2
+    (cd "$js_dir" && npm ci --no-audit --no-fund) >&2
   fi
 }

@@ -8,14 +8,17 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.inkflow.common.health.HttpSettings;
+import io.inkflow.common.health.StartupCheck;
 import io.inkflow.common.health.StartupGate;
 import io.inkflow.inference.pack.PackManifest;
 import io.inkflow.inference.text.PackTokenizer;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.schemas.TopicSettings;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
+import io.inkflow.streams.common.StreamsMain;
 import io.inkflow.streams.common.StreamsService;
 import io.inkflow.streams.common.StreamsSettings;
 import io.inkflow.streams.rewrite.PeLimits;
@@ -35,6 +38,7 @@ import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,6 +131,51 @@ class StreamsReadinessIT {
       assertThat(MetricNames.of(metrics))
           .as("Kafka Streams client metrics").anyMatch(n -> n.startsWith("kafka_stream_thread_"))
           .as("the stage's own sensors").contains("kafka_stream_inkflow_pe_requests_accepted_total");
+    } finally {
+      gateLog.detachAppender(logs);
+    }
+  }
+
+  @Test
+  void aWrongPartitionCountKeepsTheAppUnreadyAndAliveWithOneLogLine() throws Exception {
+    // The stack created its topics with 1 partition; this deployment's settings say 2.
+    TopicSettings two = TopicSettings.uniform(2);
+    Logger gateLog = (Logger) LoggerFactory.getLogger(StartupGate.class);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    gateLog.addAppender(logs);
+    PackManifest pack = PackManifest.read(PACK);
+    RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.of(stack.connection().registryUrl()));
+    Topics topics = Topics.create(registry, PREFIX, two, true);
+    StreamsSettings settings = new StreamsSettings(stack.connection().bootstrapServers(), stack.connection().registryUrl(),
+        state, PREFIX, 1, 100, Map.of(), Map.of(), two);
+    try (PackTokenizer tokenizer = PackTokenizer.open(pack.tokenizer(), pack.dir())) {
+      Topology topology = PromptRewriteTopology.build(topics, new RequestPlanner(pack, tokenizer, PeLimits.defaults(), new RuleBasedRewriter()),
+          Duration.ofDays(7));
+      List<StartupCheck> checks = new ArrayList<>(settings.startupChecks(PromptRewriteTopology.topicsUsed(topics), registry));
+      checks.add(settings.partitionCheck(topics, StreamsMain.sourceTopics(topology, topics)));
+      try (StreamsService service = new StreamsService("pe-rewrite", topology, settings.streamsProperties("ready-it-count"),
+          "PE rewrite running", HttpSettings.ephemeral(), checks, List.of(registry))) {
+        service.start();
+        int port = service.httpPort();
+        String expected = "topic " + PREFIX + "prompt-requests has 1 partitions, expected 2 (INKFLOW_TOPIC_PARTITIONS)";
+        // Three rounds at least (1 s, 2 s, 4 s of backoff): unready and alive throughout, and one line only.
+        List<Integer> ready = new ArrayList<>();
+        List<Integer> alive = new ArrayList<>();
+        await("the check retried").pollInterval(Duration.ofMillis(500)).atMost(Duration.ofSeconds(30)).until(() -> {
+          HttpResponse<String> r = get(port, "/readyz");
+          ready.add(r.statusCode());
+          assertThat(r.body()).contains(expected);
+          alive.add(get(port, "/healthz").statusCode());
+          return ready.size() >= 16;
+        });
+        assertThat(ready).containsOnly(503);
+        assertThat(alive).containsOnly(200);
+        assertThat(service.streams().state()).isEqualTo(KafkaStreams.State.CREATED);
+        List<String> errors = logs.list.stream().filter(e -> e.getLevel() == Level.ERROR).map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(errors).singleElement().asString().startsWith("pe-rewrite: not ready: " + expected)
+            .contains("Partitions are fixed at creation").endsWith("; retrying with backoff until it is fixed");
+      }
     } finally {
       gateLog.detachAppender(logs);
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.schemas.StartupChecks;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.TopicAdmin;
 import io.inkflow.schemas.TopicSettings;
@@ -14,7 +15,6 @@ import io.inkflow.testing.MemoryRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -27,7 +27,6 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Named;
@@ -127,12 +126,10 @@ class TopicSizingIT {
   }
 
   @Test
-  void aStreamsAppRefusesToStartOnSourceTopicsWithAnotherCount() throws Exception {
+  void aStreamsAppIsHeldBackBySourceTopicsWithAnotherCount() throws Exception {
     Topics created = Topics.create(registry, "app.", TopicSettings.uniform(2), true);
     LocalStack.awaitLeaders(admin, TopicAdmin.ensure(admin, created, TIMEOUT), TIMEOUT);
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topic-sizing-it");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers());
+    Map<String, Object> adminProps = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.connection().bootstrapServers());
 
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(created.batches.name(), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("b"))
@@ -140,14 +137,19 @@ class TopicSizingIT {
             Named.as("m"))
         .foreach((k, v) -> { }, Named.as("sink"));
     Topology topology = builder.build();
-    assertThat(StreamsMain.sourceTopics(topology, created)).isEqualTo(Set.of("app.batches", "app.request-results"));
+    Set<String> sources = StreamsMain.sourceTopics(topology, created);
+    assertThat(sources).isEqualTo(Set.of("app.batches", "app.request-results"));
 
-    StreamsMain.checkSourceTopics(topology, created, props);
+    assertThat(StartupChecks.partitions(adminProps, created, sources).problems()).isEmpty();
     Topics expectsMore = Topics.create(registry, "app.", TopicSettings.uniform(6), true);
-    assertThatThrownBy(() -> StreamsMain.checkSourceTopics(topology, expectsMore, props))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("topic app.batches has 2 partitions, expected 6")
-        .hasMessageContaining("topic app.request-results has 2 partitions, expected 6")
-        .hasMessageNotContaining("app.generation-jobs");
+    assertThat(StartupChecks.partitions(adminProps, expectsMore, sources).problems()).singleElement().asString()
+        .contains("topic app.batches has 2 partitions, expected 6")
+        .contains("topic app.request-results has 2 partitions, expected 6")
+        .contains("INKFLOW_TOPIC_PARTITIONS")
+        .doesNotContain("app.generation-jobs");
+    Map<String, Object> nowhere = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:9",
+        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 1000);
+    assertThat(StartupChecks.partitions(nowhere, created, sources).problems()).as("no broker: unchecked is not passed")
+        .singleElement().asString().startsWith("could not check the partition counts of [app.batches, app.request-results]");
   }
 }

@@ -6,10 +6,12 @@ import io.inkflow.common.health.StartupCheck;
 import io.inkflow.schemas.StartupChecks;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.TopicSettings;
+import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -122,10 +124,19 @@ public record StreamsSettings(String bootstrapServers, String registryUrl, Path 
 
   /**
    * What must hold before a streams app starts: {@code used} exist and the registry answers. Partition counts
-   * are checked against {@link #topics} by {@link StreamsMain#checkSourceTopics} before the service is built.
+   * are checked by {@link #partitionCheck}.
    */
   public List<StartupCheck> startupChecks(List<Topic<?, ?>> used, RestSchemaRegistryClient registry) {
     return List.of(StartupChecks.topics(adminProperties(), used, null), StartupChecks.registry(registry));
+  }
+
+  /**
+   * The source topics {@code names} have the partition counts of {@link #topics}: Streams would otherwise run one
+   * task per partition of the larger one, and co-partitioned topics would no longer meet. A mismatch keeps the
+   * app unready, saying how to fix it, until the settings or the topics are fixed.
+   */
+  public StartupCheck partitionCheck(Topics catalogue, Collection<String> names) {
+    return StartupChecks.partitions(adminProperties(), catalogue, names);
   }
 
   /** The registry client settings: URL plus overrides such as basic auth. */

@@ -1,10 +1,12 @@
 package io.inkflow.streams.rewrite;
 
 import io.inkflow.inference.pack.PackManifest;
+import io.inkflow.common.health.StartupCheck;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.streams.common.StreamsMain;
 import io.inkflow.streams.common.StreamsService;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.streams.Topology;
@@ -26,9 +28,10 @@ public final class PromptRewriteApp {
     Topics topics = Topics.create(registry, config.streams().topicPrefix(), config.streams().topics(), true);
     Topology topology = PromptRewriteTopology.build(topics, planner.planner(), config.idempotencyRetention());
     Properties props = config.streams().streamsProperties(config.applicationId());
-    StreamsMain.checkSourceTopics(topology, topics, props);
+    List<StartupCheck> checks = new ArrayList<>(config.streams().startupChecks(PromptRewriteTopology.topicsUsed(topics), registry));
+    checks.add(config.streams().partitionCheck(topics, StreamsMain.sourceTopics(topology, topics)));
     StreamsMain.run("pe-rewrite", new StreamsService("pe-rewrite", topology, props,
         "PE rewrite running with pack " + pack.id() + " " + pack.version(), config.http(),
-        config.streams().startupChecks(PromptRewriteTopology.topicsUsed(topics), registry), List.of(registry, planner)));
+        checks, List.of(registry, planner)));
   }
 }

@@ -2,12 +2,14 @@ package io.inkflow.streams.scoring;
 
 import io.inkflow.inference.reward.RewardModel;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
+import io.inkflow.common.health.StartupCheck;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3ObjectStore;
 import io.inkflow.streams.common.StreamsMain;
 import io.inkflow.streams.common.StreamsService;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -40,9 +42,10 @@ public final class ScoringApp {
     // A failed task (S3 or registry down past its retries, a reward-pack error) restarts its thread; EOS replays.
     Topology topology = ScoringTopology.build(topics, config.settings(), new S3ObjectStore(s3, config.s3().bucket()),
         ImageScorer.of(model), config.policy(model.manifest()));
-    StreamsMain.checkSourceTopics(topology, topics, props);
+    List<StartupCheck> checks = new ArrayList<>(config.streams().startupChecks(ScoringTopology.topicsUsed(topics), registry));
+    checks.add(config.streams().partitionCheck(topics, StreamsMain.sourceTopics(topology, topics)));
     StreamsMain.run("scoring", new StreamsService("scoring", topology, props,
         "reward scoring running with pack " + model.manifest().id() + " " + model.manifest().version() + " on " + model.executionProvider(),
-        config.http(), config.streams().startupChecks(ScoringTopology.topicsUsed(topics), registry), List.of(registry, s3, model)));
+        config.http(), checks, List.of(registry, s3, model)));
   }
 }

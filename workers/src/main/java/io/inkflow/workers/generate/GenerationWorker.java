@@ -85,8 +85,6 @@ public final class GenerationWorker implements Runnable {
   static final String STAGE = "generation-worker";
   private static final Duration MAX_POLL = Duration.ofMillis(100);
   private static final Duration MIN_POLL = Duration.ofMillis(5);
-  /** How long a revocation or shutdown waits for started work before abandoning it to the next owner. */
-  private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
   /** How much of an error message a log line quotes (the dead letter keeps it whole). */
   private static final int MAX_LOGGED_MESSAGE = 400;
   private static final ObjectMapper NOTES_JSON = new ObjectMapper();
@@ -224,16 +222,16 @@ public final class GenerationWorker implements Runnable {
    * (or the drain timed out, logged), so the caller may close the generator's sessions after it.
    */
   private void stop() {
-    long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
     inference.shutdown();
     try {
       drain();
       if (!inference.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-        LOG.warn("a render was still running {} after the stop was asked; its jobs are left to their next owner", DRAIN_TIMEOUT);
+        LOG.warn("a render was still running {} after the stop was asked; its jobs are left to their next owner", config.drainTimeout());
       }
       output.shutdown();
       if (!output.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-        LOG.warn("deliveries were still running {} after the stop was asked; their jobs are left to their next owner", DRAIN_TIMEOUT);
+        LOG.warn("deliveries were still running {} after the stop was asked; their jobs are left to their next owner", config.drainTimeout());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -656,14 +654,14 @@ public final class GenerationWorker implements Runnable {
 
   /**
    * Waits until no started job of {@code partitions} is unfinished (held, not-started jobs were
-   * already dropped), committing as jobs finish; gives up after {@link #DRAIN_TIMEOUT}.
+   * already dropped), committing as jobs finish; gives up after the drain timeout ({@link WorkerConfig#drainTimeout()}).
    */
   private void awaitStarted(Collection<TopicPartition> partitions) {
-    long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+    long deadline = System.nanoTime() + config.drainTimeout().toNanos();
     while (offsets.startedPending(partitions) > 0 && fatal.get() == null) {
       if (System.nanoTime() > deadline) {
         LOG.warn("{} started job(s) of {} not finished after {}; their next owner redoes them",
-            offsets.startedPending(partitions), partitions, DRAIN_TIMEOUT);
+            offsets.startedPending(partitions), partitions, config.drainTimeout());
         return;
       }
       try {

@@ -8,7 +8,6 @@ import io.inkflow.common.health.StartupGate;
 import io.inkflow.inference.runtime.ExecutionProvider;
 import io.inkflow.inference.runtime.SessionOptionsConfig;
 import io.inkflow.schemas.StartupChecks;
-import io.inkflow.schemas.TopicAdmin;
 import io.inkflow.schemas.TopicSettings;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
@@ -21,12 +20,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -47,8 +43,11 @@ import software.amazon.awssdk.services.s3.S3Client;
 public final class GenerationWorkerMain {
   private static final Logger LOG = LoggerFactory.getLogger(GenerationWorkerMain.class);
 
-  /** How long the start-up check of the jobs topic's partition count waits for the broker. */
-  private static final Duration TOPIC_CHECK_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * What SIGTERM's hook waits beyond the drain timeout before the process exits anyway: closing the
+   * consumer, the producer's last flush and the model's sessions after the drain.
+   */
+  public static final Duration EXIT_MARGIN = Duration.ofSeconds(30);
 
   private GenerationWorkerMain() {}
 
@@ -69,8 +68,9 @@ public final class GenerationWorkerMain {
         w.shutdown();
       }
       try {
-        if (!stopped.await(90, TimeUnit.SECONDS)) {
-          LOG.warn("drain did not finish in 90 s; exiting anyway");
+        Duration limit = config.drainTimeout().plus(EXIT_MARGIN);
+        if (!stopped.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+          LOG.warn("drain did not finish in {}; exiting anyway", limit);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -91,7 +91,6 @@ public final class GenerationWorkerMain {
       if (!gate.await(stopRequested::get)) {
         return;
       }
-      checkJobsTopic(config, topics);
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
       ClaimStore claims = config.claimDir() == null ? ClaimStore.none() : new FileClaimStore(config.claimDir());
       GenerationWorker worker = new GenerationWorker(config, consumer, producer, topics, generator,
@@ -113,14 +112,16 @@ public final class GenerationWorkerMain {
   }
 
   /**
-   * What must hold before the worker joins its group: its topics exist and the registry answers. The jobs
-   * topic's partition count is checked against the deployment's settings after that ({@link #checkJobsTopic}).
+   * What must hold before the worker joins its group: its topics exist, {@code generation-jobs} has the partition
+   * count of the deployment's settings (the count caps how many workers, GPUs, the group can use, and it is fixed
+   * at creation: a mismatch keeps the worker unready, saying so, instead of letting it exit), and the registry answers.
    */
   public static List<StartupCheck> startupChecks(WorkerConfig config, Topics topics, RestSchemaRegistryClient registry) {
     Map<String, Object> admin = new HashMap<>(config.clientOverrides());
     admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     return List.of(
         StartupChecks.topics(admin, List.of(topics.generationJobs, topics.generationJobsDlq, topics.imagesGenerated), null),
+        StartupChecks.partitions(admin, topics, List.of(topics.generationJobs.name())),
         StartupChecks.registry(registry));
   }
 
@@ -132,23 +133,6 @@ public final class GenerationWorkerMain {
     Map<String, Object> props = new HashMap<>(EnvConfig.prefixed(env, SharedConfig.REGISTRY_CLIENT_PREFIX));
     props.put(RegistryClientConfig.URL, url);
     return RegistryClientConfig.fromMap(props);
-  }
-
-  /**
-   * Refuses to start when {@code generation-jobs} exists with another partition count than the
-   * deployment's settings give it: the count caps how many workers (GPUs) the group can use, and it is
-   * fixed at creation.
-   */
-  static void checkJobsTopic(WorkerConfig config, Topics topics) throws InterruptedException {
-    Map<String, Object> props = new HashMap<>(config.clientOverrides());
-    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-    props.put(AdminClientConfig.CLIENT_ID_CONFIG, config.workerId() + "-topic-check");
-    try (Admin admin = Admin.create(props)) {
-      TopicAdmin.verify(admin, topics, List.of(topics.generationJobs.name()), TOPIC_CHECK_TIMEOUT);
-    } catch (ExecutionException | TimeoutException e) {
-      // The consumer reports an unreachable broker itself; the check only guards against a wrong count.
-      LOG.warn("could not check the partition count of {}: {}", topics.generationJobs.name(), e.toString());
-    }
   }
 
   /** Consumer settings: manual commits, cooperative assignment, small polls. */

@@ -52,13 +52,17 @@ import org.apache.kafka.common.config.ConfigDef;
  * @param png PNG encoder ({@code INKFLOW_WORKER_PNG}: {@code standard} = deflate 6 + adaptive filters, or
  *     {@code fast} = deflate 1 + Sub, several times faster and a few percent larger; default standard).
  *     A job's bytes and sha256 are deterministic for a given setting.
+ * @param drainTimeout how long a shutdown or a revocation waits for started work (renders in progress and
+ *     handed to the inference thread, their deliveries and commits) before leaving it to the next owner
+ *     ({@code INKFLOW_WORKER_DRAIN_TIMEOUT}, default PT60S); a pod's termination grace period must cover it,
+ *     the longest batch and {@link GenerationWorkerMain#EXIT_MARGIN} (docs/deploy.md)
  * @param clientOverrides extra Kafka client properties for the consumer and producer: every
  *     {@code INKFLOW_KAFKA_CLIENT_X_Y=v} becomes {@code x.y=v} (e.g. {@code INKFLOW_KAFKA_CLIENT_SECURITY_PROTOCOL=SASL_SSL})
  */
 public record WorkerConfig(String bootstrapServers, String registryUrl, String topicPrefix, String groupId, String workerId,
     S3Settings s3, Path packDir, ExecutionProvider provider, int deviceId, int intraOpThreads, int maxBatchSize, Duration maxWait,
     int maxAttempts, int outputThreads, int queuedBatches, int ioAttempts, Duration ioBackoff, Duration ioBackoffMax,
-    Duration ioDeadline, Path claimDir, HttpSettings http, PngMode png, Map<String, String> clientOverrides) {
+    Duration ioDeadline, Path claimDir, HttpSettings http, PngMode png, Duration drainTimeout, Map<String, String> clientOverrides) {
 
   /** Which PNG encoder the worker uses. */
   public enum PngMode {
@@ -100,6 +104,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
     require(ioDeadline != null && !ioDeadline.isNegative(), "INKFLOW_WORKER_IO_DEADLINE", ">= 0", ioDeadline);
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(png, "png");
+    require(drainTimeout != null && !drainTimeout.isNegative(), "INKFLOW_WORKER_DRAIN_TIMEOUT", ">= 0", drainTimeout);
     clientOverrides = Map.copyOf(clientOverrides);
   }
 
@@ -136,7 +141,10 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
           "port of /metrics (images, batch sizes, stage timers, queue depth, retries, dead letters, accelerator busy fraction,"
               + " Kafka client metrics), /healthz and /readyz; 0: off")
       .define("INKFLOW_WORKER_PNG", Type.STRING, "standard", ConfigDef.CaseInsensitiveValidString.in("standard", "fast"),
-          Importance.LOW, "standard (deflate 6, adaptive filters) or fast (deflate 1, Sub: several times faster, about 2 % larger)");
+          Importance.LOW, "standard (deflate 6, adaptive filters) or fast (deflate 1, Sub: several times faster, about 2 % larger)")
+      .define("INKFLOW_WORKER_DRAIN_TIMEOUT", Type.STRING, "PT60S", EnvConfig.DURATION, Importance.MEDIUM,
+          "how long a shutdown or a revocation waits for started renders to be delivered and committed before leaving"
+              + " them to the next owner; a pod's termination grace period must cover it plus the longest batch (docs/deploy.md)");
 
   /** Everything the worker reads. */
   public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, SharedConfig.HTTP, SharedConfig.DEVICE_DEF, S3Settings.DEFINITION, DEFINITION);
@@ -178,6 +186,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         c.getPath("INKFLOW_WORKER_CLAIM_DIR"),
         new HttpSettings(c.getString(SharedConfig.HTTP_BIND), c.getInt("INKFLOW_WORKER_HTTP_PORT")),
         PngMode.parse(c.getString("INKFLOW_WORKER_PNG")),
+        c.getDuration("INKFLOW_WORKER_DRAIN_TIMEOUT"),
         c.prefixed(SharedConfig.KAFKA_CLIENT_PREFIX));
   }
 
@@ -222,7 +231,7 @@ public record WorkerConfig(String bootstrapServers, String registryUrl, String t
         + ", maxWait=" + maxWait.toMillis() + "ms, maxAttempts=" + maxAttempts + ", outputThreads=" + outputThreads
         + ", queuedBatches=" + queuedBatches + ", ioAttempts=" + ioAttempts + ", ioBackoff=" + ioBackoff.toMillis()
         + ".." + ioBackoffMax.toMillis() + "ms, ioDeadline=" + ioDeadline.toMillis() + "ms, claims=" + claimDir
-        + ", http=" + http.bind() + ":" + http.port() + ", png=" + png
+        + ", http=" + http.bind() + ":" + http.port() + ", png=" + png + ", drain=" + drainTimeout
         + ", kafkaClient=" + masked(clientOverrides) + "]";
   }
 

@@ -73,7 +73,7 @@ final class WorkerHarness implements AutoCloseable {
   static WorkerConfig config(int batch, Duration maxWait, int maxAttempts) {
     return new WorkerConfig("127.0.0.1:9", "http://127.0.0.1:9", "", "g", "worker-test",
         S3Settings.local(java.net.URI.create("http://127.0.0.1:9"), "test-bucket", "k", "s"), Path.of("pack"),
-        ExecutionProvider.CPU, 0, 0, batch, maxWait, maxAttempts, 2, 2, 3, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ZERO, null, HttpSettings.none(), WorkerConfig.PngMode.STANDARD, Map.of());
+        ExecutionProvider.CPU, 0, 0, batch, maxWait, maxAttempts, 2, 2, 3, Duration.ofMillis(1), Duration.ofMillis(5), Duration.ZERO, null, HttpSettings.none(), WorkerConfig.PngMode.STANDARD, Duration.ofSeconds(60), Map.of());
   }
 
   WorkerHarness start() {
