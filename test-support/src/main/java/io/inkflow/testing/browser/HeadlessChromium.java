@@ -111,6 +111,11 @@ public final class HeadlessChromium implements AutoCloseable {
     return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
   }
 
+  /** The browser's version, as its driver reports it. */
+  public String version() {
+    return driver.getCapabilities().getBrowserVersion();
+  }
+
   /** The Selenium driver, for what this class does not wrap. */
   public WebDriver driver() {
     return driver;

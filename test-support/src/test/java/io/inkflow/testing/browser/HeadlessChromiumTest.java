@@ -51,6 +51,8 @@ class HeadlessChromiumTest {
       </body></html>
       """;
   static HttpServer server;
+  /** One browser for the class: starting one costs seconds. */
+  static HeadlessChromium browser;
   static final List<String> seleniumLog = new CopyOnWriteArrayList<>();
   static final Logger FINDER_LOG = Logger.getLogger(DriverFinder.class.getName());
   static final Handler CAPTURE = new Handler() {
@@ -79,55 +81,64 @@ class HeadlessChromiumTest {
     server.start();
     FINDER_LOG.setLevel(Level.FINE);
     FINDER_LOG.addHandler(CAPTURE);
+    browser = HeadlessChromium.start();
   }
 
   @AfterAll
   static void stop() {
-    FINDER_LOG.removeHandler(CAPTURE);
-    server.stop(0);
+    try {
+      if (browser != null) {
+        browser.close();
+      }
+    } finally {
+      FINDER_LOG.removeHandler(CAPTURE);
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void theDriverComesFromItsPathNotFromSeleniumManager() {
+    assertThat(seleniumLog).anyMatch(m -> m.startsWith("Skipping Selenium Manager"));
+    assertThat(browser.version()).matches("\\d+\\..*");
   }
 
   @Test
   void aPageFromLoopbackLoadsItsImageAndHandlesAKey(TestInfo test) throws IOException {
-    try (HeadlessChromium browser = HeadlessChromium.start()) {
-      browser.open(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/"));
-      assertThat(browser.driver().getTitle()).isEqualTo("browser check");
-      long width = browser.await("pixel.png to load", Duration.ofSeconds(10), d -> browser.naturalWidth("#pixel"));
-      assertThat(width).isEqualTo(PNG_WIDTH);
-      // The same check on an image the server does not have: complete, and 0 wide.
-      Long missing = browser.await("missing.png to fail", Duration.ofSeconds(10), d -> browser.naturalWidth("#missing"));
-      assertThat(missing).isZero();
+    browser.open(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/"));
+    assertThat(browser.driver().getTitle()).isEqualTo("browser check");
+    long width = browser.await("pixel.png to load", Duration.ofSeconds(10), d -> browser.naturalWidth("#pixel"));
+    assertThat(width).isEqualTo(PNG_WIDTH);
+    // The same check on an image the server does not have: complete, and 0 wide.
+    Long missing = browser.await("missing.png to fail", Duration.ofSeconds(10), d -> browser.naturalWidth("#missing"));
+    assertThat(missing).isZero();
 
-      browser.driver().findElement(By.tagName("body")).sendKeys("2");
-      String keys = browser.await("the key to reach the page", Duration.ofSeconds(5), d -> {
-        String text = d.findElement(By.id("keys")).getText();
-        return text.isEmpty() ? null : text;
-      });
-      assertThat(keys).isEqualTo("2");
+    browser.driver().findElement(By.tagName("body")).sendKeys("2");
+    String keys = browser.await("the key to reach the page", Duration.ofSeconds(5), d -> {
+      String text = d.findElement(By.id("keys")).getText();
+      return text.isEmpty() ? null : text;
+    });
+    assertThat(keys).isEqualTo("2");
 
-      Path shot = browser.screenshot(test.getTestClass().orElseThrow().getSimpleName() + "." + test.getTestMethod().orElseThrow().getName());
-      assertThat(shot).startsWith(HeadlessChromium.SCREENSHOTS).hasFileName("HeadlessChromiumTest.aPageFromLoopbackLoadsItsImageAndHandlesAKey.png");
-      byte[] png = Files.readAllBytes(shot);
-      assertThat(png).startsWith(0x89, 'P', 'N', 'G');
-      BufferedImage image = ImageIO.read(shot.toFile());
-      assertThat(image.getWidth()).isPositive();
-    }
-    assertThat(seleniumLog).as("the driver came from its path, not from Selenium Manager")
-        .anyMatch(m -> m.startsWith("Skipping Selenium Manager"));
+    Path shot = browser.screenshot(test.getTestClass().orElseThrow().getSimpleName() + "." + test.getTestMethod().orElseThrow().getName());
+    assertThat(shot).startsWith(HeadlessChromium.SCREENSHOTS).hasFileName("HeadlessChromiumTest.aPageFromLoopbackLoadsItsImageAndHandlesAKey.png");
+    byte[] png = Files.readAllBytes(shot);
+    assertThat(png).startsWith(0x89, 'P', 'N', 'G');
+    BufferedImage image = ImageIO.read(shot.toFile());
+    assertThat(image.getWidth()).isPositive();
   }
 
   @Test
-  void aWaitPastItsDeadlineFailsWithAScreenshot() {
-    try (HeadlessChromium browser = HeadlessChromium.start()) {
-      browser.open(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/"));
-      try {
-        browser.await("an element that never appears", Duration.ofMillis(300), d -> d.findElements(By.id("never")).isEmpty() ? null : true);
-        throw new AssertionError("the wait did not time out");
-      } catch (TimeoutException e) {
-        assertThat(e).hasMessageContaining("an element that never appears").hasMessageContaining("screenshot");
-      }
-      assertThat(HeadlessChromium.SCREENSHOTS.resolve("timeout-an_element_that_never_appears.png")).exists().isNotEmptyFile();
+  void aWaitPastItsDeadlineFailsWithAScreenshot() throws IOException {
+    Path expected = HeadlessChromium.SCREENSHOTS.resolve("timeout-an_element_that_never_appears.png");
+    Files.deleteIfExists(expected);
+    browser.open(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/"));
+    try {
+      browser.await("an element that never appears", Duration.ofMillis(300), d -> d.findElements(By.id("never")).isEmpty() ? null : true);
+      throw new AssertionError("the wait did not time out");
+    } catch (TimeoutException e) {
+      assertThat(e).hasMessageContaining("an element that never appears").hasMessageContaining("screenshot");
     }
+    assertThat(expected).exists().isNotEmptyFile();
   }
 
   @Test
