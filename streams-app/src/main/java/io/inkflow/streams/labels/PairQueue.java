@@ -3,6 +3,7 @@ package io.inkflow.streams.labels;
 import io.inkflow.avro.HumanPreference;
 import io.inkflow.avro.PreferenceChoice;
 import io.inkflow.common.Digests;
+import io.inkflow.common.config.EnvConfig;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -17,6 +18,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * Who judges which pair next, for pairwise preference labelling: pairs are served in the order they
@@ -62,7 +66,29 @@ public final class PairQueue {
     public static Settings defaults() {
       return new Settings(DEFAULT_OVERLAP_SHARE_PERCENT / 100.0, 2, Duration.ofMinutes(10));
     }
+
+    /** Reads {@link #DEFINITION}'s variables from a service's configuration that includes them. */
+    public static Settings from(EnvConfig config) {
+      return new Settings(config.getInt(OVERLAP_PERCENT) / 100.0, config.getInt(OVERLAP_ANNOTATORS), config.getDuration(LEASE));
+    }
   }
+
+  public static final String OVERLAP_PERCENT = "INKFLOW_LABELS_OVERLAP_PERCENT";
+  public static final String OVERLAP_ANNOTATORS = "INKFLOW_LABELS_OVERLAP_ANNOTATORS";
+  public static final String LEASE = "INKFLOW_LABELS_LEASE";
+
+  /**
+   * The queue's variables, for the service that serves the labelling pages to merge into its own
+   * declaration (and its README table).
+   */
+  public static final ConfigDef DEFINITION = new ConfigDef()
+      .define(OVERLAP_PERCENT, Type.INT, DEFAULT_OVERLAP_SHARE_PERCENT, ConfigDef.Range.between(0, 100), Importance.MEDIUM,
+          "share of preference pairs (chosen by a hash of the pair id) judged by several annotators, so that their agreement "
+              + "can be measured")
+      .define(OVERLAP_ANNOTATORS, Type.INT, 2, ConfigDef.Range.between(2, 100), Importance.LOW,
+          "distinct annotators who judge each of those pairs")
+      .define(LEASE, Type.STRING, Settings.defaults().lease().toString(), EnvConfig.duration(Duration.ofSeconds(1)), Importance.LOW,
+          "how long a pair shown to an annotator is held for them before it goes to someone else");
 
   /** What {@link #record} did with a judgement. */
   public enum Recorded {

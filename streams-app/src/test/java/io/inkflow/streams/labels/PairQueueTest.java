@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.inkflow.avro.HumanPreference;
 import io.inkflow.avro.PreferenceChoice;
+import io.inkflow.common.config.EnvConfig;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -154,6 +156,18 @@ class PairQueueTest {
     for (String annotator : List.of("ann", "bob", "cy")) {
       assertThat(id(rebuilt.next(annotator, T))).as(annotator).isEqualTo(id(live.next(annotator, T)));
     }
+  }
+
+  @Test
+  void settingsComeFromTheEnvironmentWithTheDefaultsWhenUnset() {
+    assertThat(PairQueue.Settings.from(new EnvConfig(PairQueue.DEFINITION, Map.of()))).isEqualTo(PairQueue.Settings.defaults());
+    PairQueue.Settings s = PairQueue.Settings.from(new EnvConfig(PairQueue.DEFINITION,
+        Map.of(PairQueue.OVERLAP_PERCENT, "25", PairQueue.OVERLAP_ANNOTATORS, "3", PairQueue.LEASE, "PT2M")));
+    assertThat(s).isEqualTo(new PairQueue.Settings(0.25, 3, Duration.ofMinutes(2)));
+    assertThatThrownBy(() -> new EnvConfig(PairQueue.DEFINITION, Map.of(PairQueue.OVERLAP_PERCENT, "101")))
+        .hasMessageContaining(PairQueue.OVERLAP_PERCENT);
+    assertThatThrownBy(() -> new EnvConfig(PairQueue.DEFINITION, Map.of(PairQueue.OVERLAP_ANNOTATORS, "1")))
+        .hasMessageContaining(PairQueue.OVERLAP_ANNOTATORS);
   }
 
   @Test
