@@ -154,3 +154,21 @@ inkflow_ensure_deploy_validate() {
     (cd "$js_dir" && npm ci --no-audit --no-fund) >&2
   fi
 }
+
+# Installs Debian's chromium and chromium-driver (one version, built together) when either is missing, for the
+# browser tests (io.inkflow.testing.browser.HeadlessChromium drives /usr/bin/chromium through /usr/bin/chromedriver,
+# so Selenium Manager never downloads a browser or a driver); prints both versions.
+inkflow_ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "installing chromium and chromium-driver with apt-get" >&2
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+      echo "the browser tests need /usr/bin/chromium and /usr/bin/chromedriver (Debian: apt-get install chromium chromium-driver)" >&2
+      exit 1
+    fi
+  fi
+  # Debian's /usr/bin/chromium wrapper prints a harmless shell warning on some hosts: keep only the version line.
+  echo "browser tests: $(/usr/bin/chromium --version 2>/dev/null | head -n 1); $(/usr/bin/chromedriver --version 2>/dev/null | head -n 1)" >&2
+}

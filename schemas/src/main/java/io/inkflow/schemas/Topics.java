@@ -5,6 +5,8 @@ import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.HumanPreference;
+import io.inkflow.avro.HumanVerdict;
 import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
@@ -44,10 +46,12 @@ public final class Topics {
   public static final String REQUEST_RESULTS = "request-results";
   public static final String PREFERENCE_PAIRS = "preference-pairs";
   public static final String BATCH_RESULTS = "batch-results";
+  public static final String HUMAN_VERDICTS = "human-verdicts";
+  public static final String HUMAN_PREFERENCES = "human-preferences";
 
   /** The data topics (all but dead letters), whose partition counts a deployment chooses. */
   public static final List<String> DATA_TOPICS = List.of(PROMPT_REQUESTS, BATCHES, GENERATION_JOBS, IMAGES_GENERATED,
-      IMAGES_SCORED, BAD_CASES, REQUEST_RESULTS, PREFERENCE_PAIRS, BATCH_RESULTS);
+      IMAGES_SCORED, BAD_CASES, REQUEST_RESULTS, PREFERENCE_PAIRS, BATCH_RESULTS, HUMAN_VERDICTS, HUMAN_PREFERENCES);
 
   /**
    * Topics that one sub-topology reads together and that must therefore keep equal partition counts
@@ -68,7 +72,8 @@ public final class Topics {
   /**
    * Every co-partitioned group. {@code batches} and {@code request-results} feed the scoring stream's
    * batch-completion sub-topology together (merged, then re-keyed by batchId); every other sub-topology
-   * reads one catalogue topic.
+   * reads one catalogue topic. ({@code human-verdicts} and {@code human-preferences} are keyed by
+   * requestId like {@code request-results}, but no topology reads them together with another topic.)
    */
   public static final List<CoPartition> CO_PARTITIONED = List.of(
       new CoPartition(List.of(BATCHES, REQUEST_RESULTS), "the scoring stream's batch-completion sub-topology"));
@@ -87,6 +92,8 @@ public final class Topics {
   public final Topic<String, RequestResult> requestResults;
   public final Topic<String, PreferencePair> preferencePairs;
   public final Topic<String, BatchResult> batchResults;
+  public final Topic<String, HumanVerdict> humanVerdicts;
+  public final Topic<String, HumanPreference> humanPreferences;
 
   private final String prefix;
   private final TopicSettings settings;
@@ -110,8 +117,12 @@ public final class Topics {
     requestResults = f.data(REQUEST_RESULTS, RequestResult.class, compacted());
     preferencePairs = f.data(PREFERENCE_PAIRS, PreferencePair.class, retention(90));
     batchResults = f.data(BATCH_RESULTS, BatchResult.class, compacted());
+    // People's judgements cost money and labelling tools rebuild their queues from them: a year, not 90 days.
+    humanVerdicts = f.data(HUMAN_VERDICTS, HumanVerdict.class, retention(365));
+    humanPreferences = f.data(HUMAN_PREFERENCES, HumanPreference.class, retention(365));
     all = List.of(promptRequests, promptRequestsDlq, batches, generationJobs, generationJobsDlq, imagesGenerated,
-        imagesGeneratedDlq, imagesScored, badCases, requestResults, preferencePairs, batchResults);
+        imagesGeneratedDlq, imagesScored, badCases, requestResults, preferencePairs, batchResults, humanVerdicts,
+        humanPreferences);
   }
 
   /** The catalogue with default settings: plain names, {@value #DEFAULT_PARTITIONS} partitions, auto-registered schemas. */

@@ -5,14 +5,17 @@ import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.BatchSubmitted;
 import io.inkflow.avro.GeneratedImage;
 import io.inkflow.avro.GenerationJob;
-import io.inkflow.avro.HumanLabel;
+import io.inkflow.avro.HumanPreference;
+import io.inkflow.avro.HumanVerdict;
 import io.inkflow.avro.ImageStatus;
 import io.inkflow.avro.Language;
+import io.inkflow.avro.PreferenceChoice;
 import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RankedVariant;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
+import io.inkflow.avro.ReviewDecision;
 import io.inkflow.avro.RewardScore;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Size;
@@ -104,7 +107,6 @@ public final class ExampleEvents {
         .setScored(scored())
         .setThresholds(Map.of("aesthetic", 0.4, "overall", 0.5))
         .setSiblingJobIds(List.of("TEA-003-0"))
-        .setLabels(List.of(HumanLabel.newBuilder().setDimension("aesthetic").build()))
         .setCreatedAt(T0.plusSeconds(3))
         .build();
   }
@@ -151,6 +153,45 @@ public final class ExampleEvents {
         .setManifestUri("s3://inkflow-images/manifests/catalog-1/manifest.jsonl").setCompletedAt(T0.plusSeconds(60)).build();
   }
 
+  /** A reviewer overturning the bad-case verdict of {@link #badCase()}'s image. */
+  public static HumanVerdict humanVerdict() {
+    return HumanVerdict.newBuilder()
+        .setReviewId("review-7f3a")
+        .setJobId("TEA-003-1")
+        .setRequestId("TEA-003")
+        .setBatchId("catalog-1")
+        .setOriginalPrompt("用青花瓷风格写出“春”字，作为海报中心元素")
+        .setImageUri("s3://inkflow-images/images/catalog-1/TEA-003/1-43.png")
+        .setModelVerdict(Verdict.BAD_CASE)
+        .setOverallScore(0.25)
+        .setReasonCodes(List.of("LOW_AESTHETIC", "MISALIGNED"))
+        .setDecision(ReviewDecision.OVERTURNED)
+        .setReason("the glyph is legible and the style matches")
+        .setReviewer("li.wei")
+        .setTimeTakenMs(4_200)
+        .setReviewedAt(T0.plusSeconds(600))
+        .build();
+  }
+
+  /** An annotator preferring the second image of {@link #result()}'s request, shown on the left. */
+  public static HumanPreference humanPreference() {
+    return HumanPreference.newBuilder()
+        .setLabelId("label-91c2")
+        .setPairId("TEA-003-0~TEA-003-1")
+        .setRequestId("TEA-003")
+        .setBatchId("catalog-1")
+        .setOriginalPrompt("用青花瓷风格写出“春”字，作为海报中心元素")
+        .setRewrittenPrompt("用青花瓷风格写出“春”字，作为海报中心元素，柔和光线，构图居中")
+        .setImage0JobId("TEA-003-0").setImage0Uri("s3://inkflow-images/images/catalog-1/TEA-003/0-42.png").setImage0Score(0.8)
+        .setImage1JobId("TEA-003-1").setImage1Uri("s3://inkflow-images/images/catalog-1/TEA-003/1-43.png").setImage1Score(0.25)
+        .setChoice(PreferenceChoice.IMAGE_1)
+        .setAnnotator("li.wei")
+        .setSwapped(true)
+        .setTimeTakenMs(2_350)
+        .setLabelledAt(T0.plusSeconds(900))
+        .build();
+  }
+
   /** The example of a given event type. */
   public static <T extends SpecificRecord> T of(Class<T> type) {
     return all().stream().filter(type::isInstance).map(type::cast).findFirst()
@@ -159,6 +200,7 @@ public final class ExampleEvents {
 
   /** Every event type, once. */
   public static List<SpecificRecord> all() {
-    return List.of(request(), job(), image(), scored(), badCase(), result(), pair(), batch(), batchResult());
+    return List.of(request(), job(), image(), scored(), badCase(), result(), pair(), batch(), batchResult(), humanVerdict(),
+        humanPreference());
   }
 }

@@ -8,6 +8,7 @@ import io.inkflow.schemas.TopicSettings;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.common.StreamsSettings;
 import io.inkflow.streams.export.PreferenceExporter;
+import io.inkflow.streams.labels.PairQueue;
 import io.inkflow.streams.rewrite.PeLimits;
 import io.inkflow.streams.rewrite.PromptRewriteConfig;
 import io.inkflow.streams.scoring.ScoringConfig;
@@ -48,6 +49,7 @@ public final class ConfigDocs {
     t.put("worker", new Table(SharedConfig.merge(SharedConfig.DEVICE_DEF, WorkerConfig.DEFINITION), WorkerConfig.ALIASES));
     t.put("scoring", new Table(ScoringConfig.DEFINITION, ScoringConfig.ALIASES.subList(1, ScoringConfig.ALIASES.size())));
     t.put("export", new Table(PreferenceExporter.DEFINITION, List.of()));
+    t.put("labels", new Table(PairQueue.DEFINITION, List.of()));
     t.put("local-stack", new Table(LocalStackConfig.DEFINITION, LocalStackConfig.ALIASES));
     return t;
   }

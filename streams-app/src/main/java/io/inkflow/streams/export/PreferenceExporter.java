@@ -3,6 +3,8 @@ package io.inkflow.streams.export;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.inkflow.avro.BadCase;
+import io.inkflow.avro.HumanPreference;
+import io.inkflow.avro.HumanVerdict;
 import io.inkflow.avro.PreferencePair;
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
@@ -42,12 +44,15 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * {@code scripts/export-preferences}: writes {@code preference-pairs} and {@code bad-cases} to S3 as
  * JSON Lines datasets, {@code datasets/preferences/date=YYYY-MM-DD/…} and
- * {@code datasets/bad-cases/date=…/…}, partitioned by each record's own timestamp.
+ * {@code datasets/bad-cases/date=…/…}, partitioned by each record's own timestamp. People's labels go
+ * beside the model's: {@code human-preferences} into the preferences dataset (Pick-a-Pic rows, skips
+ * left out) and {@code human-verdicts} into the bad-cases dataset, each in files of its own
+ * ({@code human-preferences-p…}, {@code human-verdicts-p…}); every row has a {@code label_source} column.
  *
  * <p>Each run reads, per topic partition, from where the last completed run stopped up to the
  * current end (committed records only) and names its files by that offset range
  * ({@code preferences-p0-o00000000000000000000-00000000000000000041.jsonl}). A run is completed by a
- * marker under {@code datasets/_exports/}; files of a run that died before its marker are deleted and
+ * marker under {@code datasets/_exports/<source>/}; files of a run that died before its marker are deleted and
  * rewritten by the next run. So a re-run writes no duplicate rows, and no consumer group is needed.
  */
 public final class PreferenceExporter {
@@ -56,6 +61,10 @@ public final class PreferenceExporter {
   private static final Pattern RANGE = Pattern.compile("-p(\\d+)-o(\\d{20})-(\\d{20})\\.(jsonl|done)$");
   public static final String PREFERENCES = "preferences";
   public static final String BAD_CASES = "bad-cases";
+  /** People's pairwise judgements, exported into the {@value #PREFERENCES} dataset. */
+  public static final String HUMAN_PREFERENCES = "human-preferences";
+  /** People's reviews of verdicts, exported into the {@value #BAD_CASES} dataset. */
+  public static final String HUMAN_VERDICTS = "human-verdicts";
 
   private final Map<String, Object> consumerConfig;
   private final ObjectStore store;
@@ -73,21 +82,36 @@ public final class PreferenceExporter {
     this.validationPercent = validationPercent;
   }
 
-  /** What one run wrote: rows and files per dataset. */
+  /**
+   * What one run wrote: rows per source ({@value #PREFERENCES}, {@value #HUMAN_PREFERENCES},
+   * {@value #BAD_CASES}, {@value #HUMAN_VERDICTS}) and the files.
+   */
   public record Summary(Map<String, Integer> rows, List<String> files) {}
 
-  /** Exports both datasets. */
+  /** Exports both datasets, with people's labels beside the model's. */
   public Summary run(Topics topics) {
     Map<String, Integer> rows = new TreeMap<>();
     List<String> files = new ArrayList<>();
-    rows.put(PREFERENCES, export(PREFERENCES, topics.preferencePairs, (PreferencePair p, Integer v) -> DatasetRows.preference(p, v), files));
-    rows.put(BAD_CASES, export(BAD_CASES, topics.badCases, (BadCase b, Integer v) -> DatasetRows.badCase(b, v), files));
+    rows.put(PREFERENCES, export(PREFERENCES, PREFERENCES, topics.preferencePairs,
+        (PreferencePair p, Integer v) -> DatasetRows.preference(p, v), files));
+    rows.put(HUMAN_PREFERENCES, export(PREFERENCES, HUMAN_PREFERENCES, topics.humanPreferences,
+        (HumanPreference h, Integer v) -> DatasetRows.humanPreference(h, v), files));
+    rows.put(BAD_CASES, export(BAD_CASES, BAD_CASES, topics.badCases, (BadCase b, Integer v) -> DatasetRows.badCase(b, v), files));
+    rows.put(HUMAN_VERDICTS, export(BAD_CASES, HUMAN_VERDICTS, topics.humanVerdicts,
+        (HumanVerdict h, Integer v) -> DatasetRows.humanVerdict(h, v), files));
     return new Summary(rows, files);
   }
 
-  private <V> int export(String dataset, Topic<String, V> topic, BiFunction<V, Integer, Map<String, Object>> toRow, List<String> written) {
+  /**
+   * Exports one topic into one dataset's folder, in files named after {@code source}.
+   *
+   * @param toRow the row of a record, or null for a record that makes none (a skip)
+   */
+  private <V> int export(String dataset, String source, Topic<String, V> topic, BiFunction<V, Integer, Map<String, Object>> toRow,
+      List<String> written) {
     String dataPrefix = "datasets/" + dataset + "/";
-    String markerPrefix = "datasets/_exports/" + dataset + "/";
+    String markerPrefix = "datasets/_exports/" + source + "/";
+    String filePrefix = source + "-p";
     Map<String, Object> cfg = new HashMap<>(consumerConfig);
     cfg.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     cfg.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -108,7 +132,8 @@ public final class PreferenceExporter {
       // Files of a run that stopped before its marker: rewritten below, so remove them first.
       for (String key : store.list(dataPrefix)) {
         Matcher m = RANGE.matcher(key);
-        if (m.find() && Long.parseLong(m.group(2)) >= next.getOrDefault(Integer.parseInt(m.group(1)), 0L)) {
+        // Another source's files share the folder: only this source's are this run's to redo.
+        if (key.substring(key.lastIndexOf('/') + 1).startsWith(filePrefix) && m.find() && Long.parseLong(m.group(2)) >= next.getOrDefault(Integer.parseInt(m.group(1)), 0L)) {
           LOG.info("removing {} left by an export that did not finish", key);
           store.delete(key);
         }
@@ -132,18 +157,22 @@ public final class PreferenceExporter {
             if (r.offset() > to || r.value() == null) {
               continue;
             }
+            Map<String, Object> row = toRow.apply(r.value(), validationPercent);
+            if (row == null) {
+              continue;
+            }
             byDate.computeIfAbsent(DatasetRows.datePartition(r.timestamp()), d -> new StringBuilder())
-                .append(json(toRow.apply(r.value(), validationPercent))).append('\n');
+                .append(json(row)).append('\n');
             rows++;
           }
         }
         String range = String.format(Locale.ROOT, "-p%d-o%020d-%020d", tp.partition(), from, to);
         for (Map.Entry<String, StringBuilder> e : byDate.entrySet()) {
-          String key = dataPrefix + e.getKey() + "/" + dataset + range + ".jsonl";
+          String key = dataPrefix + e.getKey() + "/" + source + range + ".jsonl";
           put(key, e.getValue().toString().getBytes(StandardCharsets.UTF_8), "application/x-ndjson");
           written.add(key);
         }
-        put(markerPrefix + dataset + range + ".done", ("{\"rows\":" + rows + "}").getBytes(StandardCharsets.UTF_8), "application/json");
+        put(markerPrefix + source + range + ".done", ("{\"rows\":" + rows + "}").getBytes(StandardCharsets.UTF_8), "application/json");
         total += rows;
         LOG.info("exported {} rows of {} offsets {}..{} to {} date partitions", rows, tp, from, to, byDate.size());
       }
@@ -185,8 +214,9 @@ public final class PreferenceExporter {
       Topics topics = Topics.create(registry, streams.topicPrefix(), streams.topics(), false);
       ObjectStore store = new S3ObjectStore(s3, s3Settings.bucket());
       Summary summary = new PreferenceExporter(consumer, store, validation).run(topics);
-      System.out.printf("exported %d preference rows and %d bad-case rows in %d files to %s%n",
-          summary.rows().get(PREFERENCES), summary.rows().get(BAD_CASES), summary.files().size(), store.uri("datasets/"));
+      System.out.printf("exported %d preference rows (%d of them people's), %d bad-case rows and %d reviews in %d files to %s%n",
+          summary.rows().get(PREFERENCES) + summary.rows().get(HUMAN_PREFERENCES), summary.rows().get(HUMAN_PREFERENCES),
+          summary.rows().get(BAD_CASES), summary.rows().get(HUMAN_VERDICTS), summary.files().size(), store.uri("datasets/"));
     }
   }
 }

@@ -1,7 +1,6 @@
 package io.inkflow.streams.results;
 
 import io.inkflow.avro.BadCase;
-import io.inkflow.avro.HumanLabel;
 import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.ScoredImage;
@@ -172,17 +171,11 @@ public final class RequestAggregator implements Processor<String, ScoredImage, O
   }
 
   private BadCase badCase(ScoredImage s, List<String> siblings, long now) {
-    List<HumanLabel> labels = new ArrayList<>();
-    labels.add(HumanLabel.newBuilder().setDimension("aesthetic").build());
-    labels.add(HumanLabel.newBuilder().setDimension("alignment").build());
-    if (!s.getImage().getJob().getGlyphTexts().isEmpty()) {
-      labels.add(HumanLabel.newBuilder().setDimension("text_rendering").build());
-    }
+    // No label slots: BadCase.labels is deprecated; reviews are HumanVerdict events on human-verdicts.
     return BadCase.newBuilder()
         .setScored(s)
         .setThresholds(thresholds)
         .setSiblingJobIds(siblings)
-        .setLabels(labels)
         .setCreatedAt(Instant.ofEpochMilli(now))
         .build();
   }

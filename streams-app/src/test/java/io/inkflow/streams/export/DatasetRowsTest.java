@@ -2,7 +2,11 @@ package io.inkflow.streams.export;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.inkflow.avro.HumanPreference;
+import io.inkflow.avro.HumanVerdict;
+import io.inkflow.avro.PreferenceChoice;
 import io.inkflow.avro.PreferencePair;
+import io.inkflow.avro.ReviewDecision;
 import io.inkflow.testing.ExampleEvents;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +27,65 @@ class DatasetRowsTest {
       assertThat(chosen).isEqualTo(p.getChosenImageUri());
       assertThat((double) row.get("label_0") + (double) row.get("label_1")).isEqualTo(1.0);
       assertThat(DatasetRows.preference(p, 5)).isEqualTo(row);
+      assertThat(row).containsEntry("label_source", "reward_model").containsEntry("annotator", null);
     }
+  }
+
+  @Test
+  void aPersonsChoiceIsAPickAPicRowBesideTheModelsWithTheAnnotator() {
+    for (int i = 0; i < 8; i++) {
+      HumanPreference h = HumanPreference.newBuilder(ExampleEvents.humanPreference()).setPairId("r-" + i + "~r-9")
+          .setChoice(PreferenceChoice.IMAGE_1).build();
+      Map<String, Object> row = DatasetRows.humanPreference(h, 5);
+      assertThat(row).containsEntry("label_source", "human").containsEntry("annotator", "li.wei").containsEntry("source", "HUMAN")
+          .containsEntry("label_id", "label-91c2").containsEntry("caption", h.getOriginalPrompt()).containsEntry("margin", null)
+          .containsEntry("time_taken_ms", 2_350L).containsKeys("image_0_uri", "image_1_uri", "score_0", "score_1", "split");
+      String chosen = (double) row.get("label_0") == 1.0 ? (String) row.get("image_0_uri") : (String) row.get("image_1_uri");
+      assertThat(chosen).isEqualTo(h.getImage1Uri());
+      assertThat((double) row.get("label_0") + (double) row.get("label_1")).isEqualTo(1.0);
+      // The score beside each image is that image's.
+      double chosenScore = (double) row.get("label_0") == 1.0 ? (double) row.get("score_0") : (double) row.get("score_1");
+      assertThat(chosenScore).isEqualTo(h.getImage1Score());
+    }
+  }
+
+  @Test
+  void aTieIsHalfAndHalfAndASkipMakesNoRow() {
+    HumanPreference tie = HumanPreference.newBuilder(ExampleEvents.humanPreference()).setChoice(PreferenceChoice.TIE).build();
+    assertThat(DatasetRows.humanPreference(tie, 5)).containsEntry("label_0", 0.5).containsEntry("label_1", 0.5);
+    HumanPreference first = HumanPreference.newBuilder(ExampleEvents.humanPreference()).setChoice(PreferenceChoice.IMAGE_0).build();
+    Map<String, Object> row = DatasetRows.humanPreference(first, 5);
+    assertThat((double) row.get("label_0") == 1.0 ? row.get("image_0_uri") : row.get("image_1_uri")).isEqualTo(first.getImage0Uri());
+    for (PreferenceChoice none : List.of(PreferenceChoice.SKIP, PreferenceChoice.UNKNOWN)) {
+      assertThat(DatasetRows.humanPreference(HumanPreference.newBuilder(first).setChoice(none).build(), 5)).as(none.name()).isNull();
+    }
+  }
+
+  @Test
+  void aPersonsRowAndTheModelsRowOfOnePairPutTheSameImageFirst() {
+    for (int i = 0; i < 8; i++) {
+      String a = "r" + i + "-0";
+      String b = "r" + i + "-1";
+      HumanPreference h = HumanPreference.newBuilder(ExampleEvents.humanPreference()).setPairId(a + "~" + b)
+          .setImage0JobId(a).setImage1JobId(b).build();
+      PreferencePair p = PreferencePair.newBuilder(ExampleEvents.pair()).setPairId(a + "~" + b).setChosenJobId(a).setRejectedJobId(b)
+          .build();
+      assertThat(DatasetRows.humanPreference(h, 5).get("image_0_job_id")).isEqualTo(DatasetRows.preference(p, 5).get("image_0_job_id"));
+    }
+  }
+
+  @Test
+  void aReviewIsARowBesideTheBadCasesAndAnUnknownDecisionMakesNone() {
+    Map<String, Object> row = DatasetRows.humanVerdict(ExampleEvents.humanVerdict(), 5);
+    assertThat(row).containsEntry("label_source", "human").containsEntry("annotator", "li.wei").containsEntry("decision", "OVERTURNED")
+        .containsEntry("model_verdict", "BAD_CASE").containsEntry("job_id", "TEA-003-1").containsEntry("review_id", "review-7f3a")
+        .containsEntry("reason", "the glyph is legible and the style matches");
+    assertThat(row.get("split")).isEqualTo(DatasetRows.badCase(ExampleEvents.badCase(), 5).get("split"));
+    HumanVerdict bare = HumanVerdict.newBuilder(ExampleEvents.humanVerdict()).setReason(null).setDecision(ReviewDecision.CONFIRMED)
+        .setOverallScore(null).build();
+    assertThat(DatasetRows.humanVerdict(bare, 5)).containsEntry("reason", null).containsEntry("decision", "CONFIRMED");
+    assertThat(DatasetRows.humanVerdict(HumanVerdict.newBuilder(bare).setDecision(ReviewDecision.UNKNOWN).build(), 5)).isNull();
+    assertThat(DatasetRows.badCase(ExampleEvents.badCase(), 5)).containsEntry("label_source", "reward_model");
   }
 
   @Test

@@ -169,7 +169,7 @@ class ScoringTopologyTest {
     assertThat(badCase.getScored().getImage().getJob().getJobId()).isEqualTo("r1-1");
     assertThat(badCase.getSiblingJobIds()).containsExactly("r1-0");
     assertThat(badCase.getThresholds()).containsEntry("overall", 0.45);
-    assertThat(badCase.getLabels()).isNotEmpty();
+    assertThat(badCase.getLabels()).as("deprecated label slots stay empty").isEmpty();
     assertThat(badCases.isEmpty()).isTrue();
 
     RequestResult result = results.readValue();

@@ -1,10 +1,15 @@
 package io.inkflow.testing.arbitrary;
 
 import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.HumanPreference;
+import io.inkflow.avro.HumanVerdict;
 import io.inkflow.avro.Language;
+import io.inkflow.avro.PreferenceChoice;
 import io.inkflow.avro.Priority;
 import io.inkflow.avro.PromptRequest;
+import io.inkflow.avro.ReviewDecision;
 import io.inkflow.avro.RewriteMode;
+import io.inkflow.avro.Verdict;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,7 +28,8 @@ import net.jqwik.api.Tuple;
  * either left at its schema default or set to a plausible, extreme or hostile value (sides, counts,
  * steps and seeds at {@code Integer}/{@code Long} MIN and MAX, negative and zero; guidance NaN and
  * infinite; {@link ArbitraryText} strings; big tag maps; null batch ids), and {@link GenerationJob}s
- * nesting them. One place (this module, a test dependency of the others), so every module's
+ * nesting them; people's judgements ({@link HumanPreference}, {@link HumanVerdict}) with hostile annotator
+ * names and reasons. One place (this module, a test dependency of the others), so every module's
  * properties draw from the same distribution.
  */
 public final class ArbitraryEvents {
@@ -83,6 +89,86 @@ public final class ArbitraryEvents {
             .in(GenerationJob.Builder::setSanitizations)
         .use(seeds()).in(GenerationJob.Builder::setSeed)
         .build(GenerationJob.Builder::build);
+  }
+
+  /**
+   * Pairwise judgements as a labelling tool may send them: every string arbitrary (annotator names,
+   * prompts and ids hostile, huge or blank), scores absent, NaN or infinite, every choice including
+   * SKIP and UNKNOWN, times negative or huge; one in ten with only the required fields set.
+   */
+  public static Arbitrary<HumanPreference> humanPreferences() {
+    Arbitrary<HumanPreference> full = Builders.withBuilder(HumanPreference::newBuilder)
+        .use(ArbitraryText.ids()).in(HumanPreference.Builder::setLabelId)
+        .use(ArbitraryText.ids()).in(HumanPreference.Builder::setPairId)
+        .use(ArbitraryText.ids()).in(HumanPreference.Builder::setRequestId)
+        .use(ArbitraryText.ids()).withProbability(0.7).in(HumanPreference.Builder::setBatchId)
+        .use(prompts()).in(HumanPreference.Builder::setOriginalPrompt)
+        .use(ArbitraryText.text()).withProbability(0.6).in(HumanPreference.Builder::setRewrittenPrompt)
+        .use(ArbitraryText.ids()).in(HumanPreference.Builder::setImage0JobId)
+        .use(ArbitraryText.text()).in(HumanPreference.Builder::setImage0Uri)
+        .use(scores()).withProbability(0.7).in(HumanPreference.Builder::setImage0Score)
+        .use(ArbitraryText.ids()).in(HumanPreference.Builder::setImage1JobId)
+        .use(ArbitraryText.text()).in(HumanPreference.Builder::setImage1Uri)
+        .use(scores()).withProbability(0.7).in(HumanPreference.Builder::setImage1Score)
+        .use(Arbitraries.of(PreferenceChoice.class)).withProbability(0.9).in(HumanPreference.Builder::setChoice)
+        .use(annotators()).in(HumanPreference.Builder::setAnnotator)
+        .use(Arbitraries.of(true, false)).withProbability(0.5).in(HumanPreference.Builder::setSwapped)
+        .use(durations()).withProbability(0.8).in(HumanPreference.Builder::setTimeTakenMs)
+        .use(timestamps()).in(HumanPreference.Builder::setLabelledAt)
+        .build(HumanPreference.Builder::build);
+    Arbitrary<HumanPreference> minimal = Combinators.combine(ArbitraryText.ids(), prompts(), annotators(), timestamps())
+        .as((id, prompt, annotator, at) -> HumanPreference.newBuilder().setLabelId(id).setPairId(id + "~x").setRequestId(id)
+            .setOriginalPrompt(prompt).setImage0JobId(id + "-0").setImage0Uri("s3://b/0.png").setImage1JobId(id + "-1")
+            .setImage1Uri("s3://b/1.png").setAnnotator(annotator).setLabelledAt(at).build());
+    return Arbitraries.frequencyOf(Tuple.of(9, full), Tuple.of(1, minimal));
+  }
+
+  /**
+   * Bad-case reviews as a review tool may send them: hostile reviewer names and reasons, every decision
+   * and model verdict, scores absent or not finite; one in ten with only the required fields set.
+   */
+  public static Arbitrary<HumanVerdict> humanVerdicts() {
+    Arbitrary<HumanVerdict> full = Builders.withBuilder(HumanVerdict::newBuilder)
+        .use(ArbitraryText.ids()).in(HumanVerdict.Builder::setReviewId)
+        .use(ArbitraryText.ids()).in(HumanVerdict.Builder::setJobId)
+        .use(ArbitraryText.ids()).in(HumanVerdict.Builder::setRequestId)
+        .use(ArbitraryText.ids()).withProbability(0.7).in(HumanVerdict.Builder::setBatchId)
+        .use(prompts()).in(HumanVerdict.Builder::setOriginalPrompt)
+        .use(ArbitraryText.text()).in(HumanVerdict.Builder::setImageUri)
+        .use(Arbitraries.of(Verdict.class)).withProbability(0.9).in(HumanVerdict.Builder::setModelVerdict)
+        .use(scores()).withProbability(0.7).in(HumanVerdict.Builder::setOverallScore)
+        .use(ArbitraryText.text().list().ofMaxSize(4)).withProbability(0.6).in(HumanVerdict.Builder::setReasonCodes)
+        .use(Arbitraries.of(ReviewDecision.class)).withProbability(0.9).in(HumanVerdict.Builder::setDecision)
+        .use(ArbitraryText.text()).withProbability(0.5).in(HumanVerdict.Builder::setReason)
+        .use(annotators()).in(HumanVerdict.Builder::setReviewer)
+        .use(durations()).withProbability(0.8).in(HumanVerdict.Builder::setTimeTakenMs)
+        .use(timestamps()).in(HumanVerdict.Builder::setReviewedAt)
+        .build(HumanVerdict.Builder::build);
+    Arbitrary<HumanVerdict> minimal = Combinators.combine(ArbitraryText.ids(), prompts(), annotators(), timestamps())
+        .as((id, prompt, reviewer, at) -> HumanVerdict.newBuilder().setReviewId(id).setJobId(id + "-0").setRequestId(id)
+            .setOriginalPrompt(prompt).setImageUri("s3://b/0.png").setReviewer(reviewer).setReviewedAt(at).build());
+    return Arbitraries.frequencyOf(Tuple.of(9, full), Tuple.of(1, minimal));
+  }
+
+  /** Annotator names: plain account names, and hostile ones (RTL overrides, zero-width joins, emoji, markup, blank, huge). */
+  public static Arbitrary<String> annotators() {
+    return Arbitraries.frequencyOf(
+        Tuple.of(4, Arbitraries.of("li.wei", "ann", "bob@example.com", "王芳", "Zoë")),
+        Tuple.of(2, Arbitraries.of("\u202Eevil\u202C", "a\u200Db", "\uD83D\uDC69\uD83C\uDFFD\u200D\uD83D\uDCBB",
+            "<script>alert(1)</script>", "\"><img onerror=x>", "", " ", "ann\u0000", "ANN", "ann ")),
+        Tuple.of(3, ArbitraryText.text()));
+  }
+
+  private static Arbitrary<Double> scores() {
+    return Arbitraries.frequencyOf(
+        Tuple.of(6, Arbitraries.doubles().between(0, 1)),
+        Tuple.of(1, Arbitraries.of(Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.0, 0.0, 1.0, -1.0)));
+  }
+
+  private static Arbitrary<Long> durations() {
+    return Arbitraries.frequencyOf(
+        Tuple.of(6, Arbitraries.longs().between(0, 600_000)),
+        Tuple.of(1, Arbitraries.of(Long.MIN_VALUE, -1L, 0L, Long.MAX_VALUE)));
   }
 
   /**
