@@ -1,5 +1,6 @@
 package io.inkflow.schemas;
 
+import io.inkflow.avro.ApiSubmission;
 import io.inkflow.avro.BadCase;
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.BatchSubmitted;
@@ -9,6 +10,7 @@ import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.ScoredImage;
+import io.inkflow.avro.WebhookDelivery;
 import io.inkflow.schemas.registry.SchemaRegistryClient;
 import io.inkflow.schemas.serde.AvroSerde;
 import java.time.Duration;
@@ -44,10 +46,12 @@ public final class Topics {
   public static final String REQUEST_RESULTS = "request-results";
   public static final String PREFERENCE_PAIRS = "preference-pairs";
   public static final String BATCH_RESULTS = "batch-results";
+  public static final String WEBHOOK_DELIVERIES = "webhook-deliveries";
+  public static final String API_SUBMISSIONS = "api-submissions";
 
   /** The data topics (all but dead letters), whose partition counts a deployment chooses. */
   public static final List<String> DATA_TOPICS = List.of(PROMPT_REQUESTS, BATCHES, GENERATION_JOBS, IMAGES_GENERATED,
-      IMAGES_SCORED, BAD_CASES, REQUEST_RESULTS, PREFERENCE_PAIRS, BATCH_RESULTS);
+      IMAGES_SCORED, BAD_CASES, REQUEST_RESULTS, PREFERENCE_PAIRS, BATCH_RESULTS, WEBHOOK_DELIVERIES, API_SUBMISSIONS);
 
   /**
    * Topics that one sub-topology reads together and that must therefore keep equal partition counts
@@ -87,6 +91,10 @@ public final class Topics {
   public final Topic<String, RequestResult> requestResults;
   public final Topic<String, PreferencePair> preferencePairs;
   public final Topic<String, BatchResult> batchResults;
+  /** Webhook subscriptions and every delivery attempt, keyed {@code {kind}:{subjectId}}; written by the API. */
+  public final Topic<String, WebhookDelivery> webhookDeliveries;
+  /** What the API accepted per Idempotency-Key, keyed {@code {token name}:{key}}; written by the API. */
+  public final Topic<String, ApiSubmission> apiSubmissions;
 
   private final String prefix;
   private final TopicSettings settings;
@@ -110,8 +118,12 @@ public final class Topics {
     requestResults = f.data(REQUEST_RESULTS, RequestResult.class, compacted());
     preferencePairs = f.data(PREFERENCE_PAIRS, PreferencePair.class, retention(90));
     batchResults = f.data(BATCH_RESULTS, BatchResult.class, compacted());
+    // The newest record of a key is a subscription's whole state; pending deliveries are rebuilt from it at start.
+    webhookDeliveries = f.data(WEBHOOK_DELIVERIES, WebhookDelivery.class, compacted());
+    apiSubmissions = f.data(API_SUBMISSIONS, ApiSubmission.class, compacted());
     all = List.of(promptRequests, promptRequestsDlq, batches, generationJobs, generationJobsDlq, imagesGenerated,
-        imagesGeneratedDlq, imagesScored, badCases, requestResults, preferencePairs, batchResults);
+        imagesGeneratedDlq, imagesScored, badCases, requestResults, preferencePairs, batchResults, webhookDeliveries,
+        apiSubmissions);
   }
 
   /** The catalogue with default settings: plain names, {@value #DEFAULT_PARTITIONS} partitions, auto-registered schemas. */
