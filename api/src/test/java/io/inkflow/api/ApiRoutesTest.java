@@ -2,6 +2,9 @@ package io.inkflow.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inkflow.api.http.Json;
 import io.inkflow.avro.BatchResult;
@@ -15,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Every route, role and error of the API, on loopback with an in-memory sink and view. */
 class ApiRoutesTest {
@@ -56,6 +60,25 @@ class ApiRoutesTest {
     for (String token : List.of(ApiTestKit.VIEWER, ApiTestKit.SUBMITTER, ApiTestKit.ANNOTATOR)) {
       assertThat(kit.send("GET", "/v1/batches/none", token, null, null).statusCode()).isEqualTo(404);
     }
+  }
+
+  @Test
+  void noTokenOrSecretReachesALogLine() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    root.addAppender(logs);
+    try {
+      kit.send("POST", "/v1/batches?batch_id=logged", ApiTestKit.SUBMITTER, "text/csv", CSV);
+      kit.send("POST", "/v1/batches", ApiTestKit.VIEWER, "text/csv", CSV);
+      kit.send("GET", "/v1/batches/logged", "wrong-" + ApiTestKit.SUBMITTER, null, null);
+      kit.send("POST", "/v1/requests", ApiTestKit.SUBMITTER, "application/json", "{\"prompt\": 1, \"width\": []}");
+    } finally {
+      root.detachAppender(logs);
+    }
+    assertThat(logs.list).isNotEmpty();
+    assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage)
+        .noneMatch(m -> m.contains(ApiTestKit.SUBMITTER) || m.contains(ApiTestKit.VIEWER) || m.contains("Bearer"));
   }
 
   @Test
