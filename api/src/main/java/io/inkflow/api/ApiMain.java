@@ -58,7 +58,7 @@ public final class ApiMain {
     try (RestSchemaRegistryClient registry = new RestSchemaRegistryClient(RegistryClientConfig.fromMap(registryProps));
          ApiService service = ApiService.start(config, Topics.create(registry, config.topicPrefix(), TopicSettings.fromEnv(env), true),
              Clock.systemUTC(), List.of());
-         HealthServer probes = HealthServer.start("api", config.http(), () -> "", health)) {
+         HealthServer probes = HealthServer.start("api", config.http(), service::scrape, health)) {
       health.readyWhen(service::notReady);
       LOG.info("API running on port {}", service.port());
       stop.await();

@@ -18,6 +18,8 @@ import io.inkflow.api.webhook.WebhookSigner;
 import io.inkflow.schemas.Topics;
 import io.inkflow.storage.S3Clients;
 import io.inkflow.streams.rewrite.PackPlanner;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -49,6 +51,7 @@ public final class ApiService implements AutoCloseable {
   private final TopicViewLoader loader;
   private final WebhookDispatcher dispatcher;
   private final ApiServer server;
+  private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   private ApiService(ApiConfig config, Topics topics, Clock clock, List<RouteGroup> extraGroups) throws IOException {
     try {
@@ -74,16 +77,16 @@ public final class ApiService implements AutoCloseable {
         owned.add(pool::shutdownNow);
         dispatcher = own(new WebhookDispatcher(view, guard, new WebhookSigner(config.webhookSecret()), deliveryLog,
             WebhookDispatcher.httpTransport(config.webhookTimeout()), clock, new WebhookDispatcher.Settings(config.webhookBackoff(),
-            config.webhookBackoffMax(), config.webhookRetryWindow(), config.webhookTimeout()), results::eventData, pool));
+            config.webhookBackoffMax(), config.webhookRetryWindow(), config.webhookTimeout()), results::eventData, pool, metrics));
       } else {
         dispatcher = null;
       }
       List<RouteGroup> groups = new ArrayList<>(List.of(new OpenApiRoutes(),
           new SubmissionRoutes(view, sink, planner, guard, config.webhookSecret() != null,
-              new SubmissionRoutes.Limits(config.maxBodyBytes(), config.maxRows()), clock),
+              new SubmissionRoutes.Limits(config.maxBodyBytes(), config.maxRows()), clock, metrics),
           results));
       groups.addAll(extraGroups);
-      server = own(ApiServer.start(config.bind(), config.port(), tokens, new RateLimiter(config.ratePerMinute(), clock), groups));
+      server = own(ApiServer.start(config.bind(), config.port(), tokens, new RateLimiter(config.ratePerMinute(), clock), groups, metrics));
       if (dispatcher != null) {
         Thread starter = new Thread(() -> startDeliveriesWhenCaughtUp(Duration.ofMillis(250)), "api-webhooks-start");
         starter.setDaemon(true);
@@ -124,6 +127,11 @@ public final class ApiService implements AutoCloseable {
 
   public int port() {
     return server.port();
+  }
+
+  /** The Prometheus text of the service's meters (calls by route and status, submissions, webhook attempts). */
+  public String scrape() {
+    return metrics.scrape();
   }
 
   public ApiView view() {

@@ -92,6 +92,7 @@ class ApiRoutesTest {
     assertThat(kit.written.get(0).batch().getExpectedCount()).isEqualTo(2);
     assertThat(kit.written.get(0).batch().getSubmitter()).isEqualTo("alice");
     assertThat(kit.written.get(0).requests()).extracting(q -> q.getRequestId()).containsExactly("cat-1.A-1", "cat-1.A-2");
+    assertThat(kit.metrics.counter("inkflow.api.requests.accepted", "kind", "batch").count()).isEqualTo(2);
 
     // The same batch id again is a duplicate upload.
     HttpResponse<String> again = kit.send("POST", "/v1/batches?batch_id=cat-1", ApiTestKit.SUBMITTER, "text/csv", CSV);

@@ -12,6 +12,7 @@ import io.inkflow.api.view.ResultRoutes;
 import io.inkflow.api.webhook.CallbackGuard;
 import io.inkflow.streams.rewrite.PackPlanner;
 import io.inkflow.streams.rewrite.PeLimits;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,6 +37,7 @@ final class ApiTestKit implements AutoCloseable {
   static final String LIMITED = "limited-token-0123456789";
 
   final ApiView view = new ApiView();
+  final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   final List<Submission> written = new CopyOnWriteArrayList<>();
   final MutableClock clock = new MutableClock(Instant.parse("2026-12-07T12:00:00Z"));
   final PackPlanner planner = PackPlanner.open(PACK, PeLimits.defaults());
@@ -53,8 +55,8 @@ final class ApiTestKit implements AutoCloseable {
         clock.instant().plusSeconds(900)));
     server = ApiServer.start("127.0.0.1", 0, tokens, new RateLimiter(1000, clock), List.of(new OpenApiRoutes(),
         new SubmissionRoutes(view, written::add, planner, new CallbackGuard(List.of(), true), true,
-            new SubmissionRoutes.Limits(maxBodyBytes, 20_000), clock),
-        new ResultRoutes(view, links, Optional::empty)));
+            new SubmissionRoutes.Limits(maxBodyBytes, 20_000), clock, metrics),
+        new ResultRoutes(view, links, Optional::empty)), metrics);
   }
 
   HttpResponse<String> send(String method, String path, String token, String contentType, String body, String... headers) throws Exception {

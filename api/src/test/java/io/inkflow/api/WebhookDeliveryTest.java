@@ -14,6 +14,7 @@ import io.inkflow.avro.RequestStatus;
 import io.inkflow.avro.WebhookDelivery;
 import io.inkflow.avro.WebhookState;
 import io.inkflow.avro.WebhookSubjectKind;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +43,7 @@ class WebhookDeliveryTest {
   final List<Received> received = new CopyOnWriteArrayList<>();
   final AtomicInteger failuresLeft = new AtomicInteger();
   final List<Map.Entry<String, WebhookDelivery>> topic = new CopyOnWriteArrayList<>();
+  final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
   HttpServer receiver;
 
   @BeforeEach
@@ -73,7 +75,7 @@ class WebhookDeliveryTest {
         (key, d) -> topic.add(Map.entry(key, d)), WebhookDispatcher.httpTransport(Duration.ofSeconds(5)), clock,
         new WebhookDispatcher.Settings(Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofHours(24), Duration.ofSeconds(5)),
         d -> view.request(d.getSubjectId()).map(r -> Map.of("requestId", r.getRequestId(), "status", r.getStatus().name())),
-        Runnable::run);
+        Runnable::run, metrics);
   }
 
   WebhookDelivery registered(String requestId) {
@@ -113,6 +115,8 @@ class WebhookDeliveryTest {
         + e.getValue().getHttpStatus()).containsExactly(
         "request:r-1 1 RETRYING 500", "request:r-1 2 RETRYING 500", "request:r-1 3 RETRYING 500", "request:r-1 4 DELIVERED 204");
     assertThat(d.tick()).as("delivered is final").isZero();
+    assertThat(metrics.counter("inkflow.api.webhook.attempts", "outcome", "retrying").count()).isEqualTo(3);
+    assertThat(metrics.counter("inkflow.api.webhook.attempts", "outcome", "delivered").count()).isEqualTo(1);
 
     // The receiver's checks: the signature verifies, a tampered body or a replay 6 minutes later does not.
     Received last = received.get(3);

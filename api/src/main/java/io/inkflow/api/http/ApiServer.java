@@ -5,12 +5,15 @@ import io.inkflow.api.auth.Principal;
 import io.inkflow.api.auth.RateLimiter;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +27,7 @@ public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
   /** Request attribute holding the authenticated {@link Principal}. */
   public static final String PRINCIPAL = "inkflow.principal";
+  private static final String ROUTE = "inkflow.route";
   private static final String PROBLEM_JSON = "application/problem+json";
 
   private final Javalin app;
@@ -39,7 +43,8 @@ public final class ApiServer implements AutoCloseable {
    *
    * @param groups the route groups, registered in order
    */
-  public static ApiServer start(String host, int port, ApiTokens tokens, RateLimiter limiter, List<RouteGroup> groups) {
+  public static ApiServer start(String host, int port, ApiTokens tokens, RateLimiter limiter, List<RouteGroup> groups,
+      MeterRegistry metrics) {
     List<ApiRoute> routes = new ArrayList<>();
     groups.forEach(g -> routes.addAll(g.routes()));
     Javalin app = Javalin.create(config -> {
@@ -49,6 +54,7 @@ public final class ApiServer implements AutoCloseable {
       config.router.ignoreTrailingSlashes = true;
       for (ApiRoute route : routes) {
         config.routes.addHttpHandler(route.method(), route.path(), ctx -> {
+          ctx.attribute(ROUTE, route.path());
           if (!route.open()) {
             Principal principal = authenticate(ctx, tokens);
             if (!principal.mayAny(route.roles())) {
@@ -66,6 +72,10 @@ public final class ApiServer implements AutoCloseable {
           route.handler().handle(ctx);
         });
       }
+      // One timer per route and status: the Prometheus view of what callers get.
+      config.requestLogger.http((ctx, ms) -> Timer.builder("inkflow.api.requests").description("API calls by route and status")
+          .tag("method", ctx.method().name()).tag("route", Optional.ofNullable(ctx.<String>attribute(ROUTE)).orElse("unmatched"))
+          .tag("status", Integer.toString(ctx.statusCode())).register(metrics).record(Duration.ofNanos((long) (ms * 1_000_000))));
       config.routes.exception(Problem.class, (e, ctx) -> answer(ctx, e));
       config.routes.exception(Exception.class, (e, ctx) -> {
         LOG.error("{} {} failed", ctx.method(), ctx.path(), e);

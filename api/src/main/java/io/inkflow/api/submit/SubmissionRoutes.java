@@ -24,6 +24,7 @@ import io.inkflow.catalogue.CatalogueCheck;
 import io.inkflow.common.Digests;
 import io.inkflow.streams.rewrite.PackPlanner;
 import io.javalin.http.Context;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.javalin.http.HandlerType;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -84,11 +85,12 @@ public final class SubmissionRoutes implements RouteGroup {
   private final boolean webhooksEnabled;
   private final Limits limits;
   private final Clock clock;
+  private final MeterRegistry metrics;
   private final SecureRandom random = new SecureRandom();
   private final Object writeLock = new Object();
 
   public SubmissionRoutes(ApiView view, SubmissionSink sink, PackPlanner planner, CallbackGuard guard, boolean webhooksEnabled,
-      Limits limits, Clock clock) {
+      Limits limits, Clock clock, MeterRegistry metrics) {
     this.view = view;
     this.sink = sink;
     this.planner = planner;
@@ -96,6 +98,7 @@ public final class SubmissionRoutes implements RouteGroup {
     this.webhooksEnabled = webhooksEnabled;
     this.limits = limits;
     this.clock = clock;
+    this.metrics = metrics;
   }
 
   @Override
@@ -223,6 +226,7 @@ public final class SubmissionRoutes implements RouteGroup {
     }
     LOG.info("{} {} accepted from token {}: {} request(s){}", kind.name().toLowerCase(Locale.ROOT), subjectId, who.name(),
         requests.size(), callback == null ? "" : ", with a webhook");
+    metrics.counter("inkflow.api.requests.accepted", "kind", kind.name().toLowerCase(Locale.ROOT)).increment(requests.size());
     accepted(ctx, kind, subjectId, requests.size(), notes, false);
   }
 
@@ -232,7 +236,10 @@ public final class SubmissionRoutes implements RouteGroup {
     }
   }
 
-  private static void refuseIfAny(CatalogueCheck.Report report, boolean empty) {
+  private void refuseIfAny(CatalogueCheck.Report report, boolean empty) {
+    if (report.refusals() > 0 || empty) {
+      metrics.counter("inkflow.api.uploads.refused").increment();
+    }
     if (report.refusals() > 0) {
       List<Problem.LineError> errors = report.findings().stream().filter(CatalogueCheck.Finding::refused)
           .map(f -> new Problem.LineError(f.line(), f.code(), f.message())).toList();

@@ -5,6 +5,7 @@ import io.inkflow.api.view.ApiView;
 import io.inkflow.avro.WebhookDelivery;
 import io.inkflow.avro.WebhookState;
 import io.inkflow.common.LogText;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -83,6 +84,7 @@ public final class WebhookDispatcher implements AutoCloseable {
   private final Settings settings;
   private final Function<WebhookDelivery, Optional<Object>> eventData;
   private final Executor attempts;
+  private final MeterRegistry metrics;
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean stop = new AtomicBoolean();
   private Thread ticker;
@@ -92,7 +94,7 @@ public final class WebhookDispatcher implements AutoCloseable {
    * @param attempts runs attempts (a thread pool in the service; the calling thread in tests)
    */
   public WebhookDispatcher(ApiView view, CallbackGuard guard, WebhookSigner signer, DeliveryLog log, Transport transport,
-      Clock clock, Settings settings, Function<WebhookDelivery, Optional<Object>> eventData, Executor attempts) {
+      Clock clock, Settings settings, Function<WebhookDelivery, Optional<Object>> eventData, Executor attempts, MeterRegistry metrics) {
     this.view = view;
     this.guard = guard;
     this.signer = signer;
@@ -102,6 +104,7 @@ public final class WebhookDispatcher implements AutoCloseable {
     this.settings = settings;
     this.eventData = eventData;
     this.attempts = attempts;
+    this.metrics = metrics;
   }
 
   /** The JDK HTTP client as transport: no redirects (a redirect could lead past the guard), the body discarded. */
@@ -225,8 +228,10 @@ public final class WebhookDispatcher implements AutoCloseable {
     } catch (Exception e) {
       // Not recorded: the state stays as it was, so the delivery is attempted again (receivers dedupe on the event id).
       LOG.warn("webhook {} attempt {} could not be recorded; it will be repeated: {}", LogText.of(key), attempt, e.toString());
+      metrics.counter("inkflow.api.webhook.attempts", "outcome", "unrecorded").increment();
       return;
     }
+    metrics.counter("inkflow.api.webhook.attempts", "outcome", recorded.getState().name().toLowerCase(Locale.ROOT)).increment();
     view.apply(key, recorded);
     if (recorded.getState() == WebhookState.DELIVERED) {
       LOG.info("webhook {} delivered on attempt {}", LogText.of(key), attempt);
