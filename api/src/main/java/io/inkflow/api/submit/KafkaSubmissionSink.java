@@ -8,7 +8,6 @@ import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -56,8 +55,10 @@ public final class KafkaSubmissionSink implements SubmissionSink, AutoCloseable 
       }
       producer.commitTransaction();
     } catch (ProducerFencedException e) {
+      // Another instance took this transactional id: nothing of this transaction commits, and this producer is done.
       throw e;
-    } catch (KafkaException e) {
+    } catch (RuntimeException e) {
+      // A send or serialization failure (registry down, broker unreachable): none of the submission is committed.
       producer.abortTransaction();
       throw e;
     }

@@ -14,8 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BiConsumer;
 
 /**
  * What the API answers reads from: the newest {@code BatchSubmitted}, {@code RequestResult} and
@@ -33,32 +31,20 @@ public final class ApiView {
   private final ConcurrentMap<String, ConcurrentMap<String, RequestStatus>> statusesByBatch = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, WebhookDelivery> deliveries = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, ApiSubmission> submissions = new ConcurrentHashMap<>();
-  private final List<BiConsumer<String, Object>> completionListeners = new CopyOnWriteArrayList<>();
-
-  /** Called with (subject key {@code request:ID} or {@code batch:ID}, the result) when a request or batch completes. */
-  public void onCompletion(BiConsumer<String, Object> listener) {
-    completionListeners.add(listener);
-  }
 
   public void apply(BatchSubmitted b) {
     batches.put(b.getBatchId(), b);
   }
 
   public void apply(RequestResult r) {
-    RequestResult previous = requests.put(r.getRequestId(), r);
+    requests.put(r.getRequestId(), r);
     if (r.getBatchId() != null) {
       statusesByBatch.computeIfAbsent(r.getBatchId(), k -> new ConcurrentHashMap<>()).put(r.getRequestId(), r.getStatus());
-    }
-    if (previous == null) {
-      completionListeners.forEach(l -> l.accept(SubjectKeys.request(r.getRequestId()), r));
     }
   }
 
   public void apply(BatchResult r) {
-    BatchResult previous = batchResults.put(r.getBatchId(), r);
-    if (previous == null) {
-      completionListeners.forEach(l -> l.accept(SubjectKeys.batch(r.getBatchId()), r));
-    }
+    batchResults.put(r.getBatchId(), r);
   }
 
   /**
