@@ -60,7 +60,7 @@ public final class ApiMain {
              Clock.systemUTC(), List.of());
          HealthServer probes = HealthServer.start("api", config.http(), service::scrape, health)) {
       health.readyWhen(service::notReady);
-      LOG.info("API running on port {}", service.port());
+      LOG.info("API running on port {} (probes and metrics on port {}, 0: off)", service.port(), probes.port());
       stop.await();
       LOG.info("shutdown requested: stopping the API");
     } finally {
