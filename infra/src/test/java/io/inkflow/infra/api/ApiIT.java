@@ -28,9 +28,11 @@ import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RegistryClientConfig;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,6 +48,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -64,7 +67,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
  * The API against the real local stack (KRaft broker, registry, S3): one file through {@code scripts/submit},
  * its dry run and the API gives the same {@code PromptRequest}s and the same per-line codes; results on the
  * topics answer the GETs with presigned links; the webhook reaches a loopback receiver that fails its first
- * attempts, and a delivery pending when the API is killed is delivered by the restarted API.
+ * attempts, and a delivery pending when the API process is killed (SIGKILL) is delivered by the restarted API.
  */
 class ApiIT {
   static final String TOKEN = "it-submitter-token-0123456789";
@@ -97,26 +100,66 @@ class ApiIT {
   }
 
   static ApiService api() throws Exception {
+    ApiConfig config = ApiConfig.fromEnv(env(0));
+    ApiService service = ApiService.start(config, topics("api-it."), Clock.systemUTC(), List.of());
+    await().atMost(Duration.ofSeconds(60)).until(() -> service.notReady().isEmpty());
+    return service;
+  }
+
+  /**
+   * The API as its own JVM ({@code ApiMain}, as {@code scripts/api} runs it), on {@code port}, ready when its
+   * {@code /readyz} says so; its output goes to {@code log}.
+   */
+  static Process child(int port, int probePort, Path log) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
+        "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "io.inkflow.api.ApiMain");
+    pb.environment().putAll(env(port));
+    pb.environment().put("INKFLOW_API_HTTP_PORT", Integer.toString(probePort));
+    pb.redirectErrorStream(true).redirectOutput(log.toFile());
+    Process p = pb.start();
+    HttpClient http = HttpClient.newHttpClient();
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("the API process exited with " + p.exitValue() + ": " + Files.readString(log));
+      }
+      try {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + probePort + "/readyz")).build(),
+            HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      } catch (IOException e) {
+        return false;
+      }
+    });
+    return p;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  static Map<String, String> env(int port) {
     Map<String, String> env = new HashMap<>(stack.connection().asEnv());
     env.put("INKFLOW_TOPIC_PREFIX", "api-it.");
     env.put("INKFLOW_TOPIC_PARTITIONS", "1");
     env.put("INKFLOW_PACK_DIR", PACK.toString());
     env.put("INKFLOW_S3_ACCESS_KEY", stack.connection().s3AccessKey());
     env.put("INKFLOW_S3_SECRET_KEY", stack.connection().s3SecretKey());
-    env.put("INKFLOW_API_PORT", "0");
+    env.put("INKFLOW_API_PORT", Integer.toString(port));
     env.put("INKFLOW_API_TOKENS_FILE", dir.resolve("tokens.txt").toString());
     env.put("INKFLOW_API_WEBHOOK_SECRET", SECRET);
     env.put("INKFLOW_API_WEBHOOK_ALLOW_PRIVATE", "true");
     env.put("INKFLOW_API_WEBHOOK_BACKOFF", "PT0.3S");
     env.put("INKFLOW_API_WEBHOOK_TIMEOUT", "PT2S");
-    ApiConfig config = ApiConfig.fromEnv(env);
-    ApiService service = ApiService.start(config, topics("api-it."), Clock.systemUTC(), List.of());
-    await().atMost(Duration.ofSeconds(60)).until(() -> service.notReady().isEmpty());
-    return service;
+    return env;
   }
 
   static HttpResponse<String> call(ApiService api, String method, String path, String contentType, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+    return call(api.port(), method, path, contentType, body);
+  }
+
+  static HttpResponse<String> call(int port, String method, String path, String contentType, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .header("Authorization", "Bearer " + TOKEN)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (contentType != null) {
@@ -199,7 +242,8 @@ class ApiIT {
   @Test
   void resultsAnswerTheGetsAndTheWebhookIsRetriedAndSurvivesAKillOfTheApi() throws Exception {
     List<String> events = new CopyOnWriteArrayList<>();
-    AtomicInteger failuresLeft = new AtomicInteger(2);
+    // Fails every attempt of the first API process, so only the restarted one can deliver.
+    AtomicInteger failuresLeft = new AtomicInteger(Integer.MAX_VALUE);
     HttpServer receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     receiver.createContext("/hook", ex -> {
       try (ex) {
@@ -219,7 +263,9 @@ class ApiIT {
     Topics t = topics("api-it.");
     String key = SubjectKeys.batch("hooked");
     try {
-      try (ApiService api = api()) {
+      int api = freePort();
+      Process first = child(api, freePort(), dir.resolve("api-first.log"));
+      try {
         HttpResponse<String> posted = call(api, "POST", "/v1/batches?batch_id=hooked&callback_url=" + hook, "text/csv",
             "sku,prompt\nH-1,a red mug\n");
         assertThat(posted.statusCode()).isEqualTo(202);
@@ -231,10 +277,14 @@ class ApiIT {
             .contains("X-Amz-Signature=");
         JsonNode manifest = Json.MAPPER.readTree(call(api, "GET", "/v1/batches/hooked/manifest", null, null).body());
         assertThat(manifest.get("url").asText()).contains("manifests/hooked/manifest.jsonl").contains("X-Amz-Expires=900");
-        // Two failed attempts, recorded; then the API is killed before the third.
+        // Two failed attempts, recorded; then the API process is killed (SIGKILL: no shutdown hook runs).
         await().atMost(Duration.ofSeconds(30)).until(() -> events.size() >= 2);
         receiver.stop(0);
+      } finally {
+        first.destroyForcibly();
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
       }
+      assertThat(first.exitValue()).as("killed, not stopped").isEqualTo(137);
       // The receiver was down while the API was down; it comes back on the same address.
       HttpServer back = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), URI.create(hook).getPort()), 0);
       back.createContext("/hook", ex -> {
