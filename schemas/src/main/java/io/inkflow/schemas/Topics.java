@@ -1,5 +1,6 @@
 package io.inkflow.schemas;
 
+import io.inkflow.avro.ApiSubmission;
 import io.inkflow.avro.BadCase;
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.BatchSubmitted;
@@ -11,6 +12,7 @@ import io.inkflow.avro.PreferencePair;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.ScoredImage;
+import io.inkflow.avro.WebhookDelivery;
 import io.inkflow.schemas.registry.SchemaRegistryClient;
 import io.inkflow.schemas.serde.AvroSerde;
 import java.time.Duration;
@@ -48,10 +50,13 @@ public final class Topics {
   public static final String BATCH_RESULTS = "batch-results";
   public static final String HUMAN_VERDICTS = "human-verdicts";
   public static final String HUMAN_PREFERENCES = "human-preferences";
+  public static final String WEBHOOK_DELIVERIES = "webhook-deliveries";
+  public static final String API_SUBMISSIONS = "api-submissions";
 
   /** The data topics (all but dead letters), whose partition counts a deployment chooses. */
   public static final List<String> DATA_TOPICS = List.of(PROMPT_REQUESTS, BATCHES, GENERATION_JOBS, IMAGES_GENERATED,
-      IMAGES_SCORED, BAD_CASES, REQUEST_RESULTS, PREFERENCE_PAIRS, BATCH_RESULTS, HUMAN_VERDICTS, HUMAN_PREFERENCES);
+      IMAGES_SCORED, BAD_CASES, REQUEST_RESULTS, PREFERENCE_PAIRS, BATCH_RESULTS, HUMAN_VERDICTS, HUMAN_PREFERENCES,
+      WEBHOOK_DELIVERIES, API_SUBMISSIONS);
 
   /**
    * Topics that one sub-topology reads together and that must therefore keep equal partition counts
@@ -94,6 +99,10 @@ public final class Topics {
   public final Topic<String, BatchResult> batchResults;
   public final Topic<String, HumanVerdict> humanVerdicts;
   public final Topic<String, HumanPreference> humanPreferences;
+  /** Webhook subscriptions and every delivery attempt, keyed {@code {kind}:{subjectId}}; written by the API. */
+  public final Topic<String, WebhookDelivery> webhookDeliveries;
+  /** What the API accepted per Idempotency-Key, keyed {@code {token name}:{key}}; written by the API. */
+  public final Topic<String, ApiSubmission> apiSubmissions;
 
   private final String prefix;
   private final TopicSettings settings;
@@ -120,9 +129,12 @@ public final class Topics {
     // People's judgements cost money and labelling tools rebuild their queues from them: a year, not 90 days.
     humanVerdicts = f.data(HUMAN_VERDICTS, HumanVerdict.class, retention(365));
     humanPreferences = f.data(HUMAN_PREFERENCES, HumanPreference.class, retention(365));
+    // The newest record of a key is a subscription's whole state; pending deliveries are rebuilt from it at start.
+    webhookDeliveries = f.data(WEBHOOK_DELIVERIES, WebhookDelivery.class, compacted());
+    apiSubmissions = f.data(API_SUBMISSIONS, ApiSubmission.class, compacted());
     all = List.of(promptRequests, promptRequestsDlq, batches, generationJobs, generationJobsDlq, imagesGenerated,
         imagesGeneratedDlq, imagesScored, badCases, requestResults, preferencePairs, batchResults, humanVerdicts,
-        humanPreferences);
+        humanPreferences, webhookDeliveries, apiSubmissions);
   }
 
   /** The catalogue with default settings: plain names, {@value #DEFAULT_PARTITIONS} partitions, auto-registered schemas. */

@@ -8,6 +8,8 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /** Builds S3 clients from {@link S3Settings}; the one place the AWS SDK is configured. */
 public final class S3Clients {
@@ -23,6 +25,25 @@ public final class S3Clients {
         .forcePathStyle(settings.pathStyle())
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+    if (settings.endpoint() != null) {
+      b.endpointOverride(settings.endpoint());
+    }
+    if (settings.accessKey() != null) {
+      b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())));
+    } else {
+      b.credentialsProvider(DefaultCredentialsProvider.builder().build());
+    }
+    return b.build();
+  }
+
+  /**
+   * A presigner with the same endpoint, region, addressing and credentials as {@link #create}: links it
+   * signs open the objects the services wrote, for as long as the caller asks.
+   */
+  public static S3Presigner presigner(S3Settings settings) {
+    S3Presigner.Builder b = S3Presigner.builder()
+        .region(Region.of(settings.region()))
+        .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(settings.pathStyle()).build());
     if (settings.endpoint() != null) {
       b.endpointOverride(settings.endpoint());
     }

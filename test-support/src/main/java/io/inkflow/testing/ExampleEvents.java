@@ -1,5 +1,6 @@
 package io.inkflow.testing;
 
+import io.inkflow.avro.ApiSubmission;
 import io.inkflow.avro.BadCase;
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.BatchSubmitted;
@@ -21,6 +22,9 @@ import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.Size;
 import io.inkflow.avro.StageTimings;
 import io.inkflow.avro.Verdict;
+import io.inkflow.avro.WebhookDelivery;
+import io.inkflow.avro.WebhookState;
+import io.inkflow.avro.WebhookSubjectKind;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -192,6 +196,21 @@ public final class ExampleEvents {
         .build();
   }
 
+  /** A webhook subscription after a failed first attempt. */
+  public static WebhookDelivery webhookDelivery() {
+    return WebhookDelivery.newBuilder().setSubjectId("catalog-1").setKind(WebhookSubjectKind.BATCH)
+        .setCallbackUrl("https://hooks.example.com/inkflow").setEventId("evt_0123456789abcdef01234567")
+        .setState(WebhookState.RETRYING).setAttempt(1).setHttpStatus(500).setError("HTTP 500").setRegisteredAt(T0)
+        .setFirstAttemptAt(T0.plusSeconds(61)).setAttemptedAt(T0.plusSeconds(61)).setNextAttemptAt(T0.plusSeconds(71)).build();
+  }
+
+  /** What the API accepted under an Idempotency-Key. */
+  public static ApiSubmission apiSubmission() {
+    return ApiSubmission.newBuilder().setPrincipal("catalogue-team").setIdempotencyKey("upload-2026-11-25")
+        .setKind(WebhookSubjectKind.BATCH).setSubjectId("catalog-1").setBodySha256("ab".repeat(32)).setRequestCount(10)
+        .setAcceptedAt(T0).build();
+  }
+
   /** The example of a given event type. */
   public static <T extends SpecificRecord> T of(Class<T> type) {
     return all().stream().filter(type::isInstance).map(type::cast).findFirst()
@@ -201,6 +220,6 @@ public final class ExampleEvents {
   /** Every event type, once. */
   public static List<SpecificRecord> all() {
     return List.of(request(), job(), image(), scored(), badCase(), result(), pair(), batch(), batchResult(), humanVerdict(),
-        humanPreference());
+        humanPreference(), webhookDelivery(), apiSubmission());
   }
 }

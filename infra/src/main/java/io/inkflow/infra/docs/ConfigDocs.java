@@ -1,5 +1,6 @@
 package io.inkflow.infra.docs;
 
+import io.inkflow.api.ApiConfig;
 import io.inkflow.common.config.ConfigTables;
 import io.inkflow.common.config.EnvConfig;
 import io.inkflow.common.config.SharedConfig;
@@ -50,6 +51,7 @@ public final class ConfigDocs {
     t.put("scoring", new Table(ScoringConfig.DEFINITION, ScoringConfig.ALIASES.subList(1, ScoringConfig.ALIASES.size())));
     t.put("export", new Table(PreferenceExporter.DEFINITION, List.of()));
     t.put("labels", new Table(PairQueue.DEFINITION, List.of()));
+    t.put("api", new Table(ApiConfig.DEFINITION, List.of()));
     t.put("local-stack", new Table(LocalStackConfig.DEFINITION, LocalStackConfig.ALIASES));
     return t;
   }

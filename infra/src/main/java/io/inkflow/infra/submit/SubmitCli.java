@@ -1,7 +1,8 @@
 package io.inkflow.infra.submit;
 
-import io.inkflow.avro.GenerationJob;
-import io.inkflow.avro.PromptRequest;
+import io.inkflow.catalogue.Catalogue;
+import io.inkflow.catalogue.CatalogueCheck;
+import io.inkflow.catalogue.RequestIds;
 import io.inkflow.schemas.Topics;
 import io.inkflow.schemas.registry.RestSchemaRegistryClient;
 import io.inkflow.storage.ObjectKeys;
@@ -9,8 +10,6 @@ import io.inkflow.storage.S3Clients;
 import io.inkflow.storage.S3Settings;
 import io.inkflow.streams.rewrite.PackPlanner;
 import io.inkflow.streams.rewrite.PeLimits;
-import io.inkflow.streams.rewrite.RejectReason;
-import io.inkflow.streams.rewrite.Rejection;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -86,6 +85,7 @@ public final class SubmitCli implements Callable<Integer> {
 
   private final PrintStream out;
   private final PrintStream err;
+  private String packLabel;
   private final Map<String, String> env;
 
   public SubmitCli(PrintStream out, PrintStream err, Map<String, String> env) {
@@ -132,10 +132,13 @@ public final class SubmitCli implements Callable<Integer> {
         : RequestIds.batchId(file.getFileName().toString().replaceFirst("\\.[^.]*$", ""));
     Instant now = Instant.now();
     Catalogue.Result read = Catalogue.read(file, format, batch, keyColumn, now);
-    read.problems().forEach(p -> err.println(file.getFileName() + " " + p));
-    int refused = pack == null ? 0 : checkAgainstPack(file, read, now);
-    if (strict && read.problems().size() + refused > 0) {
-      err.println("--strict: " + (read.problems().size() + refused) + " problem(s); nothing submitted");
+    CatalogueCheck.Report report = check(read, now);
+    report.findings().forEach(f -> err.println(file.getFileName() + " " + f));
+    if (report.planned()) {
+      out.printf("pack %s: %d row(s) would be accepted, %d refused%n", packLabel, report.plannedAccepted(), report.plannedRefused());
+    }
+    if (strict && report.refusals() > 0) {
+      err.println("--strict: " + report.refusals() + " problem(s); nothing submitted");
       return 1;
     }
     if (read.requests().isEmpty()) {
@@ -160,35 +163,17 @@ public final class SubmitCli implements Callable<Integer> {
   }
 
   /**
-   * Plans every row with the PE stage's own planner for {@link #pack}, printing each refusal (and each
-   * text that will not be drawn) with its line; returns how many rows the PE stage would refuse.
+   * Checks the file as read the way the API and the PE stage do ({@link CatalogueCheck}): with {@link #pack},
+   * every row is planned with the PE stage's own planner and this environment's {@code INKFLOW_PE_*} limits.
    */
-  private int checkAgainstPack(Path file, Catalogue.Result read, Instant now) {
-    int refused = 0;
-    int accepted = 0;
-    try (PackPlanner planner = PackPlanner.open(pack, PeLimits.fromEnv(env))) {
-      for (Catalogue.Entry entry : read.entries()) {
-        PromptRequest request = entry.request();
-        try {
-          List<GenerationJob> jobs = planner.planner().plan(request.getRequestId(), request, now);
-          accepted++;
-          List<String> dropped = jobs.get(0).getDroppedGlyphTexts();
-          if (!dropped.isEmpty()) {
-            err.printf("%s line %d: will not draw %s: longer than a render text may be, or over pack %s's glyph budget%n",
-                file.getFileName(), entry.line(), dropped, planner.pack().id());
-          }
-        } catch (Rejection r) {
-          refused++;
-          err.printf("%s line %d: %s: %s%n", file.getFileName(), entry.line(), r.reason(), r.getMessage());
-        } catch (RuntimeException e) {
-          refused++;
-          err.printf("%s line %d: %s: %s%n", file.getFileName(), entry.line(), RejectReason.PROCESSING_FAILED, e);
-        }
-      }
-      out.printf("pack %s@%s: %d row(s) would be accepted, %d refused%n", planner.pack().id(), planner.pack().version(),
-          accepted, refused);
+  private CatalogueCheck.Report check(Catalogue.Result read, Instant now) {
+    if (pack == null) {
+      return CatalogueCheck.check(read, null, now);
     }
-    return refused;
+    try (PackPlanner planner = PackPlanner.open(pack, PeLimits.fromEnv(env))) {
+      packLabel = planner.pack().id() + "@" + planner.pack().version();
+      return CatalogueCheck.check(read, planner, now);
+    }
   }
 
   private int watch(Topics topics, String batch, int expected, long start) throws Exception {

@@ -57,7 +57,7 @@ class LocalStackIT {
 
       SelfCheck.Result result = SelfCheck.run(stack);
       assertThat(result.failures()).isEmpty();
-      assertThat(result.topicsChecked()).isEqualTo(14);
+      assertThat(result.topicsChecked()).isEqualTo(16);
       assertThat(result.s3Ok()).isTrue();
       assertThat(stack.dataDir()).exists();
     }

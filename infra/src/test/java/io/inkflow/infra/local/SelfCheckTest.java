@@ -28,7 +28,7 @@ class SelfCheckTest {
         assertThat(serde.deserializer().deserialize(topic.name(), bytes)).as(topic.name()).isEqualTo(value);
         checked++;
       }
-      assertThat(checked).isEqualTo(11);
+      assertThat(checked).isEqualTo(13);
     }
   }
 }

@@ -98,7 +98,7 @@ class SubmitCliIT {
 
     Run strict = submit("--csv", csv.toString(), "--strict");
     assertThat(strict.status()).isEqualTo(1);
-    assertThat(strict.err()).contains("line 5: height 'wide': expected an integer").contains("nothing submitted");
+    assertThat(strict.err()).contains("line 5: INVALID_FIELD: height 'wide': expected an integer").contains("nothing submitted");
     assertThat(readAll(topics.promptRequests)).isEmpty();
     assertThat(readAll(topics.batches)).isEmpty();
 

@@ -36,7 +36,7 @@ class SubmitDryRunTest {
         "cat.csv line 3: SIZE_OUT_OF_RANGE: size 100000x100000 is outside 64..2048 pixels per side",
         "cat.csv line 4: STEPS_OUT_OF_RANGE: steps is 999; expected 1..50 for pack tiny-mmdit-flow",
         "cat.csv line 5: TOO_MANY_TOKENS: prompt takes 401 tokens; pack tiny-mmdit-flow reads at most 64",
-        "cat.csv line 6: will not draw [" + "长".repeat(30) + "]: longer than a render text may be, or over pack tiny-mmdit-flow's glyph budget");
+        "cat.csv line 6: GLYPH_TEXT_DROPPED: will not draw [" + "长".repeat(30) + "]: longer than a render text may be, or over pack tiny-mmdit-flow's glyph budget");
     assertThat(out.toString(StandardCharsets.UTF_8)).contains("pack tiny-mmdit-flow@0.1.0: 2 row(s) would be accepted, 3 refused");
 
     // --strict turns refusals into a failure, and nothing would be submitted.

@@ -60,7 +60,7 @@ class AvroSerdeTest {
       roundTrips++;
     }
     assertThat(roundTrips).isEqualTo(samples.size());
-    assertThat(samples.stream().map(s -> s.getClass()).collect(Collectors.toSet())).hasSize(11);
+    assertThat(samples.stream().map(s -> s.getClass()).collect(Collectors.toSet())).hasSize(13);
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.inkflow.infra.submit;
+package io.inkflow.catalogue;
 
 import io.inkflow.common.Digests;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.inkflow.infra.submit;
+package io.inkflow.catalogue;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,11 +46,29 @@ public final class Catalogue {
   private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "render_text", "width", "height", "aspect",
       "num_images", "seed", "steps", "guidance", "language", "rewrite");
 
-  /** One problem with the file: where and what. */
-  public record Problem(long line, String message) {
+  /** Codes of the problems a file can have, one per kind, so every reader of a report can act on them. */
+  public static final class Codes {
+    /** A CSV row with another number of columns than the header. */
+    public static final String MALFORMED_ROW = "MALFORMED_ROW";
+    /** A JSON Lines line that is not JSON, or not a JSON object. */
+    public static final String NOT_JSON = "NOT_JSON";
+    /** A row without a value in the key column. */
+    public static final String MISSING_KEY = "MISSING_KEY";
+    /** A key seen on an earlier line. */
+    public static final String DUPLICATE_KEY = "DUPLICATE_KEY";
+    /** A value that cannot fill its field (a number that is not one, an unknown language, an empty prompt). */
+    public static final String INVALID_FIELD = "INVALID_FIELD";
+    /** A request that cannot be written as it is (e.g. a lone UTF-16 surrogate). */
+    public static final String NOT_WRITABLE = "NOT_WRITABLE";
+
+    private Codes() {}
+  }
+
+  /** One problem with the file: where, which kind ({@link Codes}) and what. */
+  public record Problem(long line, String code, String message) {
     @Override
     public String toString() {
-      return "line " + line + ": " + message;
+      return "line " + line + ": " + code + ": " + message;
     }
   }
 
@@ -83,25 +101,51 @@ public final class Catalogue {
       try {
         String key = row.values().get(keyColumn);
         if (key == null || key.isBlank()) {
-          throw new IllegalArgumentException("no value in key column '" + keyColumn + "'");
+          problems.add(new Problem(row.line(), Codes.MISSING_KEY, "no value in key column '" + keyColumn + "'; row skipped"));
+          continue;
         }
         key = key.strip();
         Long seen = firstLine.putIfAbsent(key, row.line());
         if (seen != null) {
-          problems.add(new Problem(row.line(), "duplicate key '" + key + "' (first on line " + seen + "); row skipped"));
+          problems.add(new Problem(row.line(), Codes.DUPLICATE_KEY, "duplicate key '" + key + "' (first on line " + seen + "); row skipped"));
           continue;
         }
-        PromptRequest request = request(row.values(), batchId, key, keyColumn, now);
+        PromptRequest request = request(row.values(), batchId, RequestIds.of(batchId, key), key, keyColumn, now);
         WRITABLE.checkWritable(request);
         entries.add(new Entry(row.line(), request));
       } catch (SerializationException e) {
-        problems.add(new Problem(row.line(), e.getMessage() + "; row skipped"));
+        problems.add(new Problem(row.line(), Codes.NOT_WRITABLE, e.getMessage() + "; row skipped"));
       } catch (IllegalArgumentException e) {
-        problems.add(new Problem(row.line(), e.getMessage() + "; row skipped"));
+        problems.add(new Problem(row.line(), Codes.INVALID_FIELD, e.getMessage() + "; row skipped"));
       }
     }
     problems.sort(Comparator.comparingLong(Problem::line));
     return new Result(batchId, entries, problems);
+  }
+
+  /**
+   * One stand-alone request (no batch) from a JSON object, read by the JSON Lines reader with the same
+   * columns; {@code requestId} is the request's id. A problem is reported on line 1.
+   */
+  public static Result readRequest(Reader in, String requestId, Instant now) throws IOException {
+    List<Entry> entries = new ArrayList<>();
+    List<Problem> problems = new ArrayList<>();
+    List<Row> rows = jsonl(in, problems);
+    if (rows.size() + problems.size() != 1) {
+      throw new IOException("expected one JSON object, found " + (rows.size() + problems.size()) + " lines");
+    }
+    for (Row row : rows) {
+      try {
+        PromptRequest request = request(row.values(), null, requestId, null, null, now);
+        WRITABLE.checkWritable(request);
+        entries.add(new Entry(row.line(), request));
+      } catch (SerializationException e) {
+        problems.add(new Problem(row.line(), Codes.NOT_WRITABLE, e.getMessage()));
+      } catch (IllegalArgumentException e) {
+        problems.add(new Problem(row.line(), Codes.INVALID_FIELD, e.getMessage()));
+      }
+    }
+    return new Result(null, entries, problems);
   }
 
   private record Row(long line, Map<String, String> values) {}
@@ -118,7 +162,7 @@ public final class Catalogue {
       for (CSVRecord record : parser) {
         long line = parser.getCurrentLineNumber();
         if (!record.isConsistent()) {
-          problems.add(new Problem(line, "expected " + header.size() + " columns, found " + record.size() + "; row skipped"));
+          problems.add(new Problem(line, Codes.MALFORMED_ROW, "expected " + header.size() + " columns, found " + record.size() + "; row skipped"));
           continue;
         }
         Map<String, String> values = new LinkedHashMap<>();
@@ -150,7 +194,7 @@ public final class Catalogue {
       try {
         JsonNode node = json.readTree(text);
         if (!node.isObject()) {
-          problems.add(new Problem(line, "expected a JSON object, found " + node.getNodeType() + "; row skipped"));
+          problems.add(new Problem(line, Codes.NOT_JSON, "expected a JSON object, found " + node.getNodeType() + "; row skipped"));
           continue;
         }
         Map<String, String> values = new LinkedHashMap<>();
@@ -163,7 +207,7 @@ public final class Catalogue {
         });
         rows.add(new Row(line, values));
       } catch (JsonProcessingException e) {
-        problems.add(new Problem(line, "not JSON: " + e.getOriginalMessage() + "; row skipped"));
+        problems.add(new Problem(line, Codes.NOT_JSON, "not JSON: " + e.getOriginalMessage() + "; row skipped"));
       }
     }
     return rows;
@@ -175,13 +219,14 @@ public final class Catalogue {
     return out;
   }
 
-  private static PromptRequest request(Map<String, String> v, String batchId, String key, String keyColumn, Instant now) {
+  private static PromptRequest request(Map<String, String> v, String batchId, String requestId, String key, String keyColumn,
+      Instant now) {
     String prompt = v.get("prompt");
     if (prompt == null || prompt.isBlank()) {
       throw new IllegalArgumentException("empty prompt");
     }
     PromptRequest.Builder b = PromptRequest.newBuilder()
-        .setRequestId(RequestIds.of(batchId, key))
+        .setRequestId(requestId)
         .setBatchId(batchId)
         .setPrompt(prompt)
         .setNegativePrompt(v.get("negative_prompt"))
@@ -212,7 +257,9 @@ public final class Catalogue {
       });
     }
     Map<String, String> tags = new LinkedHashMap<>();
-    tags.put(keyColumn, key);
+    if (keyColumn != null) {
+      tags.put(keyColumn, key);
+    }
     v.forEach((k, value) -> {
       if (!FIELDS.contains(k) && !k.equals(keyColumn)) {
         tags.put(k, value);

@@ -1,4 +1,4 @@
-package io.inkflow.infra.submit;
+package io.inkflow.catalogue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -48,11 +48,11 @@ class CatalogueTest {
     assertThat(r.requests().get(0).getRewriteMode()).isEqualTo(RewriteMode.OFF);
     assertThat(r.requests().get(1).getRenderText()).containsExactly("SALE", "50% OFF");
     assertThat(r.problems()).extracting(Catalogue.Problem::toString).containsExactly(
-        "line 3: height 'abc': expected an integer; row skipped",
-        "line 4: duplicate key 'A-1' (first on line 2); row skipped",
-        "line 5: no value in key column 'sku'; row skipped",
-        "line 6: empty prompt; row skipped",
-        "line 8: expected 8 columns, found 9; row skipped");
+        "line 3: INVALID_FIELD: height 'abc': expected an integer; row skipped",
+        "line 4: DUPLICATE_KEY: duplicate key 'A-1' (first on line 2); row skipped",
+        "line 5: MISSING_KEY: no value in key column 'sku'; row skipped",
+        "line 6: INVALID_FIELD: empty prompt; row skipped",
+        "line 8: MALFORMED_ROW: expected 8 columns, found 9; row skipped");
   }
 
   @Test
@@ -87,9 +87,9 @@ class CatalogueTest {
     assertThat(r.requests()).extracting(PromptRequest::getPrompt).containsExactly("a cat 🐱");
     assertThat(r.entries()).extracting(Catalogue.Entry::line).containsExactly(2L);
     assertThat(r.problems()).extracting(Object::toString).containsExactly(
-        "line 1: cannot write io.inkflow.avro.PromptRequest: field prompt: unpaired UTF-16 surrogate U+D83D at char 6 of 7;"
+        "line 1: NOT_WRITABLE: cannot write io.inkflow.avro.PromptRequest: field prompt: unpaired UTF-16 surrogate U+D83D at char 6 of 7;"
             + " expected valid Unicode text; row skipped",
-        "line 3: cannot write io.inkflow.avro.PromptRequest: field tags: unpaired UTF-16 surrogate U+DC00 at char 0 of 1;"
+        "line 3: NOT_WRITABLE: cannot write io.inkflow.avro.PromptRequest: field tags: unpaired UTF-16 surrogate U+DC00 at char 0 of 1;"
             + " expected valid Unicode text; row skipped");
   }
 
@@ -102,20 +102,5 @@ class CatalogueTest {
     String longId = RequestIds.of("b", "k".repeat(300));
     assertThat(longId).hasSizeLessThanOrEqualTo(128).isNotEqualTo(RequestIds.of("b", "k".repeat(299)));
     assertThat(RequestIds.batchId("catalog sample (v2)")).isEqualTo("catalog_sample_v2");
-  }
-
-  @Test
-  void progressBarCountsRequestsImagesAndEta() {
-    BatchWatch p = new BatchWatch("b", 4, 0);
-    p.accept(io.inkflow.avro.RequestResult.newBuilder().setRequestId("b.1").setBatchId("b")
-        .setStatus(io.inkflow.avro.RequestStatus.COMPLETED).setCompletedAt(NOW)
-        .setVariants(List.of(io.inkflow.avro.RankedVariant.newBuilder().setJobId("b.1-0").setVariant(0).setSeed(1)
-            .setImageUri("s3://x/y.png").setVerdict(io.inkflow.avro.Verdict.ACCEPTED).build())).build());
-    p.accept(io.inkflow.avro.RequestResult.newBuilder().setRequestId("other").setBatchId("c")
-        .setStatus(io.inkflow.avro.RequestStatus.REJECTED).setCompletedAt(NOW).build());
-    assertThat(p.done()).isEqualTo(1);
-    assertThat(p.images()).isEqualTo(1);
-    assertThat(p.bar(2_000_000_000L, 8)).isEqualTo("[##......] 1/4 requests  1 images  0.5 images/s  ETA 0:06");
-    assertThat(p.allRequestsTerminal()).isFalse();
   }
 }
