@@ -241,6 +241,10 @@ public final class GenerationWorker implements Runnable {
       if (!output.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         LOG.warn("deliveries were still running {} after the stop was asked; their jobs are left to their next owner", DRAIN_TIMEOUT);
       }
+      if (fatal.get() != null) {
+        // The drain did not wait for deliveries after a fatal error: commit those that completed since.
+        commitQuietly();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
@@ -713,6 +717,14 @@ public final class GenerationWorker implements Runnable {
     }
     if (!dropped.isEmpty()) {
       LOG.info("abandoned {} job(s) not started yet of {}; their next owner takes them", dropped.size(), partitions);
+    }
+  }
+
+  private void commitQuietly() {
+    try {
+      commitFinished(true);
+    } catch (RuntimeException e) {
+      LOG.warn("commit after the stop failed; the next owner redoes the jobs it held: {}", e.toString());
     }
   }
 

@@ -61,6 +61,7 @@ public final class SimulatedAccelerator implements ImageGenerator {
   private final List<Busy> busy = new ArrayList<>();
   private final AtomicInteger batchesUntilLoss = new AtomicInteger(-1);
   private volatile boolean lost;
+  private volatile List<String> lostJobs = List.of();
 
   public SimulatedAccelerator(String packId, String packVersion, Latency latency, List<Png> pngs) {
     if (pngs.isEmpty()) {
@@ -154,6 +155,11 @@ public final class SimulatedAccelerator implements ImageGenerator {
     return lost;
   }
 
+  /** The job ids (the requests' {@code job_id} entries) of the batch the device was lost in; empty while it works. */
+  public List<String> lostJobs() {
+    return lostJobs;
+  }
+
   @Override
   public String packId() {
     return packId;
@@ -174,6 +180,7 @@ public final class SimulatedAccelerator implements ImageGenerator {
     long hold = latency.of(batch.size()).toNanos();
     if (batchesUntilLoss.getAndDecrement() == 0) {
       holdUntil(start + hold / 2);
+      lostJobs = batch.stream().map(r -> r.metadata().get("job_id")).toList();
       lost = true;
       record(startEpoch, epochNanos(), batch.size());
       throw deviceLost(batch.size());
