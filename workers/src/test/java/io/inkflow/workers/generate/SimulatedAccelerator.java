@@ -106,7 +106,7 @@ public final class SimulatedAccelerator implements ImageGenerator {
         }
       }
     }
-    int grain = 1 + random.nextInt(12);
+    int grain = 20 + random.nextInt(44);
     int[] base = {random.nextInt(256), random.nextInt(256), random.nextInt(256)};
     byte[] rgb = new byte[width * height * 3];
     int i = 0;
