@@ -18,6 +18,7 @@ import io.inkflow.streams.rewrite.PromptRewriteApp;
 import io.inkflow.streams.scoring.ScoringApp;
 import io.inkflow.workers.generate.SimulatedAccelerator;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
@@ -469,24 +470,25 @@ public final class ScaleBench implements Callable<Integer> {
     return new long[] {total - idle, total};
   }
 
-  /** Bytes in the broker's log segments, by topic (the data directory's {@code <topic>-<partition>/*.log}). */
+  /** Bytes in the broker's log segments, by topic ({@code <data>/kafka/<topic>-<partition>/*.log}). */
   static Map<String, Long> logBytes(Path dataDir) throws IOException {
     Map<String, Long> out = new HashMap<>();
-    if (!Files.isDirectory(dataDir)) {
+    Path logDir = dataDir.resolve("kafka");
+    if (!Files.isDirectory(logDir)) {
       return out;
     }
-    try (Stream<Path> files = Files.walk(dataDir)) {
-      for (Path p : files.filter(f -> f.getFileName().toString().endsWith(".log") && Files.isRegularFile(f)).toList()) {
-        String partitionDir = p.getParent().getFileName().toString();
-        if (!partitionDir.matches(".+-\\d+")) {
-          continue;
-        }
-        String topic = partitionDir.replaceFirst("-\\d+$", "");
-        try {
+    List<Path> partitionDirs;
+    try (Stream<Path> dirs = Files.list(logDir)) {
+      partitionDirs = dirs.filter(d -> d.getFileName().toString().matches(".+-\\d+") && Files.isDirectory(d)).toList();
+    }
+    for (Path d : partitionDirs) {
+      String topic = d.getFileName().toString().replaceFirst("-\\d+$", "");
+      try (Stream<Path> segments = Files.list(d)) {
+        for (Path p : segments.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
           out.merge(topic, Files.size(p), Long::sum);
-        } catch (IOException e) {
-          // a segment deleted while walking: it no longer counts
         }
+      } catch (IOException | UncheckedIOException e) {
+        // a partition or segment removed while listing (a deleted topic, a rolled segment): it no longer counts
       }
     }
     return out;
