@@ -500,7 +500,8 @@ public final class ScaleBench implements Callable<Integer> {
     }
     double[] v = values.clone();
     Arrays.sort(v);
-    return v[Math.min(v.length - 1, (int) Math.ceil(q * v.length) - 1 < 0 ? 0 : (int) Math.ceil(q * v.length) - 1)];
+    int rank = (int) Math.ceil(q * v.length) - 1; // nearest-rank percentile
+    return v[Math.max(0, Math.min(v.length - 1, rank))];
   }
 
   static double median(double[] values) {
