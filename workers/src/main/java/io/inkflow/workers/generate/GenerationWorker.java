@@ -73,7 +73,9 @@ import org.slf4j.LoggerFactory;
  * <p>Failures: an inference error splits the batch in halves until the bad job is alone; a failing
  * job is re-queued to {@code generation-jobs} with attempt + 1, and after {@code maxAttempts} it is
  * dead-lettered (original bytes + headers) and reported FAILED. A job for another pack is refused at
- * once as PACK_MISMATCH; an unreadable record is dead-lettered and skipped. A claim is persisted
+ * once as PACK_MISMATCH; an unreadable record is dead-lettered and skipped. A lost accelerator
+ * ({@link AcceleratorLoss}) is nobody's job's fault: the worker stops without committing the batch, so that
+ * another member of the group renders it. A claim is persisted
  * before inference: a job redelivered with its claim still there was running when the process died;
  * it runs alone next, and if it dies alone it counts as a failed attempt (WORKER_CRASHED).
  *
@@ -155,6 +157,10 @@ public final class GenerationWorker implements Runnable {
    * alive (it polled within {@code max.poll.interval.ms}); otherwise why not. Any thread.
    */
   public Optional<String> notReady() {
+    Throwable error = fatal.get();
+    if (error != null) {
+      return Optional.of("worker cannot go on: " + error.getMessage());
+    }
     if (closing.get()) {
       return Optional.of("worker is draining");
     }
@@ -232,6 +238,10 @@ public final class GenerationWorker implements Runnable {
       output.shutdown();
       if (!output.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         LOG.warn("deliveries were still running {} after the stop was asked; their jobs are left to their next owner", config.drainTimeout());
+      }
+      if (fatal.get() != null) {
+        // The drain did not wait for deliveries after a fatal error: commit those that completed since.
+        commitQuietly();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -350,6 +360,11 @@ public final class GenerationWorker implements Runnable {
         throw new IllegalStateException("expected " + batch.size() + " images from the generator, found " + images.size());
       }
     } catch (RuntimeException e) {
+      Optional<String> lost = AcceleratorLoss.of(e);
+      if (lost.isPresent()) {
+        acceleratorLost(batch, lost.get(), e);
+        return;
+      }
       if (batch.size() > 1) {
         LOG.warn("{}: inference failed for a batch of {} ({}); splitting it", batch.get(0).where(), batch.size(), e.toString());
         int half = batch.size() / 2;
@@ -377,6 +392,20 @@ public final class GenerationWorker implements Runnable {
       claims.delivering(job.job(), alone);
       hand(job, () -> deliver(job, image, queueNanos));
     }
+  }
+
+  /**
+   * The device is gone: no job of the batch is to blame, and every later render would fail too. The jobs are
+   * neither re-queued nor dead-lettered; their claims are removed (the process lives on, so they are no crash
+   * suspects) and the worker stops without committing them, so that the group hands them to another worker.
+   */
+  private void acceleratorLost(List<Job> batch, String message, RuntimeException e) {
+    LOG.error("{}: the accelerator is lost while rendering a batch of {}; stopping without committing its jobs, "
+        + "their next owner renders them: {}", batch.get(0).where(), batch.size(), LogText.of(message, MAX_LOGGED_MESSAGE));
+    for (Job job : batch) {
+      releaseQuietly(job.job());
+    }
+    fatal.compareAndSet(null, new IllegalStateException("accelerator lost: " + message, e));
   }
 
   /** Hands a job's delivery or failure report to the output threads; after a fatal error they take no more. */
@@ -686,6 +715,14 @@ public final class GenerationWorker implements Runnable {
     }
     if (!dropped.isEmpty()) {
       LOG.info("abandoned {} job(s) not started yet of {}; their next owner takes them", dropped.size(), partitions);
+    }
+  }
+
+  private void commitQuietly() {
+    try {
+      commitFinished(true);
+    } catch (RuntimeException e) {
+      LOG.warn("commit after the stop failed; the next owner redoes the jobs it held: {}", e.toString());
     }
   }
 
