@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.inkflow.avro.GeneratedImage;
+import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
@@ -71,7 +72,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Needs root and iproute2 to make the namespaces; skipped otherwise. Sized by
  * {@code -Dinkflow.faults.requests} (default 24 requests of 2 images) and {@code -Dinkflow.faults.rounds}
- * (default 1 round of the three faults); {@code scripts/eval/broker-faults} runs a longer soak.
+ * (default 1 round of the three faults); {@code -Dinkflow.faults.session.timeout.ms} replaces the suite's
+ * 6 s group session timeout of the services; {@code scripts/eval/broker-faults} runs a longer soak.
  */
 class ThreeBrokerFaultsIT {
   private static final int BROKERS = 3;
@@ -80,6 +82,7 @@ class ThreeBrokerFaultsIT {
   private static final int REQUESTS = Integer.getInteger("inkflow.faults.requests", 24);
   private static final int ROUNDS = Integer.getInteger("inkflow.faults.rounds", 1);
   private static final String SUBNET = System.getProperty("inkflow.faults.subnet", "10.213.61");
+  private static final String SESSION_TIMEOUT = "INKFLOW_KAFKA_CLIENT_SESSION_TIMEOUT_MS";
   private static final Duration CUT = Duration.ofSeconds(20);
   /** Generous: three brokers, a registry, S3 and three services share two cores. */
   private static final Duration RECOVERY = Duration.ofMinutes(3);
@@ -100,6 +103,11 @@ class ThreeBrokerFaultsIT {
     TopicSettings topics = new TopicSettings(2, Map.of(), (short) BROKERS, MIN_ISR);
     pipeline = Pipeline.startOn(dir.resolve("pipeline"), LocalStackConfig.ephemeral().withTopicPrefix("faults-it.").withTopics(topics),
         cluster.bootstrap());
+    String session = System.getProperty("inkflow.faults.session.timeout.ms");
+    if (session != null && !session.isBlank()) {
+      // The services' group session timeout (the suite's 6 s unless given; Kafka's default is 45 s).
+      pipeline.withEnv(Map.of(SESSION_TIMEOUT, session));
+    }
     workerHttpPort = freePort();
     pipeline.startPe();
     pipeline.startWorker(Pipeline.WORKER, Map.of("INKFLOW_WORKER_HTTP_PORT", Integer.toString(workerHttpPort)));
@@ -137,11 +145,19 @@ class ThreeBrokerFaultsIT {
    * @param fewestInSync fewest in-sync replicas of any partition seen from the start to full recovery
    * @param underMinIsr most partitions seen at once with fewer than min ISR in sync (writes refused)
    * @param inSyncSeconds end → every partition of every topic has all replicas in sync again
-   * @param firstScoreSeconds start → the first new score a read_committed consumer sees (-1: none)
+   * @param began when it began ({@link System#nanoTime})
+   * @param firstScoreSeconds start → the first new score a read_committed consumer sees (-1: not looked up yet)
    * @param scoresMeanwhile scores seen from the start to full recovery
    */
-  record Fault(String what, double downSeconds, double electedSeconds, double fencedSeconds, int fewestInSync, int underMinIsr,
-      double inSyncSeconds, double firstScoreSeconds, int scoresMeanwhile) {
+  record Fault(String what, long began, double downSeconds, double electedSeconds, double fencedSeconds, int fewestInSync,
+      int underMinIsr, double inSyncSeconds, double firstScoreSeconds, int scoresMeanwhile) {
+    /** This fault with the first score seen after it began, looked up once the batch is done. */
+    Fault withFirstScore(ScoreWatch scores) {
+      long first = scores.firstAfter(began);
+      return new Fault(what, began, downSeconds, electedSeconds, fencedSeconds, fewestInSync, underMinIsr, inSyncSeconds,
+          first < 0 ? -1 : seconds(first - began), scoresMeanwhile);
+    }
+
     @Override
     public String toString() {
       StringBuilder sb = new StringBuilder(what).append(String.format(Locale.ROOT, ": down %.1f s", downSeconds));
@@ -151,9 +167,9 @@ class ThreeBrokerFaultsIT {
       sb.append(fencedSeconds < 0 ? ", never fenced" : String.format(Locale.ROOT, ", fenced after %.1f s", fencedSeconds));
       sb.append(String.format(Locale.ROOT, ", ISR down to %d, %d partition(s) under min ISR", fewestInSync, underMinIsr));
       sb.append(String.format(Locale.ROOT, ", all replicas in sync %.1f s after it ended", inSyncSeconds));
-      sb.append(firstScoreSeconds < 0 ? ", no new score until then"
-          : String.format(Locale.ROOT, ", first new score %.1f s after it began", firstScoreSeconds));
-      return sb.append(", ").append(scoresMeanwhile).append(" scores meanwhile").toString();
+      sb.append(", ").append(scoresMeanwhile).append(" scores meanwhile");
+      return sb.append(firstScoreSeconds < 0 ? "" : String.format(Locale.ROOT, ", first new score %.1f s after it began", firstScoreSeconds))
+          .toString();
     }
   }
 
@@ -180,6 +196,7 @@ class ThreeBrokerFaultsIT {
       }
       submission.rest();
       pipeline.awaitBatch(batch, Duration.ofMinutes(6));
+      faults.replaceAll(f -> f.withFirstScore(scores));
     }
     double batchSeconds = (System.nanoTime() - began) / 1e9;
 
@@ -191,8 +208,12 @@ class ThreeBrokerFaultsIT {
         .filter(s -> ids.contains(s.getImage().getJob().getRequest().getRequestId())).toList();
     List<GeneratedImage> delivered = TopicReader.readAll(pipeline.bootstrap(), pipeline.topics().imagesGenerated).stream()
         .filter(g -> ids.contains(g.getJob().getRequest().getRequestId())).toList();
-    long requeued = TopicReader.readAll(pipeline.bootstrap(), pipeline.topics().generationJobs).stream()
-        .filter(j -> ids.contains(j.getRequest().getRequestId()) && j.getAttempt() > 1).count();
+    List<GenerationJob> committedJobs = TopicReader.readAll(pipeline.bootstrap(), pipeline.topics().generationJobs).stream()
+        .filter(j -> ids.contains(j.getRequest().getRequestId())).toList();
+    long requeued = committedJobs.stream().filter(j -> j.getAttempt() > 1).count();
+    // Job records the PE stream wrote in transactions that were then aborted: a read_committed reader never sees them.
+    long abortedJobs = TopicReader.readAllUncommitted(pipeline.bootstrap(), pipeline.topics().generationJobs).stream()
+        .filter(j -> ids.contains(j.getRequest().getRequestId())).count() - committedJobs.size();
     int jobs = REQUESTS * IMAGES;
     long duplicatedResults = results.size() - results.stream().map(RequestResult::getRequestId).distinct().count();
     long duplicatedScores = scored.size() - scored.stream().map(s -> s.getImage().getJob().getJobId()).distinct().count();
@@ -201,10 +222,13 @@ class ThreeBrokerFaultsIT {
     long lost = jobs - good;
     long rendered = Math.round(renderedByTheWorker());
     long deliveredTwice = delivered.size() - delivered.stream().map(g -> g.getJob().getJobId()).distinct().count();
+    // The worker logs each loss of its partitions (its group session expired): what it held uncommitted is redone.
+    long losses = Pattern.compile("GenerationWorker - lost \\[").matcher(Files.readString(pipeline.log(Pipeline.WORKER))).results().count();
     System.out.printf(Locale.ROOT, "broker faults: %d brokers (RF %d, min ISR %d); %d fault(s): %s; %d requests, %d jobs; lost %d; "
-            + "duplicated %d results, %d scores; re-rendered %d (rendered %d for %d jobs; %d delivered twice; %d re-queued); "
-            + "batch %.0f s%n", BROKERS, BROKERS, MIN_ISR, faults.size(), faults, REQUESTS, jobs, lost, duplicatedResults,
-        duplicatedScores, rendered - jobs, rendered, jobs, deliveredTwice, requeued, batchSeconds);
+            + "duplicated %d results, %d scores; re-rendered %d (rendered %d for %d jobs; %d delivered twice; %d re-queued; "
+            + "%d job records in aborted transactions; worker lost its partitions %d time(s), session timeout %s ms); batch %.0f s%n",
+        BROKERS, BROKERS, MIN_ISR, faults.size(), faults, REQUESTS, jobs, lost, duplicatedResults, duplicatedScores, rendered - jobs,
+        rendered, jobs, deliveredTwice, requeued, abortedJobs, losses, pipeline.env().get(SESSION_TIMEOUT), batchSeconds);
 
     Pipeline.Outcome outcome = pipeline.assertNothingLostOrRepeated(batch, requests);
     assertThat(outcome.results()).allSatisfy(r -> assertThat(r.getStatus()).as(r.getRequestId()).isEqualTo(RequestStatus.COMPLETED));
@@ -299,10 +323,9 @@ class ThreeBrokerFaultsIT {
           return cluster.fullyReplicated();
         });
     long inSync = System.nanoTime();
-    long first = scores.firstAfter(began);
     long fenced = watch.firstWithout(node, began, inSync);
-    Fault f = new Fault(what, seconds(ended - began), elected, fenced < 0 ? -1 : seconds(fenced - began), watch.fewestInSync(began, inSync),
-        watch.mostUnderMinIsr(began, inSync), seconds(inSync - ended), first < 0 ? -1 : seconds(first - began),
+    Fault f = new Fault(what, began, seconds(ended - began), elected, fenced < 0 ? -1 : seconds(fenced - began),
+        watch.fewestInSync(began, inSync), watch.mostUnderMinIsr(began, inSync), seconds(inSync - ended), -1,
         scores.between(began, inSync));
     System.out.println("fault: " + f);
     return f;
