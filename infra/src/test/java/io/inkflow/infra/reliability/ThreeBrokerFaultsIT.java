@@ -15,6 +15,7 @@ import io.inkflow.infra.local.LocalStackConfig;
 import io.inkflow.infra.testing.TopicReader;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.TopicSettings;
+import io.inkflow.storage.ObjectKeys;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -27,6 +28,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -56,6 +58,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The pipeline on a cluster of three KRaft brokers — separate JVMs, each in a network namespace of its
@@ -217,7 +220,8 @@ class ThreeBrokerFaultsIT {
     int jobs = REQUESTS * IMAGES;
     long duplicatedResults = results.size() - results.stream().map(RequestResult::getRequestId).distinct().count();
     long duplicatedScores = scored.size() - scored.stream().map(s -> s.getImage().getJob().getJobId()).distinct().count();
-    long good = scored.stream().filter(s -> s.getVerdict() != Verdict.FAILED && s.getImage().getImageUri() != null)
+    Set<String> stored = storedImages();
+    long good = scored.stream().filter(s -> s.getVerdict() != Verdict.FAILED && stored.contains(s.getImage().getImageUri()))
         .map(s -> s.getImage().getJob().getJobId()).distinct().count();
     long lost = jobs - good;
     long rendered = Math.round(renderedByTheWorker());
@@ -348,6 +352,16 @@ class ThreeBrokerFaultsIT {
     Map<ConfigResource, Config> configs = cluster.admin().describeConfigs(resources).all().get(30, TimeUnit.SECONDS);
     assertThat(configs).allSatisfy((topic, config) -> assertThat(config.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG).value())
         .as("min.insync.replicas of " + topic.name()).isEqualTo(Integer.toString(MIN_ISR)));
+  }
+
+  /** The URIs of every object under {@code images/} in the bucket. */
+  private static Set<String> storedImages() {
+    String bucket = pipeline.stack.connection().bucket();
+    Set<String> uris = new HashSet<>();
+    try (S3Client s3 = pipeline.stack.connection().s3Client()) {
+      s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix("images/")).contents().forEach(o -> uris.add(ObjectKeys.uri(bucket, o.key())));
+    }
+    return uris;
   }
 
   /** Images the worker rendered, from its Prometheus endpoint: the sum of its batch-size summary. */
