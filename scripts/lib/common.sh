@@ -131,6 +131,19 @@ inkflow_ensure_fonts() {
   done
 }
 
+# The three-broker fault tier (ThreeBrokerFaultsIT) runs each broker in a network namespace made with iproute2's
+# ip; as root it installs Debian's iproute2 when ip is missing (as a user the tier is skipped: it needs root).
+inkflow_ensure_iproute2() {
+  if command -v ip >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing iproute2 with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
+  fi
+}
+
 # Installs the JavaScript PP-OCR library of the cross-check (scripts/eval/ocr-js, locked by its package-lock.json)
 # with npm ci when node_modules is missing or older than the lock. No dependency install script runs (npm 11 runs
 # none without an allowScripts entry; for older npm, ONNXRUNTIME_NODE_INSTALL=skip stops onnxruntime-node's

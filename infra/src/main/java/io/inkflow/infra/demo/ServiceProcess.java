@@ -31,11 +31,31 @@ public final class ServiceProcess implements AutoCloseable {
    */
   public static ServiceProcess start(String name, Class<?> main, Map<String, String> env, Path log, List<String> jvmFlags,
       boolean append) throws IOException {
+    return start(name, javaCommand(main.getName(), jvmFlags, List.of()), env, log, append);
+  }
+
+  /**
+   * The command line that runs {@code mainClass} with {@code args} in this JVM's Java on this JVM's
+   * classpath.
+   */
+  public static List<String> javaCommand(String mainClass, List<String> jvmFlags, List<String> args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmFlags);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /**
+   * Starts {@code command} as it is, e.g. a {@link #javaCommand} behind a launcher that replaces itself
+   * with it ({@code ip netns exec}), so that the process id and a SIGKILL reach the JVM.
+   *
+   * @param append add to {@code log} rather than replace it (a restarted service keeps one log)
+   */
+  public static ServiceProcess start(String name, List<String> command, Map<String, String> env, Path log, boolean append)
+      throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(append ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()));
     pb.environment().putAll(env);
     return new ServiceProcess(name, pb.start(), log);

@@ -103,7 +103,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     return server != null;
   }
 
-  static Map<String, String> serverProperties(Path logDir, int brokerPort, int controllerPort) {
+  /**
+   * The settings of the local single node: combined broker and controller roles, node 1 voting alone,
+   * one replica of every internal topic, small thread pools and buffers for a small machine. A cluster
+   * of several nodes starts from these and replaces the node id, listeners, voters and replication.
+   */
+  public static Map<String, String> serverProperties(Path logDir, int brokerPort, int controllerPort) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
@@ -142,7 +147,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (Files.exists(logDir.resolve("meta.properties"))) {
       return;
     }
-    Path config = dataDir.resolve("kraft-server.properties");
+    format(dataDir.resolve("kraft-server.properties"), props, Uuid.randomUuid().toString());
+  }
+
+  /**
+   * Writes {@code props} to {@code config} and formats the node's log directory ({@code log.dirs}) for
+   * cluster {@code clusterId} unless it is formatted already; every node of one cluster gets the same id.
+   */
+  public static void format(Path config, Map<String, String> props, String clusterId) throws IOException {
     Properties file = new Properties();
     file.putAll(props);
     try (var out = Files.newOutputStream(config)) {
@@ -152,8 +164,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     int rc;
     try (PrintStream ps = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
       rc = StorageTool.execute(new String[] {
-          "format", "--config", config.toString(), "--cluster-id", Uuid.randomUuid().toString(), "--ignore-formatted"}, ps);
+          "format", "--config", config.toString(), "--cluster-id", clusterId, "--ignore-formatted"}, ps);
     }
+    String logDir = props.get("log.dirs");
     if (rc != 0) {
       throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed (exit " + rc + "): "
           + captured.toString(StandardCharsets.UTF_8));

@@ -18,6 +18,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The whole local stack in one JVM: a KRaft Kafka node, the schema registry and an S3 server, with
  * every catalogue topic and the images bucket created. Closing stops them in reverse order and, for a
- * temporary data directory, deletes it.
+ * temporary data directory, deletes it. {@link #startOn} runs the registry and S3 server against a
+ * cluster that runs elsewhere (several brokers in their own processes) instead of the embedded node.
  */
 public final class LocalStack implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
@@ -45,6 +47,8 @@ public final class LocalStack implements AutoCloseable {
   private final LocalStackConfig config;
   private final Path dataDir;
   private final boolean ownsDataDir;
+  /** Bootstrap servers of a cluster this stack does not run; null for the embedded node. */
+  private final String externalBootstrap;
   private final Deque<AutoCloseable> started = new ArrayDeque<>();
   private EmbeddedKafka kafka;
   private EmbeddedSchemaRegistry registry;
@@ -53,18 +57,32 @@ public final class LocalStack implements AutoCloseable {
   private Topics topics;
   private long startMillis;
 
-  private LocalStack(LocalStackConfig config, Path dataDir, boolean ownsDataDir) {
+  private LocalStack(LocalStackConfig config, Path dataDir, boolean ownsDataDir, String externalBootstrap) {
     this.config = config;
     this.dataDir = dataDir;
     this.ownsDataDir = ownsDataDir;
+    this.externalBootstrap = externalBootstrap;
   }
 
   /** Starts everything; on any failure stops what already started and rethrows. */
   public static LocalStack start(LocalStackConfig config) {
+    return start(config, null);
+  }
+
+  /**
+   * Starts the registry and S3 server and creates the catalogue topics on the running cluster at
+   * {@code bootstrapServers} (sized by {@code config.topics()}, replication factor included); no
+   * embedded broker is started and {@link #kafka()} is null. On any failure stops what already started.
+   */
+  public static LocalStack startOn(LocalStackConfig config, String bootstrapServers) {
+    return start(config, Objects.requireNonNull(bootstrapServers, "bootstrapServers"));
+  }
+
+  private static LocalStack start(LocalStackConfig config, String externalBootstrap) {
     boolean freePorts = config.kafkaPort() == 0 && config.controllerPort() == 0 && config.registryPort() == 0 && config.s3Port() == 0;
     for (int attempt = 1; ; attempt++) {
       try {
-        return startOnce(config);
+        return startOnce(config, externalBootstrap);
       } catch (RuntimeException e) {
         // A port found free can be taken by another process before a server binds it.
         if (!freePorts || config.dataDir() != null || attempt >= 3 || !portTaken(e)) {
@@ -89,7 +107,7 @@ public final class LocalStack implements AutoCloseable {
     return false;
   }
 
-  private static LocalStack startOnce(LocalStackConfig config) {
+  private static LocalStack startOnce(LocalStackConfig config, String externalBootstrap) {
     long t0 = System.nanoTime();
     Path dir;
     boolean owns = config.dataDir() == null;
@@ -98,7 +116,7 @@ public final class LocalStack implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create local stack data directory", e);
     }
-    LocalStack stack = new LocalStack(config, dir, owns);
+    LocalStack stack = new LocalStack(config, dir, owns, externalBootstrap);
     try {
       stack.startAll();
     } catch (Exception e) {
@@ -130,8 +148,10 @@ public final class LocalStack implements AutoCloseable {
       }
     });
     try {
-      kafka = EmbeddedKafka.start(dataDir, config.kafkaPort(), config.controllerPort(), config.startTimeout());
-      started.push(kafka);
+      if (externalBootstrap == null) {
+        kafka = EmbeddedKafka.start(dataDir, config.kafkaPort(), config.controllerPort(), config.startTimeout());
+        started.push(kafka);
+      }
     } finally {
       // Whatever happened to the broker, own what the other thread started so close() stops it.
       registry = join(registryStart);
@@ -168,7 +188,7 @@ public final class LocalStack implements AutoCloseable {
   }
 
   private void createTopics() throws InterruptedException, ExecutionException, TimeoutException {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
       // Existing topics (a kept data directory) are checked, never altered: partitions are fixed at creation.
       List<String> created = TopicAdmin.ensure(admin, topics, Duration.ofSeconds(30));
       if (!created.isEmpty()) {
@@ -213,9 +233,13 @@ public final class LocalStack implements AutoCloseable {
     }
   }
 
+  private String bootstrapServers() {
+    return externalBootstrap != null ? externalBootstrap : kafka.bootstrapServers();
+  }
+
   /** Where clients connect. */
   public ConnectionSettings connection() {
-    return new ConnectionSettings(kafka.bootstrapServers(), registry.url(), s3.endpoint(), config.bucket(),
+    return new ConnectionSettings(bootstrapServers(), registry.url(), s3.endpoint(), config.bucket(),
         config.s3AccessKey(), config.s3SecretKey());
   }
 
@@ -224,9 +248,9 @@ public final class LocalStack implements AutoCloseable {
     return topics;
   }
 
-  /** All ports the stack listens on. */
+  /** All ports the stack listens on (the registry's and S3's alone when the cluster runs elsewhere). */
   public List<Integer> ports() {
-    return List.of(kafka.brokerPort(), kafka.controllerPort(), registry.port(), s3.port());
+    return kafka == null ? List.of(registry.port(), s3.port()) : List.of(kafka.brokerPort(), kafka.controllerPort(), registry.port(), s3.port());
   }
 
   public long startMillis() {
@@ -245,6 +269,7 @@ public final class LocalStack implements AutoCloseable {
     return s3;
   }
 
+  /** The embedded node; null when the stack was started {@linkplain #startOn on another cluster}. */
   public EmbeddedKafka kafka() {
     return kafka;
   }

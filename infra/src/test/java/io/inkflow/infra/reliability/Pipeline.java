@@ -93,7 +93,18 @@ final class Pipeline implements AutoCloseable {
   }
 
   static Pipeline start(Path dir, LocalStackConfig config) throws IOException {
-    LocalStack stack = LocalStack.start(config);
+    return around(LocalStack.start(config), dir, config);
+  }
+
+  /**
+   * The registry and S3 server in this JVM, topics sized by {@code config} created on the cluster at
+   * {@code bootstrap}, which runs elsewhere; nothing running on it yet.
+   */
+  static Pipeline startOn(Path dir, LocalStackConfig config, String bootstrap) throws IOException {
+    return around(LocalStack.startOn(config, bootstrap), dir, config);
+  }
+
+  private static Pipeline around(LocalStack stack, Path dir, LocalStackConfig config) throws IOException {
     try {
       return new Pipeline(stack, dir, config.topicPrefix());
     } catch (IOException | RuntimeException e) {
@@ -216,9 +227,9 @@ final class Pipeline implements AutoCloseable {
   }
 
   /**
-   * Submits a batch in two parts: its expected count and the first {@code firstPart} requests now, the
-   * rest when {@link Submission#rest} is called. Until then the batch cannot finish, so a fault injected
-   * in between always lands mid-batch.
+   * Submits a batch in parts: its expected count and the first {@code firstPart} requests now, the rest
+   * when {@link Submission#next} or {@link Submission#rest} is called. Until the last part is sent the
+   * batch cannot finish, so a fault injected in between always lands mid-batch.
    */
   Submission submitInParts(String batchId, List<PromptRequest> requests, int firstPart) throws Exception {
     try (KafkaProducer<String, byte[]> producer = producer()) {
@@ -226,18 +237,34 @@ final class Pipeline implements AutoCloseable {
           .setSubmitter("reliability-it").setSource("test").setSubmittedAt(Instant.now()).build();
       producer.send(new ProducerRecord<>(topics().batches.name(), batchId,
           topics().batches.valueSerde().serializer().serialize(topics().batches.name(), submitted))).get(60, TimeUnit.SECONDS);
-      send(producer, requests.subList(0, firstPart));
     }
-    return () -> {
-      try (KafkaProducer<String, byte[]> producer = producer()) {
-        send(producer, requests.subList(firstPart, requests.size()));
-      }
-    };
+    Submission submission = new Submission(requests);
+    submission.next(firstPart);
+    return submission;
   }
 
-  /** The second part of a batch submitted in two. */
-  interface Submission {
-    void rest() throws Exception;
+  /** The requests of a batch that are not sent yet, sent in order in parts. */
+  final class Submission {
+    private final List<PromptRequest> requests;
+    private int sent;
+
+    private Submission(List<PromptRequest> requests) {
+      this.requests = requests;
+    }
+
+    /** Sends the next {@code n} requests, or those left when fewer are. */
+    void next(int n) throws Exception {
+      int end = Math.min(requests.size(), sent + n);
+      try (KafkaProducer<String, byte[]> producer = producer()) {
+        send(producer, requests.subList(sent, end));
+      }
+      sent = end;
+    }
+
+    /** Sends every request not sent yet: the batch can finish from now on. */
+    void rest() throws Exception {
+      next(requests.size() - sent);
+    }
   }
 
   private KafkaProducer<String, byte[]> producer() {

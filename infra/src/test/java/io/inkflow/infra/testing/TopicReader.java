@@ -61,13 +61,28 @@ public final class TopicReader {
         .stream().map(ConsumerRecord::value).toList();
   }
 
+  /**
+   * Every record of {@code topic} up to its end offsets at the time of the call, those of aborted and
+   * open transactions included ({@code read_uncommitted}): what a reader that does not ask for
+   * committed records sees.
+   */
+  public static <V> List<V> readAllUncommitted(String bootstrap, Topic<?, V> topic) {
+    return readAll(bootstrap, topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer(), "read_uncommitted")
+        .stream().map(ConsumerRecord::value).toList();
+  }
+
   /** Every committed record of {@code topic}, raw bytes and headers, up to its end offsets at the time of the call. */
   public static List<ConsumerRecord<byte[], byte[]>> readAllRaw(String bootstrap, String topic) {
     return readAll(bootstrap, topic, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   private static <K, V> List<ConsumerRecord<K, V>> readAll(String bootstrap, String topic, Deserializer<K> keys, Deserializer<V> values) {
-    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    return readAll(bootstrap, topic, keys, values, "read_committed");
+  }
+
+  private static <K, V> List<ConsumerRecord<K, V>> readAll(String bootstrap, String topic, Deserializer<K> keys, Deserializer<V> values,
+      String isolation) {
+    Map<String, Object> cfg = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     try (KafkaConsumer<K, V> c = new KafkaConsumer<>(cfg, keys, values)) {
       List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
       c.assign(parts);

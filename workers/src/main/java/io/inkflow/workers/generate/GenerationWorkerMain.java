@@ -135,12 +135,15 @@ public final class GenerationWorkerMain {
     return RegistryClientConfig.fromMap(props);
   }
 
-  /** Consumer settings: manual commits, cooperative assignment, small polls. */
+  /** Consumer settings: committed jobs only, manual commits, cooperative assignment, small polls. */
   public static Map<String, Object> consumerProps(WorkerConfig config) {
     Map<String, Object> p = new HashMap<>();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.workerId());
+    // The PE stream writes jobs in exactly-once transactions: a job of an aborted one is written again by
+    // the retry, so reading it too would render that job twice (seen when a broker fails mid-transaction).
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     // The worker holds at most maxInFlightJobs; a poll never needs more than a batch's worth.

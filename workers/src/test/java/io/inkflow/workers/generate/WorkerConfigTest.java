@@ -46,7 +46,7 @@ class WorkerConfigTest {
     assertThat(c.maxAttempts()).isEqualTo(3);
     assertThat(c.clientOverrides()).containsEntry("security.protocol", "SASL_SSL");
     assertThat(GenerationWorkerMain.consumerProps(c)).containsEntry("security.protocol", "SASL_SSL")
-        .containsEntry("enable.auto.commit", false);
+        .containsEntry("enable.auto.commit", false).containsEntry("isolation.level", "read_committed");
     assertThat(c.toString()).doesNotContain("very-secret").doesNotContain("secret-jaas").doesNotContain(":pw@")
         .contains("SASL_SSL");
   }
