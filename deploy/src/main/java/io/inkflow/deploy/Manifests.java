@@ -31,6 +31,8 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMetricsEndpointBuilder;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMonitorBuilder;
+import io.inkflow.api.ApiConfig;
+import io.inkflow.api.ApiMain;
 import io.inkflow.common.config.SharedConfig;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.Topics;
@@ -72,8 +74,8 @@ import org.slf4j.LoggerFactory;
  * services' configuration declarations and the {@link DeploymentSettings}: a Strimzi {@code Kafka} in
  * KRaft mode with its node pools, one {@code KafkaTopic} per catalogue topic, the Secrets, the PE and
  * scoring streams (StatefulSets with state on volumes and standby replicas), the GPU worker
- * (a Deployment, one GPU per pod) with its KEDA {@code ScaledObject}, PodDisruptionBudgets and the
- * Prometheus {@code PodMonitor}s.
+ * (a Deployment, one GPU per pod) with its KEDA {@code ScaledObject}, the HTTP API (a Deployment and a
+ * ClusterIP Service), PodDisruptionBudgets and the Prometheus {@code PodMonitor}s.
  *
  * <p>No kustomize or helm: what {@code kubectl apply -f deploy/k8s/} applies is exactly this output,
  * committed, checked for drift and parsed with the typed models by the tests. {@code main} writes it:
@@ -111,6 +113,21 @@ public final class Manifests {
   static final String PE = "inkflow-pe-rewrite";
   static final String SCORING = "inkflow-scoring";
   static final String WORKER = "inkflow-worker";
+  static final String API = "inkflow-api";
+  /** The API's Secret: the token hash file, the token pepper and the webhook signing secret. */
+  static final String API_SECRET = "inkflow-api";
+  /** The port the API serves its routes on, named {@value #API_PORT_NAME} in the pod and the Service. */
+  static final int API_PORT = 8088;
+  static final String API_PORT_NAME = "api";
+  static final String API_TOKENS_MOUNT = "/etc/inkflow/api";
+  static final String API_TOKENS_KEY = "tokens";
+  /**
+   * One API instance. Every instance delivers every due webhook from its own view of
+   * {@code webhook-deliveries} (WebhookDispatcher has no ownership of deliveries between instances), so a
+   * second instance would POST each event twice; the Deployment is replaced with {@code Recreate} for the
+   * same reason. docs/deploy.md, "The API".
+   */
+  static final int API_REPLICAS = 1;
 
   private final DeploymentSettings d;
   private final Topics topics;
@@ -175,7 +192,7 @@ public final class Manifests {
     files.put("41-scoring.yaml", scoring());
     files.put("50-worker.yaml", worker());
     files.put("51-worker-autoscaling.yaml", List.of(workerScaledObject()));
-    // The API service (issue 22) gets its file here, 60-api.yaml, once the service exists.
+    files.put("60-api.yaml", api());
     files.put("70-monitoring.yaml", monitoring());
     return files;
   }
@@ -254,7 +271,11 @@ public final class Manifests {
         new SecretBuilder().withNewMetadata().withName(S3_SECRET).withNamespace(d.namespace()).endMetadata()
             .withType("Opaque").addToStringData("access-key", "REPLACE_ME").addToStringData("secret-key", "REPLACE_ME").build(),
         new SecretBuilder().withNewMetadata().withName(REGISTRY_SECRET).withNamespace(d.namespace()).endMetadata()
-            .withType("Opaque").addToStringData("user-info", "REPLACE_ME:REPLACE_ME").build());
+            .withType("Opaque").addToStringData("user-info", "REPLACE_ME:REPLACE_ME").build(),
+        // The token file holds hashes only (scripts/api --hash-token), never a token; the webhook secret must be at least 16 bytes.
+        new SecretBuilder().withNewMetadata().withName(API_SECRET).withNamespace(d.namespace()).endMetadata()
+            .withType("Opaque").addToStringData(API_TOKENS_KEY, "REPLACE_ME").addToStringData("token-pepper", "REPLACE_ME")
+            .addToStringData("webhook-secret", "REPLACE_ME").build());
   }
 
   private HasMetadata models() {
@@ -364,6 +385,51 @@ public final class Manifests {
             .endSpec()
             .build(),
         pdb(WORKER, labels));
+  }
+
+  private List<HasMetadata> api() {
+    ContainerEnv env = sharedEnv(API, ApiConfig.ALL, "INKFLOW_API_HTTP_PORT")
+        .set("INKFLOW_API_BIND", "0.0.0.0")
+        .set("INKFLOW_API_PORT", Integer.toString(API_PORT))
+        // Uploads are planned with the PE stage's planner for the deployed pack (its manifest and tokenizer).
+        .set("INKFLOW_PACK_DIR", MODELS_MOUNT + "/generation")
+        .set("INKFLOW_API_TOKENS_FILE", API_TOKENS_MOUNT + "/" + API_TOKENS_KEY)
+        .fromSecret("INKFLOW_API_TOKEN_PEPPER", API_SECRET, "token-pepper")
+        .fromSecret("INKFLOW_API_WEBHOOK_SECRET", API_SECRET, "webhook-secret")
+        // Unique per pod: the submission producer's transactional id is derived from it.
+        .fromField("INKFLOW_API_INSTANCE_ID", "metadata.name");
+    s3Env(env);
+    Container c = new ContainerBuilder(container(API, env.build(), resources("1", "2Gi", "3Gi"), List.of(modelsMount(),
+        new VolumeMountBuilder().withName("tokens").withMountPath(API_TOKENS_MOUNT).withReadOnly(true).build())))
+        .addToPorts(new ContainerPortBuilder().withName(API_PORT_NAME).withContainerPort(API_PORT).build())
+        .build();
+    Map<String, String> labels = labels(API);
+    PodSpec pod = new PodSpecBuilder()
+        .withSecurityContext(securityContext())
+        // ApiMain's shutdown hook waits up to 30 s for the server, the producers and the view to close.
+        .withTerminationGracePeriodSeconds(STREAMS_GRACE_SECONDS)
+        .withContainers(c)
+        .withVolumes(modelsVolume(), new VolumeBuilder().withName("tokens").withNewSecret().withSecretName(API_SECRET)
+            .addNewItem().withKey(API_TOKENS_KEY).withPath(API_TOKENS_KEY).endItem().endSecret().build())
+        .build();
+    return List.of(
+        new ServiceBuilder().withNewMetadata().withName(API).withNamespace(d.namespace()).withLabels(labels).endMetadata()
+            .withNewSpec().withType("ClusterIP").withSelector(labels)
+              .addNewPort().withName(API_PORT_NAME).withPort(API_PORT).withTargetPort(new IntOrString(API_PORT_NAME)).endPort()
+            .endSpec().build(),
+        new DeploymentBuilder()
+            .withNewMetadata().withName(API).withNamespace(d.namespace()).withLabels(labels)
+              .addToAnnotations("inkflow.io/main-class", ApiMain.class.getName()).endMetadata()
+            .withNewSpec()
+              .withReplicas(API_REPLICAS)
+              .withNewSelector().withMatchLabels(labels).endSelector()
+              // Never two instances at once, not even during a rollout: each would deliver every webhook.
+              .withNewStrategy().withType("Recreate").endStrategy()
+              .withNewTemplate().withNewMetadata().withLabels(labels).withAnnotations(scrapeAnnotations()).endMetadata()
+                .withSpec(pod).endTemplate()
+            .endSpec()
+            .build(),
+        pdb(API, labels));
   }
 
   /**

@@ -43,6 +43,12 @@ class ImageConfigTest {
     built.put(text(path(worker, "configuration", "container", "mainClass")), text(path(worker, "configuration", "to", "image")));
     assertThat(text(path(worker, "configuration", "from", "image"))).isEqualTo("${inkflow.image.cuda-jre}");
     assertThat(props.get("inkflow.image.cuda-jre")).contains("cudnn9");
+    Element api = jib(parse(ROOT.resolve("api/pom.xml")));
+    built.put(text(path(api, "configuration", "container", "mainClass")), text(path(api, "configuration", "to", "image")));
+    Element apiPorts = path(api, "configuration", "container", "ports");
+    assertThat(apiPorts.getAttribute("combine.children")).as("the API's port added to the parent's 8080, not replacing it").isEqualTo("append");
+    assertThat(text(apiPorts)).isEqualTo(Integer.toString(Manifests.API_PORT));
+    assertThat(properties(parse(ROOT.resolve("api/pom.xml"))).get("jib.skip")).isEqualTo("false");
     NodeList executions = jib(parse(ROOT.resolve("streams-app/pom.xml"))).getElementsByTagName("execution");
     for (int i = 0; i < executions.getLength(); i++) {
       Element e = (Element) executions.item(i);
@@ -66,7 +72,7 @@ class ImageConfigTest {
       assertThat(pod.getSpec().getContainers().get(0).getImage()).as(doc.where()).isEqualTo(expected);
       assertThat(pod.getSpec().getSecurityContext().getRunAsUser()).isEqualTo(Manifests.IMAGE_USER);
     }
-    assertThat(workloads).isEqualTo(built.size()).isEqualTo(3);
+    assertThat(workloads).isEqualTo(built.size()).isEqualTo(4);
   }
 
   private static Document parse(Path pom) throws Exception {

@@ -2,6 +2,7 @@ package io.inkflow.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Container;
@@ -13,6 +14,11 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.inkflow.api.ApiConfig;
+import io.inkflow.api.ApiMain;
 import io.inkflow.common.health.HttpSettings;
 import io.inkflow.schemas.Topic;
 import io.inkflow.schemas.TopicSettings;
@@ -200,7 +206,7 @@ class ManifestsTest {
     int max = scaled.path("spec").path("maxReplicaCount").asInt(-1);
     assertThat(max).as("maxReplicaCount against the %d partitions of %s", jobs.getSpec().getPartitions(), topic)
         .isPositive().isLessThanOrEqualTo(jobs.getSpec().getPartitions());
-    Deployment worker = single(Deployment.class);
+    Deployment worker = deployment(GenerationWorkerMain.class);
     assertThat(scaled.path("spec").path("scaleTargetRef").path("name").asText()).isEqualTo(worker.getMetadata().getName());
     Map<String, String> env = env(worker.getSpec().getTemplate());
     assertThat(trigger.path("metadata").path("consumerGroup").asText()).isEqualTo(WorkerConfig.fromEnv(env).groupId());
@@ -214,7 +220,7 @@ class ManifestsTest {
 
   @Test
   void theGpuWorkerRunsOneProcessPerGpuAndIsGivenTimeToDrain() {
-    Deployment deployment = single(Deployment.class);
+    Deployment deployment = deployment(GenerationWorkerMain.class);
     PodTemplateSpec pod = deployment.getSpec().getTemplate();
     assertThat(deployment.getMetadata().getAnnotations()).containsEntry("inkflow.io/main-class", GenerationWorkerMain.class.getName());
     assertThat(pod.getSpec().getContainers()).hasSize(1);
@@ -268,7 +274,7 @@ class ManifestsTest {
       pods.add(d.getSpec().getTemplate());
       mains.add(d.getMetadata().getAnnotations().get("inkflow.io/main-class"));
     });
-    assertThat(pods).hasSize(3);
+    assertThat(pods).hasSize(4);
     for (int i = 0; i < pods.size(); i++) {
       PodTemplateSpec pod = pods.get(i);
       Map<String, String> labels = pod.getMetadata().getLabels();
@@ -294,6 +300,45 @@ class ManifestsTest {
     }
   }
 
+  @Test
+  void theApiServesItsPortThroughAClusterIpServiceAndReadsHashedTokensFromItsSecret() {
+    Deployment deployment = deployment(ApiMain.class);
+    PodTemplateSpec pod = deployment.getSpec().getTemplate();
+    Container c = pod.getSpec().getContainers().get(0);
+    ApiConfig config = ApiConfig.fromEnv(env(pod));
+    assertThat(config.bind()).isEqualTo("0.0.0.0");
+    int apiPort = c.getPorts().stream().filter(p -> p.getName().equals(Manifests.API_PORT_NAME)).findFirst().orElseThrow().getContainerPort();
+    assertThat(config.port()).as("the API's port is the container's api port").isEqualTo(apiPort);
+    assertThat(config.http().port()).as("probes and metrics apart from the API's routes").isNotEqualTo(apiPort);
+
+    Service service = typed(Service.class).stream().filter(s -> s.getMetadata().getName().equals(deployment.getMetadata().getName()))
+        .findFirst().orElseThrow();
+    assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(service.getSpec().getClusterIP()).as("not headless: clients reach the API through the Service").isNull();
+    assertThat(pod.getMetadata().getLabels()).containsAllEntriesOf(service.getSpec().getSelector());
+    assertThat(service.getSpec().getPorts()).extracting(ServicePort::getPort, p -> p.getTargetPort().getStrVal())
+        .containsExactly(tuple(apiPort, Manifests.API_PORT_NAME));
+
+    // The tokens file is mounted from the API's Secret; pepper and webhook secret come from it too, never as literals.
+    VolumeMount tokens = c.getVolumeMounts().stream().filter(m -> config.tokensFile().startsWith(m.getMountPath())).findFirst().orElseThrow();
+    assertThat(tokens.getReadOnly()).isTrue();
+    String secretName = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(tokens.getName())).findFirst().orElseThrow()
+        .getSecret().getSecretName();
+    Secret secret = typed(Secret.class).stream().filter(s -> s.getMetadata().getName().equals(secretName)).findFirst().orElseThrow();
+    assertThat(secret.getStringData()).containsKey(config.tokensFile().getFileName().toString());
+    for (String name : List.of("INKFLOW_API_TOKEN_PEPPER", "INKFLOW_API_WEBHOOK_SECRET", "INKFLOW_S3_SECRET_KEY")) {
+      EnvVar v = c.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst().orElseThrow();
+      assertThat(v.getValue()).as(name).isNull();
+      assertThat(v.getValueFrom().getSecretKeyRef()).as(name).isNotNull();
+      if (name.startsWith("INKFLOW_API_")) {
+        assertThat(secret.getStringData()).containsKey(v.getValueFrom().getSecretKeyRef().getKey());
+      }
+    }
+    assertThat(config.webhookSecret()).as("webhooks are on, so instances must not deliver twice").isNotNull();
+    assertThat(deployment.getSpec().getReplicas()).as("every instance delivers every due webhook: one instance").isEqualTo(1);
+    assertThat(deployment.getSpec().getStrategy().getType()).as("no second instance during a rollout either").isEqualTo("Recreate");
+  }
+
   private static void assertProbe(Probe probe, String path) {
     assertThat(probe).isNotNull();
     assertThat(probe.getHttpGet().getPath()).isEqualTo(path);
@@ -307,6 +352,9 @@ class ManifestsTest {
     }
     if (main.equals(ScoringApp.class.getName())) {
       return ScoringConfig.fromEnv(env).http();
+    }
+    if (main.equals(ApiMain.class.getName())) {
+      return ApiConfig.fromEnv(env).http();
     }
     assertThat(main).isEqualTo(GenerationWorkerMain.class.getName());
     return WorkerConfig.fromEnv(env).http();
@@ -323,6 +371,13 @@ class ManifestsTest {
 
   private static <T> List<T> typed(Class<T> type) {
     return docs.stream().map(TypedManifests.Doc::typed).filter(type::isInstance).map(type::cast).toList();
+  }
+
+  private static Deployment deployment(Class<?> main) {
+    List<Deployment> found = typed(Deployment.class).stream()
+        .filter(d -> main.getName().equals(d.getMetadata().getAnnotations().get("inkflow.io/main-class"))).toList();
+    assertThat(found).as("the Deployment of %s", main.getName()).hasSize(1);
+    return found.get(0);
   }
 
   private static <T> T single(Class<T> type) {
