@@ -1,5 +1,7 @@
 package io.inkflow.infra.demo;
 
+import io.inkflow.api.ApiMain;
+import io.inkflow.api.auth.ApiTokens;
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.RankedVariant;
 import io.inkflow.avro.RequestResult;
@@ -7,6 +9,7 @@ import io.inkflow.avro.RequestStatus;
 import io.inkflow.avro.ScoredImage;
 import io.inkflow.infra.local.LocalStack;
 import io.inkflow.infra.local.LocalStackConfig;
+import io.inkflow.infra.local.Ports;
 import io.inkflow.infra.submit.BatchSubmitter;
 import io.inkflow.infra.submit.BatchWatch;
 import io.inkflow.catalogue.Catalogue;
@@ -19,17 +22,28 @@ import io.inkflow.streams.scoring.ScoringApp;
 import io.inkflow.workers.generate.GenerationWorkerMain;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,6 +60,11 @@ import software.amazon.awssdk.services.s3.S3Client;
  * the PE-rewrite stream, one generation worker and the scoring stream as child JVMs, submits a
  * catalogue as one batch, shows its progress, and writes the manifest, the best image of every request
  * and a contact sheet under the output folder. Exits non-zero if any request did not complete.
+ *
+ * <p>With {@code --serve}, a run in which every request completed leaves the stack and the services up and
+ * adds the HTTP API (and its console) as one more child JVM on 127.0.0.1, with a fresh random token per
+ * role whose hashes only reach the API's tokens file; the URLs and the tokens are printed once on the
+ * terminal. Ctrl-C / SIGTERM then stops every child by its process id and the stack.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, description = "Run the whole inkflow pipeline on a sample catalogue.")
 public final class DemoMain implements Callable<Integer> {
@@ -65,9 +84,25 @@ public final class DemoMain implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "PT10M", description = "give up after (default: ${DEFAULT-VALUE})")
   Duration timeout;
 
+  @Option(names = "--serve", description = "after a run in which every request completed, keep the stack and the services up,"
+      + " start the HTTP API and its console on 127.0.0.1 with a fresh token per role, print the URLs and the tokens,"
+      + " and stop everything on Ctrl-C / SIGTERM")
+  boolean serve;
+
+  @Option(names = "--api-port", defaultValue = "8088", description = "with --serve: the API's port on 127.0.0.1; 0: a free one"
+      + " (default: ${DEFAULT-VALUE})")
+  int apiPort;
+
+  /** The roles of the tokens {@code --serve} makes, one token each. */
+  static final List<String> ROLES = List.of("viewer", "submitter", "annotator");
+
   private final PrintStream out = System.out;
   private final PrintStream err = System.err;
   private final Hooks hooks;
+  /** Counted down by the shutdown hook of {@code --serve}: the run or the serving stops and everything closes. */
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+  /** Counted down once every child and the stack are closed: the shutdown hook lets the JVM exit then. */
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   /** Seams for tests: act on the running stack before the batch is submitted and after it completed. */
   public interface Hooks {
@@ -90,6 +125,35 @@ public final class DemoMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!serve) {
+      return run();
+    }
+    // SIGTERM (or Ctrl-C) runs this hook; the JVM exits when it returns, so it waits for the main thread
+    // to stop every child by its process id and close the stack.
+    Thread hook = new Thread(() -> {
+      stopRequested.countDown();
+      try {
+        if (!closed.await(5, TimeUnit.MINUTES)) {
+          err.println("the demo did not stop within 5 minutes; exiting anyway");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "demo-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return run();
+    } finally {
+      closed.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook is running and returns now that everything is closed
+      }
+    }
+  }
+
+  private int run() throws Exception {
     long t0 = System.nanoTime();
     Files.createDirectories(output.resolve("images"));
     Path logs = Files.createDirectories(output.resolve("logs"));
@@ -132,7 +196,14 @@ public final class DemoMain implements Callable<Integer> {
         int status = report(stack, watch);
         hooks.afterBatch(stack);
         out.printf("demo finished in %.1f s from the stack's start%n", (System.nanoTime() - t0) / 1e9);
-        return status;
+        if (!serve) {
+          return status;
+        }
+        if (status != 0) {
+          err.println("not serving: the run did not complete every request");
+          return status;
+        }
+        return serveUntilStopped(env, stack.dataDir(), logs, batchId, services);
       } finally {
         for (int i = services.size() - 1; i >= 0; i--) {
           services.get(i).close();
@@ -165,6 +236,10 @@ public final class DemoMain implements Callable<Integer> {
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       while (progress.batchResult() == null) {
+        if (stopRequested.getCount() == 0) {
+          err.printf("%nstopped with %d/%d requests done%n", progress.done(), expected);
+          return null;
+        }
         if (System.nanoTime() > deadline) {
           err.printf("%ntimed out after %s with %d/%d requests done; service logs are in %s%n", timeout, progress.done(), expected,
               output.resolve("logs"));
@@ -198,6 +273,108 @@ public final class DemoMain implements Callable<Integer> {
     }
     line.finish(progress, System.nanoTime());
     return new Watch(progress, scored);
+  }
+
+  /**
+   * Starts the API as one more child JVM (added to {@code services}, so it is closed with them) on 127.0.0.1,
+   * waits until its {@code /readyz} answers 200, prints its URLs and the fresh tokens, and waits for
+   * Ctrl-C / SIGTERM. Returns 0 when stopped so, 1 when the API could not start or a service died meanwhile.
+   */
+  private int serveUntilStopped(Map<String, String> env, Path dataDir, Path logs, String batchId, List<ServiceProcess> services)
+      throws IOException, InterruptedException {
+    int port = apiPort == 0 ? Ports.orFree(0) : apiPort;
+    if (!portFree(port)) {
+      err.printf("not serving: port %d on 127.0.0.1 is taken (--api-port 0 picks a free one)%n", port);
+      return 1;
+    }
+    int probePort = Ports.orFree(0);
+    SecureRandom random = new SecureRandom();
+    Map<String, String> tokens = new LinkedHashMap<>();
+    StringBuilder lines = new StringBuilder();
+    for (String role : ROLES) {
+      String token = secret(random);
+      tokens.put(role, token);
+      lines.append("demo-").append(role).append(' ').append(role).append(' ').append(ApiTokens.hashHex(token, null)).append('\n');
+    }
+    String webhookSecret = secret(random);
+    // Hashes only, in the stack's data directory, which is deleted with the stack.
+    Path tokensFile = dataDir.resolve("api-tokens.txt");
+    Files.writeString(tokensFile, lines);
+    Files.setPosixFilePermissions(tokensFile, PosixFilePermissions.fromString("rw-------"));
+    Map<String, String> apiEnv = new HashMap<>(env);
+    apiEnv.put("INKFLOW_API_BIND", "127.0.0.1");
+    apiEnv.put("INKFLOW_API_PORT", Integer.toString(port));
+    apiEnv.put("INKFLOW_HTTP_BIND", "127.0.0.1");
+    apiEnv.put("INKFLOW_API_HTTP_PORT", Integer.toString(probePort));
+    apiEnv.put("INKFLOW_API_TOKENS_FILE", tokensFile.toString());
+    apiEnv.put("INKFLOW_S3_ACCESS_KEY", env.get("AWS_ACCESS_KEY_ID"));
+    apiEnv.put("INKFLOW_S3_SECRET_KEY", env.get("AWS_SECRET_ACCESS_KEY"));
+    apiEnv.put("INKFLOW_API_WEBHOOK_SECRET", webhookSecret);
+    // Callbacks go to a receiver on this machine only.
+    apiEnv.put("INKFLOW_API_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1,localhost,::1");
+    apiEnv.put("INKFLOW_API_WEBHOOK_ALLOW_PRIVATE", "true");
+    ServiceProcess api = ServiceProcess.start("api", ApiMain.class, apiEnv, logs.resolve("api.log"), "384m");
+    services.add(api);
+    URI readyz = URI.create("http://127.0.0.1:" + probePort + "/readyz");
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!ready(http, readyz)) {
+      if (!api.alive()) {
+        err.printf("the API stopped with status %d while starting; its log: %s%n", api.exitValue(), api.log());
+        return 1;
+      }
+      if (System.nanoTime() > deadline) {
+        err.printf("the API was not ready within 2 minutes; its log: %s%n", api.log());
+        return 1;
+      }
+      // the poll interval, cut short by Ctrl-C / SIGTERM
+      if (stopRequested.await(250, TimeUnit.MILLISECONDS)) {
+        return 0;
+      }
+    }
+    String base = "http://127.0.0.1:" + port;
+    out.printf("%nserving until Ctrl-C / SIGTERM (API log: %s)%n", api.log());
+    out.printf("  API      %s/v1/ (OpenAPI: %s/v1/openapi.yaml; this batch: %s/v1/batches/%s)%n", base, base, base, batchId);
+    out.printf("  console  %s/console/%n", base);
+    out.printf("  readyz   %s%n", readyz);
+    out.println("  tokens, valid until the demo stops and shown only here (Authorization: Bearer <token>):");
+    tokens.forEach((role, token) -> out.printf("    %-10s %s%n", role, token));
+    out.printf("  webhook signing secret (callbacks to 127.0.0.1 / localhost only): %s%n", webhookSecret);
+    out.flush();
+    while (!stopRequested.await(1, TimeUnit.SECONDS)) {
+      for (ServiceProcess s : services) {
+        if (!s.alive() && stopRequested.getCount() > 0) {
+          err.printf("the %s service stopped unexpectedly; its log: %s; stopping the demo%n", s.name(), s.log());
+          return 1;
+        }
+      }
+    }
+    out.println("stopping the services and the local stack");
+    return 0;
+  }
+
+  /** 256 random bits, URL-safe Base64. */
+  private static String secret(SecureRandom random) {
+    byte[] b = new byte[32];
+    random.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  private static boolean portFree(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static boolean ready(HttpClient http, URI readyz) throws InterruptedException {
+    try {
+      return http.send(HttpRequest.newBuilder(readyz).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding())
+          .statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private int report(LocalStack stack, Watch watch) throws IOException {

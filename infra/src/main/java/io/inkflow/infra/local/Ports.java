@@ -6,11 +6,11 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 
 /** Free loopback ports for servers that must know their port before they bind (the KRaft quorum). */
-final class Ports {
+public final class Ports {
   private Ports() {}
 
   /** {@code port} itself when it is non-zero, otherwise a port that was free on 127.0.0.1 a moment ago. */
-  static int orFree(int port) {
+  public static int orFree(int port) {
     if (port != 0) {
       return port;
     }
