@@ -71,8 +71,9 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * (all N in one JVM, each with its own clients) and this load generator.
  *
  * <p>One run per N: the workers' JVM starts, joins, and a closed loop keeps {@code --backlog-batches} batches
- * per worker of requests outstanding (submitted, no {@code RequestResult} yet). After {@code --warmup-seconds}
- * the measured window of {@code --seconds} begins; then submission stops, the run drains (every request ends
+ * per worker of requests outstanding (submitted, no {@code RequestResult} yet). Once the first result is back
+ * and {@code --warmup-seconds} more have passed, the measured window of {@code --seconds} (or of
+ * {@code --window-batches} batch latencies) begins; then submission stops, the run drains (every request ends
  * with one result) and the workers' JVM stops. Per run: throughput (images in the results received in the
  * window ÷ window) against the ideal N × r (r = batch ÷ latency(batch)); each accelerator's busy fraction
  * (time holding a batch inside the window ÷ window); p50/p99 request latency (submit → {@code RequestResult})
@@ -83,17 +84,59 @@ import software.amazon.awssdk.services.s3.model.S3Object;
     description = "Scale simulation: N workers on simulated accelerators against one broker, the PE stream and the scoring stream.")
 public final class ScaleBench implements Callable<Integer> {
   /**
-   * Published calibration: ONNX Runtime CUDA, SD-Turbo, 512x512, NVIDIA A100-SXM4-80GB, static shapes with CUDA
-   * graphs, average latency per batch (the onnxruntime/sd-turbo model card on Hugging Face, "Performance"): 1 step:
-   * batch 1 38.2 ms, batch 4 120.2 ms; 4 steps: batch 1 68.7 ms, batch 4 192.6 ms. A batch of b is held for
-   * the straight line through the two points of its step count.
+   * A published GPU figure the simulated accelerators are calibrated from, and the size of the PNGs they return.
+   *
+   * <ul>
+   *   <li>{@code sd-turbo-512}: ONNX Runtime CUDA, SD-Turbo, 512x512, NVIDIA A100-SXM4-80GB, static shapes with CUDA
+   *       graphs, average latency per batch (the onnxruntime/sd-turbo model card on Hugging Face, "Performance"):
+   *       1 step: batch 1 38.2 ms, batch 4 120.2 ms; 4 steps: batch 1 68.7 ms, batch 4 192.6 ms. A batch of b is
+   *       held for the straight line through the two points of its step count.
+   *   <li>{@code sdxl-1024-30}: SDXL, 1024x1024, 30 steps, on an A100 80G SXM from fal-ai/stable-diffusion-benchmarks
+   *       (README at 0490f695, "SDXL (End-to-end) Benchmarks", row "TensorRT 9.0 (cuda graphs, static shapes)":
+   *       mean 4.102 s for 50 steps, 12.18 it/s, batch 1, fp16). One image is held for 30 steps at 12.18 it/s,
+   *       2463.1 ms; no batch above 1 is published, so a batch of b is held b times as long (no fixed part). What
+   *       most deployments serve per GPU: a full-size model at a common step count.
+   * </ul>
    */
-  static SimulatedAccelerator.Latency calibration(int steps) {
-    return switch (steps) {
-      case 1 -> SimulatedAccelerator.Latency.through(1, Duration.ofNanos(38_200_000L), 4, Duration.ofNanos(120_200_000L));
-      case 4 -> SimulatedAccelerator.Latency.through(1, Duration.ofNanos(68_700_000L), 4, Duration.ofNanos(192_600_000L));
-      default -> throw new IllegalArgumentException("expected 1 or 4 steps (the published points), found " + steps);
-    };
+  enum Calibration {
+    SD_TURBO_512("sd-turbo-512", "SD-Turbo 512x512 (ONNX Runtime CUDA, A100)", 512),
+    SDXL_1024_30("sdxl-1024-30", "SDXL 1024x1024, 30 steps (TensorRT, A100, 12.18 it/s)", 1024);
+
+    final String id;
+    final String description;
+    final int pixels;
+
+    Calibration(String id, String description, int pixels) {
+      this.id = id;
+      this.description = description;
+      this.pixels = pixels;
+    }
+
+    static Calibration of(String id) {
+      for (Calibration c : values()) {
+        if (c.id.equals(id)) {
+          return c;
+        }
+      }
+      throw new IllegalArgumentException("expected sd-turbo-512 or sdxl-1024-30, found '" + id + "'");
+    }
+
+    /** The latency model; {@code steps} is null for the calibration's own default. */
+    SimulatedAccelerator.Latency latency(Integer steps) {
+      return switch (this) {
+        case SD_TURBO_512 -> switch (steps == null ? 1 : steps) {
+          case 1 -> SimulatedAccelerator.Latency.through(1, Duration.ofNanos(38_200_000L), 4, Duration.ofNanos(120_200_000L));
+          case 4 -> SimulatedAccelerator.Latency.through(1, Duration.ofNanos(68_700_000L), 4, Duration.ofNanos(192_600_000L));
+          default -> throw new IllegalArgumentException("expected 1 or 4 steps (the published points), found " + steps);
+        };
+        case SDXL_1024_30 -> {
+          if (steps != null && steps != 30) {
+            throw new IllegalArgumentException("sdxl-1024-30 is calibrated for 30 steps, found " + steps);
+          }
+          yield new SimulatedAccelerator.Latency(Duration.ZERO, Duration.ofNanos(Math.round(30 / 12.18 * 1e9)));
+        }
+      };
+    }
   }
 
   private static final long CLOCK_TICK_NANOS = 10_000_000L; // USER_HZ = 100 on Linux
@@ -109,6 +152,11 @@ public final class ScaleBench implements Callable<Integer> {
   @Option(names = "--seconds", paramLabel = "S", defaultValue = "20", description = "measured window per run (default: ${DEFAULT-VALUE})")
   private int seconds;
 
+  @Option(names = "--window-batches", paramLabel = "K", defaultValue = "0",
+      description = "if above 0, the window is K batch latencies instead of --seconds: with batches of seconds, a window of whole"
+          + " batches counts each accelerator's periodic results without an edge error (default: ${DEFAULT-VALUE})")
+  private int windowBatches;
+
   @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "5", description = "load before the window, per run (default: ${DEFAULT-VALUE})")
   private int warmupSeconds;
 
@@ -116,8 +164,12 @@ public final class ScaleBench implements Callable<Integer> {
       description = "unreported N=1 runs before the rounds: the streams apps' JIT and first transactions (default: ${DEFAULT-VALUE})")
   private int warmupRuns;
 
-  @Option(names = "--steps", paramLabel = "N", defaultValue = "1", description = "calibration: SD-Turbo steps, 1 or 4 (default: ${DEFAULT-VALUE})")
-  private int steps;
+  @Option(names = "--calibration", paramLabel = "NAME", defaultValue = "sd-turbo-512",
+      description = "published GPU figure and image size: sd-turbo-512 or sdxl-1024-30 (default: ${DEFAULT-VALUE})")
+  private String calibrationId;
+
+  @Option(names = "--steps", paramLabel = "N", description = "sd-turbo-512: 1 (default) or 4 steps; sdxl-1024-30: 30 only")
+  private Integer steps;
 
   @Option(names = "--batch", paramLabel = "N", defaultValue = "4", description = "the workers' batch size (default: ${DEFAULT-VALUE})")
   private int batch;
@@ -135,7 +187,7 @@ public final class ScaleBench implements Callable<Integer> {
   @Option(names = "--partitions", paramLabel = "N", defaultValue = "2", description = "partitions of the other data topics (default: ${DEFAULT-VALUE})")
   private int partitions;
 
-  @Option(names = "--pngs", paramLabel = "N", defaultValue = "16", description = "distinct pre-encoded 512x512 PNGs (default: ${DEFAULT-VALUE})")
+  @Option(names = "--pngs", paramLabel = "N", defaultValue = "16", description = "distinct pre-encoded PNGs of the calibration's size (default: ${DEFAULT-VALUE})")
   private int pngCount;
 
   @Option(names = "--png", paramLabel = "MODE", defaultValue = "standard",
@@ -178,7 +230,7 @@ public final class ScaleBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (rounds < 1 || seconds < 1 || warmupSeconds < 0 || warmupRuns < 0 || batch < 1 || backlogBatches < 1 || imagesPerRequest < 1 || pngCount < 1
+    if (rounds < 1 || seconds < 1 || windowBatches < 0 || warmupSeconds < 0 || warmupRuns < 0 || batch < 1 || backlogBatches < 1 || imagesPerRequest < 1 || pngCount < 1
         || Arrays.stream(workerCounts).anyMatch(n -> n < 1 || n > jobPartitions)) {
       throw new ParameterException(spec.commandLine(), "expected --rounds, --seconds, --batch, --backlog-batches, --images-per-request,"
           + " --pngs >= 1, --warmup-seconds and --warmup-runs >= 0 and every --workers count from 1 to --job-partitions (" + jobPartitions + ")");
@@ -188,23 +240,28 @@ public final class ScaleBench implements Callable<Integer> {
       case "fast" -> PngEncoder.fast();
       default -> throw new ParameterException(spec.commandLine(), "--png: expected standard or fast, found '" + png + "'");
     };
+    Calibration calibration;
     SimulatedAccelerator.Latency latency;
     try {
-      latency = calibration(steps);
+      calibration = Calibration.of(calibrationId);
+      latency = calibration.latency(steps);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--steps: " + e.getMessage());
+      throw new ParameterException(spec.commandLine(), "--calibration/--steps: " + e.getMessage());
     }
     double r = batch / (latency.of(batch).toNanos() / 1e9);
+    long windowMillis = windowBatches > 0 ? windowBatches * latency.of(batch).toMillis() : TimeUnit.SECONDS.toMillis(seconds);
     Path dir = Files.createTempDirectory("inkflow-scale-");
     List<ServiceProcess> services = new ArrayList<>();
     try {
       Path pngDir = Files.createDirectories(dir.resolve("pngs"));
-      long pngBytes = encodePngs(pngDir, encoder);
-      System.out.printf(Locale.ROOT, "scale bench: SD-Turbo %d step(s) on an A100 (published), batch %d held %.1f ms (%.2f + %d × %.2f ms):"
-              + " r = %.2f images/s per accelerator; %d pre-encoded 512x512 PNGs (%s), mean %.0f KB; %d images per request;"
-              + " generation-jobs %d partitions, other topics %d; window %d s after %d s of load; %d round(s) of N = %s%n",
-          steps, batch, latency.of(batch).toNanos() / 1e6, latency.fixed().toNanos() / 1e6, batch, latency.perImage().toNanos() / 1e6, r,
-          pngCount, png, pngBytes / 1024.0 / pngCount, imagesPerRequest, jobPartitions, partitions, seconds, warmupSeconds, rounds,
+      long pngBytes = encodePngs(pngDir, encoder, calibration.pixels);
+      System.out.printf(Locale.ROOT, "scale bench: %s%s, published; batch %d held %.1f ms (%.2f + %d × %.2f ms):"
+              + " r = %.3f images/s per accelerator; %d pre-encoded %dx%d PNGs (%s), mean %.0f KB; %d images per request;"
+              + " generation-jobs %d partitions, other topics %d; window %.1f s after the first result and %d s of load; %d round(s) of N = %s%n",
+          calibration.description, steps == null ? "" : ", " + steps + " step(s)", batch, latency.of(batch).toNanos() / 1e6,
+          latency.fixed().toNanos() / 1e6, batch, latency.perImage().toNanos() / 1e6, r,
+          pngCount, calibration.pixels, calibration.pixels, png, pngBytes / 1024.0 / pngCount, imagesPerRequest, jobPartitions, partitions,
+          windowMillis / 1e3, warmupSeconds, rounds,
           Arrays.toString(workerCounts));
 
       Map<String, String> env = startStack(dir, services);
@@ -227,7 +284,7 @@ public final class ScaleBench implements Callable<Integer> {
       try (Load load = new Load(env, imagesPerRequest)) {
         // One unreported warm-up run: the streams apps' JIT, their first transactions, the topics' first segments.
         for (int i = 0; i < warmupRuns; i++) {
-          runOnce(load, dir, services, workers, 1, latency, r, packId, packVersion, pngDir, "warm-up", Math.max(warmupSeconds, 5), 5);
+          runOnce(load, dir, services, workers, 1, latency, r, packId, packVersion, pngDir, "warm-up", Math.max(warmupSeconds, 5), 5_000);
         }
         for (int round = 0; round < rounds; round++) {
           int[] order = workerCounts.clone();
@@ -240,7 +297,7 @@ public final class ScaleBench implements Callable<Integer> {
           }
           for (int n : order) {
             Run run = runOnce(load, dir, services, workers, n, latency, r, packId, packVersion, pngDir, "round " + (round + 1),
-                warmupSeconds, seconds);
+                warmupSeconds, windowMillis);
             runs.add(run);
           }
         }
@@ -262,7 +319,7 @@ public final class ScaleBench implements Callable<Integer> {
   }
 
   /** Encodes the PNGs the accelerators return, reports the encoding cost per image (CPU of one thread); total bytes. */
-  private long encodePngs(Path pngDir, PngEncoder encoder) throws IOException {
+  private long encodePngs(Path pngDir, PngEncoder encoder, int pixels) throws IOException {
     ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     long bytes = 0;
     Map<String, long[]> cost = new LinkedHashMap<>();
@@ -271,7 +328,7 @@ public final class ScaleBench implements Callable<Integer> {
       long cpu = 0;
       long size = 0;
       for (int i = 0; i < pngCount; i++) {
-        RgbImage image = SimulatedAccelerator.content(512, 512, 7919L * (i + 1));
+        RgbImage image = SimulatedAccelerator.content(pixels, pixels, 7919L * (i + 1));
         long t = mx.getCurrentThreadCpuTime();
         byte[] encoded = e.encode(image, Map.of("job_id", "scale-" + i));
         cpu += mx.getCurrentThreadCpuTime() - t;
@@ -284,8 +341,8 @@ public final class ScaleBench implements Callable<Integer> {
       cost.put(mode, new long[] {cpu, size});
     }
     cost.forEach((mode, c) -> System.out.printf(Locale.ROOT,
-        "PNG encoding (%s), measured apart: %.1f ms CPU per 512x512 image, %.0f KB per image (mean of %d)%n",
-        mode, c[0] / 1e6 / pngCount, c[1] / 1024.0 / pngCount, pngCount));
+        "PNG encoding (%s), measured apart: %.1f ms CPU per %dx%d image, %.0f KB per image (mean of %d)%n",
+        mode, c[0] / 1e6 / pngCount, pixels, pixels, c[1] / 1024.0 / pngCount, pngCount));
     return bytes;
   }
 
@@ -341,7 +398,7 @@ public final class ScaleBench implements Callable<Integer> {
 
   private Run runOnce(Load load, Path dir, List<ServiceProcess> services, Map<String, String> workerEnv, int n,
       SimulatedAccelerator.Latency latency, double r, String packId, String packVersion, Path pngDir, String label,
-      int warmup, int window) throws Exception {
+      int warmup, long windowMillis) throws Exception {
     Path busyFile = dir.resolve("busy-" + n + "-" + System.nanoTime() + ".txt");
     Path log = dir.resolve("workers.log");
     ServiceProcess workers = ServiceProcess.start("workers", ScaleWorkers.class, workerEnv, log, List.of(
@@ -376,7 +433,7 @@ public final class ScaleBench implements Callable<Integer> {
       Map<String, Long> logs0 = logBytes(dir.resolve("data"));
       long windowStart = epochNanos();
       load.window(windowStart);
-      Thread.sleep(TimeUnit.SECONDS.toMillis(window)); // the measured window's length
+      Thread.sleep(windowMillis); // the measured window's length
       long windowEnd = epochNanos();
       Load.Window measured = load.closeWindow(windowEnd);
       Map<String, Long> cpu1 = cpu(services, workers);
