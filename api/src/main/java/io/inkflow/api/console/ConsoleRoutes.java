@@ -1,6 +1,7 @@
 package io.inkflow.api.console;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SequenceWriter;
 import io.inkflow.api.auth.ApiTokens;
 import io.inkflow.api.auth.Principal;
 import io.inkflow.api.auth.RateLimiter;
@@ -34,10 +35,10 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpStatus;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,6 +78,8 @@ public final class ConsoleRoutes implements RouteGroup {
   static final String CSRF_FIELD = "_csrf";
   /** Requests per gallery page: a page presigns two links per request at most. */
   static final int GALLERY_PAGE = 50;
+  /** Links kept at most (a few MB); the cache starts afresh when full. */
+  private static final int LINK_CACHE_MAX = 20_000;
   private static final Pattern LABEL_ID = Pattern.compile("[A-Za-z0-9-]{8,64}");
   private static final Set<Role> ANY = Set.of(Role.VIEWER, Role.SUBMITTER, Role.ANNOTATOR);
   private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' http: https: data:; "
@@ -94,6 +97,8 @@ public final class ConsoleRoutes implements RouteGroup {
   private final PairQueue queue;
   /** The pairs handed to the queue, by pair id: an answer names its pair. */
   private final Map<String, LabelPair> pairs = new ConcurrentHashMap<>();
+  /** Presigned links by s3:// URI, reused for the first half of their lifetime. */
+  private final Map<String, CachedLink> linkCache = new ConcurrentHashMap<>();
   private final Object feedLock = new Object();
   private final List<String> waitingForImages = new ArrayList<>();
   private int resultsFed;
@@ -358,9 +363,33 @@ public final class ConsoleRoutes implements RouteGroup {
     return m;
   }
 
+  /**
+   * A presigned link for {@code s3Uri}: signing costs about a millisecond, and a gallery page shows a hundred
+   * images, so a link is reused while it has more than half of its lifetime left (a page never hands out a
+   * link about to expire).
+   */
   private String link(String s3Uri) {
-    return s3Uri == null ? null : links.link(s3Uri).map(l -> l.url().toString()).orElse(null);
+    if (s3Uri == null) {
+      return null;
+    }
+    Instant now = clock.instant();
+    CachedLink cached = linkCache.get(s3Uri);
+    if (cached != null && now.isBefore(cached.reuseUntil())) {
+      return cached.url();
+    }
+    Optional<ImageLinks.Link> fresh = links.link(s3Uri);
+    if (fresh.isEmpty()) {
+      return null;
+    }
+    if (linkCache.size() >= LINK_CACHE_MAX) {
+      linkCache.clear();
+    }
+    Instant reuseUntil = now.plus(Duration.between(now, fresh.get().expiresAt()).dividedBy(2));
+    linkCache.put(s3Uri, new CachedLink(fresh.get().url().toString(), reuseUntil));
+    return fresh.get().url().toString();
   }
+
+  private record CachedLink(String url, Instant reuseUntil) {}
 
   private static String format(Double d) {
     return d == null ? null : String.format(Locale.ROOT, "%.3f", d);
@@ -380,27 +409,28 @@ public final class ConsoleRoutes implements RouteGroup {
   private void review(Context ctx) {
     String id = ctx.pathParam("id");
     progressOf(ctx);
-    List<Map<String, Object>> cases = new ArrayList<>();
     List<RequestResult> results = new ArrayList<>(view.requestsOf(id));
     results.sort(Comparator.comparing(RequestResult::getRequestId));
+    List<RankedVariant> all = new ArrayList<>();
     for (RequestResult r : results) {
-      for (RankedVariant v : r.getVariants()) {
-        if (v.getVerdict() != Verdict.BAD_CASE) {
-          continue;
-        }
-        ImageFacts f = view.image(v.getJobId()).orElse(null);
-        Map<String, Object> m = variant(v, f);
-        m.put("requestId", r.getRequestId());
-        m.put("prompt", f == null ? null : f.originalPrompt());
-        view.review(v.getJobId()).ifPresent(h -> {
-          m.put("decision", h.getDecision().name());
-          m.put("reviewer", h.getReviewer());
-          m.put("note", h.getReason());
-        });
-        cases.add(m);
-      }
+      r.getVariants().stream().filter(v -> v.getVerdict() == Verdict.BAD_CASE).forEach(all::add);
     }
-    render(ctx, "review", Map.of("batchId", id, "cases", cases));
+    int pageCount = Math.max(1, (all.size() + GALLERY_PAGE - 1) / GALLERY_PAGE);
+    int page = Math.min(pageCount, Math.max(1, intParam(ctx, "page", 1)));
+    List<Map<String, Object>> cases = new ArrayList<>();
+    for (RankedVariant v : all.subList((page - 1) * GALLERY_PAGE, Math.min(all.size(), page * GALLERY_PAGE))) {
+      ImageFacts f = view.image(v.getJobId()).orElse(null);
+      Map<String, Object> m = variant(v, f);
+      m.put("requestId", f == null ? null : f.requestId());
+      m.put("prompt", f == null ? null : f.originalPrompt());
+      view.review(v.getJobId()).ifPresent(h -> {
+        m.put("decision", h.getDecision().name());
+        m.put("reviewer", h.getReviewer());
+        m.put("note", h.getReason());
+      });
+      cases.add(m);
+    }
+    render(ctx, "review", Map.of("batchId", id, "cases", cases, "page", page, "pages", pageCount, "total", all.size()));
   }
 
   private void postReview(Context ctx) {
@@ -593,19 +623,22 @@ public final class ConsoleRoutes implements RouteGroup {
   private void export(Context ctx) {
     String id = ctx.pathParam("id");
     progressOf(ctx);
-    StringBuilder out = new StringBuilder();
-    for (HumanPreference h : Agreement.current(view.preferencesOf(id))) {
-      Map<String, Object> row = DatasetRows.humanPreference(h, PreferenceExporter.DEFAULT_VALIDATION_PERCENT);
-      if (row != null) {
-        try {
-          out.append(Json.MAPPER.writeValueAsString(row)).append('\n');
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (SequenceWriter rows = Json.MAPPER.writer().withRootValueSeparator("\n").writeValues(out)) {
+      for (HumanPreference h : Agreement.current(view.preferencesOf(id))) {
+        Map<String, Object> row = DatasetRows.humanPreference(h, PreferenceExporter.DEFAULT_VALIDATION_PERCENT);
+        if (row != null) {
+          rows.write(row);
         }
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (out.size() > 0) {
+      out.write('\n');
     }
     ctx.header("Content-Disposition", "inline; filename=\"" + id.replaceAll("[^A-Za-z0-9._-]", "_") + "-human-preferences.jsonl\"");
-    ctx.contentType("text/plain; charset=utf-8").result(out.toString().getBytes(StandardCharsets.UTF_8));
+    ctx.contentType("text/plain; charset=utf-8").result(out.toByteArray());
   }
 
   /** Counts of the labelling queue, for tests and the bench. */
