@@ -39,6 +39,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -73,6 +75,8 @@ public final class ConsoleRoutes implements RouteGroup {
   private static final Logger LOG = LoggerFactory.getLogger(ConsoleRoutes.class);
   /** The session cookie's name. */
   public static final String COOKIE = "inkflow_console";
+  /** The sign-in form's double-submit CSRF cookie. */
+  static final String LOGIN_COOKIE = "inkflow_console_login";
   /** The header a script sends its CSRF token in. */
   public static final String CSRF_HEADER = "X-CSRF-Token";
   static final String CSRF_FIELD = "_csrf";
@@ -215,29 +219,56 @@ public final class ConsoleRoutes implements RouteGroup {
       ctx.redirect("/console/batches", HttpStatus.SEE_OTHER);
       return;
     }
-    render(ctx, "login", Map.of());
+    loginForm(ctx, null);
+  }
+
+  /**
+   * The sign-in form, protected against login CSRF by a double-submit token: a random value in a
+   * short-lived HttpOnly, SameSite=Strict cookie and in the form; the POST must carry both, equal.
+   */
+  private void loginForm(Context ctx, String error) {
+    String token = sessions.newToken();
+    ctx.header("Set-Cookie", LOGIN_COOKIE + "=" + token + "; Path=/console; HttpOnly; SameSite=Strict; Max-Age=3600" + secure(ctx));
+    Map<String, Object> vars = new HashMap<>();
+    vars.put("loginCsrf", token);
+    if (error != null) {
+      vars.put("error", error);
+    }
+    render(ctx, "login", vars);
   }
 
   private void login(Context ctx) {
     headers(ctx);
+    String cookie = ctx.cookie(LOGIN_COOKIE);
+    String given = formField(ctx, CSRF_FIELD);
+    if (cookie == null || given == null || !MessageDigest.isEqual(cookie.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8))) {
+      throw new Problem(403, "csrf", "Forbidden", "the sign-in form's CSRF token is missing or wrong; reload /console and try again");
+    }
     String token = Optional.ofNullable(formField(ctx, "token")).orElse("").strip();
     Optional<Principal> who = token.isEmpty() ? Optional.empty() : tokens.authenticate(token);
     if (who.isEmpty()) {
       LOG.info("console sign-in refused from {}", ctx.ip());
       ctx.status(401);
-      render(ctx, "login", Map.of("error", "That token is not valid."));
+      loginForm(ctx, "That token is not valid.");
       return;
     }
     Session s = sessions.open(who.get(), clock.instant());
     LOG.info("console sign-in: {}", who.get().name());
-    ctx.header("Set-Cookie", COOKIE + "=" + s.id() + "; Path=/console; HttpOnly; SameSite=Strict");
+    ctx.res().addHeader("Set-Cookie", LOGIN_COOKIE + "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0" + secure(ctx));
+    ctx.res().addHeader("Set-Cookie", COOKIE + "=" + s.id() + "; Path=/console; HttpOnly; SameSite=Strict" + secure(ctx));
     ctx.redirect("/console/batches", HttpStatus.SEE_OTHER);
+  }
+
+  /** Cookies are marked Secure when the browser reached the console over HTTPS (directly or through a proxy that says so). */
+  private static String secure(Context ctx) {
+    boolean https = "https".equalsIgnoreCase(ctx.scheme()) || "https".equalsIgnoreCase(ctx.header("X-Forwarded-Proto"));
+    return https ? "; Secure" : "";
   }
 
   private void logout(Context ctx) {
     Session s = ctx.attribute(SESSION);
     sessions.close(s.id());
-    ctx.header("Set-Cookie", COOKIE + "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0");
+    ctx.header("Set-Cookie", COOKIE + "=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0" + secure(ctx));
     ctx.redirect("/console", HttpStatus.SEE_OTHER);
   }
 

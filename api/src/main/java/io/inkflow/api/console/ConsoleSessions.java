@@ -57,6 +57,11 @@ final class ConsoleSessions {
     sessions.remove(id);
   }
 
+  /** A fresh random token (256 bits, URL-safe Base64). */
+  String newToken() {
+    return randomId();
+  }
+
   private String randomId() {
     byte[] b = new byte[32];
     random.nextBytes(b);

@@ -53,6 +53,7 @@ class ConsoleRoutesTest {
   static final String SUBMITTER = "sub-token-0123456789";
   static final String XSS = "<script>window.pwned=1</script>\"><img src=x onerror=window.pwned=2>";
   static final Pattern CSRF = Pattern.compile("<meta name=\"csrf\" content=\"([^\"]+)\"");
+  static final Pattern LOGIN_CSRF = Pattern.compile("<input type=\"hidden\" name=\"_csrf\" value=\"([^\"]+)\"");
 
   final ApiView view = new ApiView();
   final List<HumanPreference> preferences = new CopyOnWriteArrayList<>();
@@ -115,11 +116,26 @@ class ConsoleRoutesTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
   }
 
+  /** The sign-in form's double-submit cookie and field. */
+  record LoginForm(String cookie, String field) {}
+
+  LoginForm loginForm() throws Exception {
+    HttpResponse<String> form = send("GET", "/console", null, null, null);
+    assertThat(form.statusCode()).isEqualTo(200);
+    String setCookie = form.headers().firstValue("Set-Cookie").orElseThrow();
+    assertThat(setCookie).startsWith(ConsoleRoutes.LOGIN_COOKIE + "=").contains("HttpOnly").contains("SameSite=Strict");
+    Matcher m = LOGIN_CSRF.matcher(form.body());
+    assertThat(m.find()).as("the sign-in form carries its CSRF field").isTrue();
+    return new LoginForm(setCookie.substring(0, setCookie.indexOf(';')), m.group(1));
+  }
+
   Browser signIn(String token) throws Exception {
-    HttpResponse<String> r = send("POST", "/console/login", null, "application/x-www-form-urlencoded",
-        "token=" + URLEncoder.encode(token, StandardCharsets.UTF_8));
+    LoginForm login = loginForm();
+    HttpResponse<String> r = send("POST", "/console/login", login.cookie(), "application/x-www-form-urlencoded",
+        form("token", token, "_csrf", login.field()));
     assertThat(r.statusCode()).isEqualTo(303);
-    String setCookie = r.headers().firstValue("Set-Cookie").orElseThrow();
+    String setCookie = r.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith(ConsoleRoutes.COOKIE + "=")).findFirst()
+        .orElseThrow();
     assertThat(setCookie).contains("HttpOnly").contains("SameSite=Strict").contains("Path=/console").doesNotContain(token);
     String cookie = setCookie.substring(0, setCookie.indexOf(';'));
     HttpResponse<String> page = send("GET", "/console/batches", cookie, null, null);
@@ -140,9 +156,18 @@ class ConsoleRoutesTest {
 
   @Test
   void aWrongTokenIsRefusedAndPagesWithoutASessionSendToSignIn() throws Exception {
-    HttpResponse<String> wrong = send("POST", "/console/login", null, "application/x-www-form-urlencoded", form("token", "nope-nope-nope"));
+    LoginForm login = loginForm();
+    HttpResponse<String> wrong = send("POST", "/console/login", login.cookie(), "application/x-www-form-urlencoded",
+        form("token", "nope-nope-nope", "_csrf", login.field()));
     assertThat(wrong.statusCode()).isEqualTo(401);
-    assertThat(wrong.headers().firstValue("Set-Cookie")).isEmpty();
+    assertThat(wrong.headers().allValues("Set-Cookie")).noneMatch(c -> c.startsWith(ConsoleRoutes.COOKIE + "="));
+    // Sign-in itself needs the form's CSRF token (no login CSRF): without it, or with another, 403 and no session.
+    for (String cookie : new String[] {null, login.cookie()}) {
+      HttpResponse<String> forged = send("POST", "/console/login", cookie, "application/x-www-form-urlencoded",
+          form("token", VIEWER, "_csrf", "forged-value-0123456789"));
+      assertThat(forged.statusCode()).isEqualTo(403);
+      assertThat(forged.headers().allValues("Set-Cookie")).isEmpty();
+    }
     assertThat(wrong.body()).contains("not valid").doesNotContain("nope-nope-nope");
 
     HttpResponse<String> page = send("GET", "/console/batches/b1/gallery", null, null, null);

@@ -49,6 +49,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -112,10 +114,17 @@ public final class ConsolePagesBench implements Callable<Integer> {
       try (ApiServer server = ApiServer.start("127.0.0.1", 0, tokens, limiter, List.of(submissions, console), metrics)) {
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + server.port();
-        HttpResponse<String> login = http.send(HttpRequest.newBuilder(URI.create(base + "/console/login"))
-            .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString("token=" + TOKEN)).build(),
-            HttpResponse.BodyHandlers.ofString());
-        String setCookie = login.headers().firstValue("Set-Cookie").orElseThrow(() -> new IllegalStateException("sign-in failed: " + login.statusCode()));
+        HttpResponse<String> form = http.send(HttpRequest.newBuilder(URI.create(base + "/console")).build(), HttpResponse.BodyHandlers.ofString());
+        String loginCookie = form.headers().firstValue("Set-Cookie").map(c -> c.substring(0, c.indexOf(';'))).orElseThrow();
+        Matcher field = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"").matcher(form.body());
+        if (!field.find()) {
+          throw new IllegalStateException("the sign-in form has no CSRF field");
+        }
+        HttpResponse<String> login = http.send(HttpRequest.newBuilder(URI.create(base + "/console/login")).header("Cookie", loginCookie)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .POST(HttpRequest.BodyPublishers.ofString("token=" + TOKEN + "&_csrf=" + field.group(1))).build(), HttpResponse.BodyHandlers.ofString());
+        String setCookie = login.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith(ConsoleRoutes.COOKIE + "="))
+            .findFirst().orElseThrow(() -> new IllegalStateException("sign-in failed: " + login.statusCode()));
         String cookie = setCookie.substring(0, setCookie.indexOf(';'));
         Map<String, String> pages = new LinkedHashMap<>();
         pages.put("batches", "/console/batches");
