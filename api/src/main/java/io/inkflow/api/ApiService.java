@@ -90,7 +90,7 @@ public final class ApiService implements AutoCloseable {
       SubmissionRoutes submissions = new SubmissionRoutes(view, sink, planner, guard, config.webhookSecret() != null,
           new SubmissionRoutes.Limits(config.maxBodyBytes(), config.maxRows()), clock, metrics);
       List<RouteGroup> groups = new ArrayList<>(List.of(new OpenApiRoutes(), submissions, results,
-          new ConsoleRoutes(view, tokens, limiter, submissions, links, labels, config.labels(), clock)));
+          new ConsoleRoutes(view, tokens, limiter, submissions, links, labels, config.labels(), clock, loader::notReady)));
       groups.addAll(extraGroups);
       server = own(ApiServer.start(config.bind(), config.port(), tokens, limiter, groups, metrics));
       if (dispatcher != null) {

@@ -55,6 +55,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,6 +97,8 @@ public final class ConsoleRoutes implements RouteGroup {
   private final ImageLinks links;
   private final LabelSink sink;
   private final Clock clock;
+  /** Why the view is not ready yet: until it has caught up, pages answer 503 (a queue fed early would re-serve judged pairs). */
+  private final Supplier<Optional<String>> notReady;
   private final ConsolePages pages = new ConsolePages();
   private final ConsoleSessions sessions;
   private final PairQueue queue;
@@ -109,8 +112,9 @@ public final class ConsoleRoutes implements RouteGroup {
   private int preferencesFed;
 
   public ConsoleRoutes(ApiView view, ApiTokens tokens, RateLimiter limiter, SubmissionRoutes submissions, ImageLinks links,
-      LabelSink sink, PairQueue.Settings pairSettings, Clock clock) {
+      LabelSink sink, PairQueue.Settings pairSettings, Clock clock, Supplier<Optional<String>> notReady) {
     this.view = view;
+    this.notReady = notReady;
     this.tokens = tokens;
     this.limiter = limiter;
     this.submissions = submissions;
@@ -161,6 +165,10 @@ public final class ConsoleRoutes implements RouteGroup {
         throw new Problem(401, "unauthorized", "Unauthorized", "no console session; sign in at /console");
       }
       Session s = found.get();
+      Optional<String> why = notReady.get();
+      if (why.isPresent()) {
+        throw new Problem(503, "not-ready", "Not ready", why.get(), List.of(), Map.of("Retry-After", "1"));
+      }
       if (!s.principal().mayAny(roles)) {
         throw new Problem(403, "forbidden", "Forbidden", s.principal().name() + " lacks the role this page needs: one of "
             + roles.stream().map(r -> r.name().toLowerCase(Locale.ROOT)).sorted().toList());

@@ -62,6 +62,7 @@ class ConsoleRoutesTest {
   final PackPlanner planner = PackPlanner.open(PACK, PeLimits.defaults());
   final HttpClient http = HttpClient.newHttpClient();
   final ApiServer server;
+  volatile String notReady;
 
   ConsoleRoutesTest() {
     ApiTokens tokens = ApiTokens.parse(List.of(
@@ -87,7 +88,7 @@ class ConsoleRoutesTest {
     };
     // No pair overlaps: each goes to one annotator, so the agreement between annotators is undefined (n = 0).
     ConsoleRoutes console = new ConsoleRoutes(view, tokens, new RateLimiter(10_000, clock), submissions, links, sink,
-        new PairQueue.Settings(0.0, 2, Duration.ofMinutes(10)), clock);
+        new PairQueue.Settings(0.0, 2, Duration.ofMinutes(10)), clock, () -> Optional.ofNullable(notReady));
     server = ApiServer.start("127.0.0.1", 0, tokens, new RateLimiter(10_000, clock), List.of(submissions, console), metrics);
     ConsoleFixtures.finishedBatch(view, "b1", 3, XSS);
   }
@@ -177,6 +178,17 @@ class ConsoleRoutesTest {
     assertThat(send("POST", "/console/label", "inkflow_console=forged", "application/json", "{}").statusCode()).isEqualTo(401);
     // A bearer token is not a console session.
     assertThat(send("GET", "/console/label/next", null, null, null, "Authorization", "Bearer " + ANNOTATOR).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void pagesWaitForTheViewToCatchUp() throws Exception {
+    Browser annotator = signIn(ANNOTATOR);
+    notReady = "the topic view is still reading the topics";
+    HttpResponse<String> r = send("GET", "/console/label/next", annotator.cookie(), null, null);
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(r.headers().firstValue("Retry-After")).contains("1");
+    notReady = null;
+    assertThat(send("GET", "/console/label/next", annotator.cookie(), null, null).statusCode()).isEqualTo(200);
   }
 
   @Test

@@ -48,6 +48,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -110,7 +111,7 @@ public final class ConsolePagesBench implements Callable<Integer> {
       SubmissionRoutes submissions = new SubmissionRoutes(view, s -> { }, planner, new CallbackGuard(List.of(), false), false,
           new SubmissionRoutes.Limits(1 << 20, 1000), clock, metrics);
       ConsoleRoutes console = new ConsoleRoutes(view, tokens, limiter, submissions, ImageLinks.presigned(presigner, Duration.ofMinutes(15), clock),
-          sink, PairQueue.Settings.defaults(), clock);
+          sink, PairQueue.Settings.defaults(), clock, Optional::empty);
       try (ApiServer server = ApiServer.start("127.0.0.1", 0, tokens, limiter, List.of(submissions, console), metrics)) {
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + server.port();
