@@ -403,9 +403,9 @@ public final class ConsoleRoutes implements RouteGroup {
   }
 
   /**
-   * A presigned link for {@code s3Uri}: signing costs about a millisecond, and a gallery page shows a hundred
-   * images, so a link is reused while it has more than half of its lifetime left (a page never hands out a
-   * link about to expire).
+   * A presigned link for {@code s3Uri}: a gallery page shows a hundred images and signing them all on every
+   * call dominated its time (docs/benchmarks.md), so a link is reused for the first half of its lifetime (a
+   * page never hands out a link about to expire).
    */
   private String link(String s3Uri) {
     if (s3Uri == null) {
