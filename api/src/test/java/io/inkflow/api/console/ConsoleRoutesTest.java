@@ -2,6 +2,9 @@ package io.inkflow.api.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.inkflow.api.auth.ApiTokens;
 import io.inkflow.api.auth.RateLimiter;
@@ -40,6 +43,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The console's routes on a loopback server over an in-memory view and sink: sign-in and its cookie, the
@@ -178,6 +182,33 @@ class ConsoleRoutesTest {
     assertThat(send("POST", "/console/label", "inkflow_console=forged", "application/json", "{}").statusCode()).isEqualTo(401);
     // A bearer token is not a console session.
     assertThat(send("GET", "/console/label/next", null, null, null, "Authorization", "Bearer " + ANNOTATOR).statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void noTokenOrSessionReachesALogLineOrAPage() throws Exception {
+    Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    root.addAppender(logs);
+    List<String> pages = new ArrayList<>();
+    Browser annotator;
+    try {
+      LoginForm login = loginForm();
+      send("POST", "/console/login", login.cookie(), "application/x-www-form-urlencoded", form("token", "wrong-" + ANNOTATOR, "_csrf", login.field()));
+      annotator = signIn(ANNOTATOR);
+      for (String page : List.of("/console/batches", "/console/batches/b1", "/console/batches/b1/gallery", "/console/batches/b1/review",
+          "/console/label", "/console/label/next", "/console/batches/b1/agreement", "/console/batches/b1/export")) {
+        pages.add(send("GET", page, annotator.cookie(), null, null).body());
+      }
+      send("POST", "/console/review", annotator.cookie(), "application/x-www-form-urlencoded", form("jobId", "b1-r0001-1", "decision", "bogus",
+          "_csrf", annotator.csrf()));
+    } finally {
+      root.detachAppender(logs);
+    }
+    String session = annotator.cookie().substring(annotator.cookie().indexOf('=') + 1);
+    assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage).anyMatch(m -> m.contains("console sign-in: anna"))
+        .noneMatch(m -> m.contains(ANNOTATOR) || m.contains(session));
+    assertThat(pages).hasSize(8).noneMatch(p -> p.contains(ANNOTATOR) || p.contains(session));
   }
 
   @Test
