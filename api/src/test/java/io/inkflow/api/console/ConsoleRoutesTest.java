@@ -19,6 +19,7 @@ import io.inkflow.avro.HumanPreference;
 import io.inkflow.avro.HumanVerdict;
 import io.inkflow.avro.PreferenceChoice;
 import io.inkflow.avro.ReviewDecision;
+import io.inkflow.streams.labels.LabelPair;
 import io.inkflow.streams.labels.PairQueue;
 import io.inkflow.streams.rewrite.PackPlanner;
 import io.inkflow.streams.rewrite.PeLimits;
@@ -209,6 +210,23 @@ class ConsoleRoutesTest {
     assertThat(logs.list).extracting(ILoggingEvent::getFormattedMessage).anyMatch(m -> m.contains("console sign-in: anna"))
         .noneMatch(m -> m.contains(ANNOTATOR) || m.contains(session));
     assertThat(pages).hasSize(8).noneMatch(p -> p.contains(ANNOTATOR) || p.contains(session));
+  }
+
+  @Test
+  void theAgreementPageShowsKappaBetweenAnnotatorsWithN() throws Exception {
+    PreferenceChoice[] anna = {PreferenceChoice.IMAGE_0, PreferenceChoice.IMAGE_1, PreferenceChoice.TIE};
+    PreferenceChoice[] bob = {PreferenceChoice.IMAGE_0, PreferenceChoice.IMAGE_1, PreferenceChoice.IMAGE_0};
+    for (int i = 0; i < 3; i++) {
+      LabelPair pair = LabelPair.of(view.request(String.format("b1-r%04d", i)).orElseThrow(), "p", null).get(0);
+      view.apply(pair.judgement("anna-" + i + "-label", "anna", anna[i], false, 900, Instant.EPOCH));
+      view.apply(pair.judgement("bob-" + i + "-label", "bob", bob[i], false, 900, Instant.EPOCH));
+    }
+    String page = send("GET", "/console/batches/b1/agreement", signIn(VIEWER).cookie(), null, null).body();
+    // Observed 2/3, chance (1/3·2/3 + 1/3·1/3) = 1/3: kappa (2/3 - 1/3) / (1 - 1/3) = 0.5 over n = 3 pairs.
+    assertThat(page).contains("<tr id=\"pooled\"><td>all pairs, pooled</td><td>3</td><td>0.500</td></tr>");
+    assertThat(page).containsPattern("<td>anna / bob</td><td>3</td>\\s*<td>0.500</td>");
+    // The model prefers image 0 (0.8 over 0.3) every time; three of the six judgements do too.
+    assertThat(page).contains("<tr id=\"model\"><td>6</td><td>3</td>");
   }
 
   @Test
