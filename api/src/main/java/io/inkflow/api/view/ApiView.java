@@ -23,7 +23,6 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What the API answers reads from: the newest {@code BatchSubmitted}, {@code RequestResult} and
@@ -66,8 +65,9 @@ public final class ApiView {
   private final ConcurrentMap<String, ImageFacts> images = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, ConcurrentMap<String, ImageFacts>> imagesByRequest = new ConcurrentHashMap<>();
   /** Request ids in the order their first result arrived: what the labelling queue is fed from. */
-  private final List<String> resultOrder = new CopyOnWriteArrayList<>();
-  private final List<HumanPreference> preferences = new CopyOnWriteArrayList<>();
+  // Append-only logs, copied out under their own lock: a copy-on-write list would copy itself on every append.
+  private final List<String> resultOrder = new ArrayList<>();
+  private final List<HumanPreference> preferences = new ArrayList<>();
   private final ConcurrentMap<String, List<HumanPreference>> preferencesByBatch = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, HumanVerdict> verdictsByJob = new ConcurrentHashMap<>();
 
@@ -77,7 +77,9 @@ public final class ApiView {
 
   public void apply(RequestResult r) {
     if (requests.put(r.getRequestId(), r) == null) {
-      resultOrder.add(r.getRequestId());
+      synchronized (resultOrder) {
+        resultOrder.add(r.getRequestId());
+      }
     }
     if (r.getBatchId() != null) {
       statusesByBatch.computeIfAbsent(r.getBatchId(), k -> new ConcurrentHashMap<>()).put(r.getRequestId(), r.getStatus());
@@ -116,8 +118,13 @@ public final class ApiView {
 
   /** Appends a judgement; duplicates by label id are left to the readers (the queue and the agreement drop them). */
   public void apply(HumanPreference p) {
-    preferences.add(p);
-    preferencesByBatch.computeIfAbsent(String.valueOf(p.getBatchId()), k -> new CopyOnWriteArrayList<>()).add(p);
+    synchronized (preferences) {
+      preferences.add(p);
+    }
+    List<HumanPreference> ofBatch = preferencesByBatch.computeIfAbsent(String.valueOf(p.getBatchId()), k -> new ArrayList<>());
+    synchronized (ofBatch) {
+      ofBatch.add(p);
+    }
   }
 
   /** Keeps the newest review of each image. */
@@ -137,19 +144,29 @@ public final class ApiView {
 
   /** Request ids from position {@code from} on, in the order their results first arrived. */
   public List<String> resultsSince(int from) {
-    int size = resultOrder.size();
-    return from >= size ? List.of() : List.copyOf(resultOrder.subList(from, size));
+    synchronized (resultOrder) {
+      int size = resultOrder.size();
+      return from >= size ? List.of() : List.copyOf(resultOrder.subList(from, size));
+    }
   }
 
   /** Judgements from position {@code from} on, in arrival order. */
   public List<HumanPreference> preferencesSince(int from) {
-    int size = preferences.size();
-    return from >= size ? List.of() : List.copyOf(preferences.subList(from, size));
+    synchronized (preferences) {
+      int size = preferences.size();
+      return from >= size ? List.of() : List.copyOf(preferences.subList(from, size));
+    }
   }
 
   /** The judgements of a batch's pairs, as read (duplicates included). */
   public List<HumanPreference> preferencesOf(String batchId) {
-    return List.copyOf(preferencesByBatch.getOrDefault(batchId, List.of()));
+    List<HumanPreference> ofBatch = preferencesByBatch.get(batchId);
+    if (ofBatch == null) {
+      return List.of();
+    }
+    synchronized (ofBatch) {
+      return List.copyOf(ofBatch);
+    }
   }
 
   /** The newest review of image {@code jobId}, if any. */
