@@ -5,6 +5,7 @@ import io.inkflow.common.config.SharedConfig;
 import io.inkflow.common.health.HttpSettings;
 import io.inkflow.schemas.TopicSettings;
 import io.inkflow.storage.S3Settings;
+import io.inkflow.streams.labels.PairQueue;
 import io.inkflow.streams.rewrite.PeLimits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ public record ApiConfig(String bootstrapServers, String registryUrl, String topi
     String bind, int port, HttpSettings http, Path tokensFile, byte[] tokenPepper, int ratePerMinute, long maxBodyBytes, int maxRows,
     Path packDir, PeLimits peLimits, S3Settings s3, Duration linkExpiry, String instanceId, byte[] webhookSecret,
     List<String> webhookAllowedHosts, boolean webhookAllowPrivate, Duration webhookBackoff, Duration webhookBackoffMax,
-    Duration webhookRetryWindow, Duration webhookTimeout, int webhookThreads) {
+    Duration webhookRetryWindow, Duration webhookTimeout, int webhookThreads, PairQueue.Settings labels) {
 
   /** The API's own variables. */
   public static final ConfigDef DEFINITION = new ConfigDef()
@@ -69,7 +70,7 @@ public record ApiConfig(String bootstrapServers, String registryUrl, String topi
 
   /** Everything the API reads. */
   public static final ConfigDef ALL = SharedConfig.merge(SharedConfig.KAFKA, TopicSettings.DEFINITION, SharedConfig.HTTP,
-      S3Settings.DEFINITION, PeLimits.DEFINITION, DEFINITION);
+      S3Settings.DEFINITION, PeLimits.DEFINITION, PairQueue.DEFINITION, DEFINITION);
 
   public static ApiConfig fromEnv(Map<String, String> env) {
     EnvConfig c = new EnvConfig(ALL, env);
@@ -89,7 +90,7 @@ public record ApiConfig(String bootstrapServers, String registryUrl, String topi
         c.getString("INKFLOW_API_INSTANCE_ID"), secretBytes, c.getList("INKFLOW_API_WEBHOOK_ALLOWED_HOSTS"),
         c.getBoolean("INKFLOW_API_WEBHOOK_ALLOW_PRIVATE"), c.getDuration("INKFLOW_API_WEBHOOK_BACKOFF"),
         c.getDuration("INKFLOW_API_WEBHOOK_BACKOFF_MAX"), c.getDuration("INKFLOW_API_WEBHOOK_RETRY_WINDOW"),
-        c.getDuration("INKFLOW_API_WEBHOOK_TIMEOUT"), c.getInt("INKFLOW_API_WEBHOOK_THREADS"));
+        c.getDuration("INKFLOW_API_WEBHOOK_TIMEOUT"), c.getInt("INKFLOW_API_WEBHOOK_THREADS"), PairQueue.Settings.from(c));
   }
 
   /** Secrets masked: the log line of the configuration. */
@@ -100,6 +101,6 @@ public record ApiConfig(String bootstrapServers, String registryUrl, String topi
         + ", rate=" + ratePerMinute + "/min, maxBody=" + maxBodyBytes + ", maxRows=" + maxRows + ", pack=" + packDir + ", s3=" + s3
         + ", linkExpiry=" + linkExpiry + ", instance=" + instanceId + ", webhookSecret=" + (webhookSecret == null ? "none" : "****")
         + ", webhookHosts=" + webhookAllowedHosts + ", allowPrivate=" + webhookAllowPrivate + ", backoff=" + webhookBackoff + ".."
-        + webhookBackoffMax + ", window=" + webhookRetryWindow + ", timeout=" + webhookTimeout + "]";
+        + webhookBackoffMax + ", window=" + webhookRetryWindow + ", timeout=" + webhookTimeout + ", labels=" + labels + "]";
   }
 }

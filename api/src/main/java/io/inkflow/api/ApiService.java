@@ -2,6 +2,8 @@ package io.inkflow.api;
 
 import io.inkflow.api.auth.ApiTokens;
 import io.inkflow.api.auth.RateLimiter;
+import io.inkflow.api.console.ConsoleRoutes;
+import io.inkflow.api.console.KafkaLabelSink;
 import io.inkflow.api.http.ApiServer;
 import io.inkflow.api.http.OpenApiRoutes;
 import io.inkflow.api.http.RouteGroup;
@@ -39,7 +41,8 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
 /**
  * The API service wired to Kafka and S3: the topic view, the submission sink (one transaction per call),
- * the webhook dispatcher (started once the view has caught up) and the HTTP server with its route groups.
+ * the webhook dispatcher (started once the view has caught up) and the HTTP server with its route groups,
+ * the web console ({@code /console/}) among them.
  * Everything it starts it closes, in reverse order. More route groups (console pages, labelling) are
  * passed in by whoever starts it.
  */
@@ -71,7 +74,10 @@ public final class ApiService implements AutoCloseable {
       loader = own(new TopicViewLoader(new KafkaConsumer<>(consumerProps, new ByteArrayDeserializer(), new ByteArrayDeserializer()),
           topics, view)).start();
       CallbackGuard guard = new CallbackGuard(config.webhookAllowedHosts(), config.webhookAllowPrivate());
-      ResultRoutes results = new ResultRoutes(view, ImageLinks.presigned(presigner, config.linkExpiry(), clock), loader::notReady);
+      ImageLinks links = ImageLinks.presigned(presigner, config.linkExpiry(), clock);
+      ResultRoutes results = new ResultRoutes(view, links, loader::notReady);
+      KafkaLabelSink labels = own(new KafkaLabelSink(client, topics));
+      RateLimiter limiter = new RateLimiter(config.ratePerMinute(), clock);
       if (config.webhookSecret() != null) {
         ExecutorService pool = WebhookDispatcher.attemptPool(config.webhookThreads());
         owned.add(pool::shutdownNow);
@@ -81,12 +87,12 @@ public final class ApiService implements AutoCloseable {
       } else {
         dispatcher = null;
       }
-      List<RouteGroup> groups = new ArrayList<>(List.of(new OpenApiRoutes(),
-          new SubmissionRoutes(view, sink, planner, guard, config.webhookSecret() != null,
-              new SubmissionRoutes.Limits(config.maxBodyBytes(), config.maxRows()), clock, metrics),
-          results));
+      SubmissionRoutes submissions = new SubmissionRoutes(view, sink, planner, guard, config.webhookSecret() != null,
+          new SubmissionRoutes.Limits(config.maxBodyBytes(), config.maxRows()), clock, metrics);
+      List<RouteGroup> groups = new ArrayList<>(List.of(new OpenApiRoutes(), submissions, results,
+          new ConsoleRoutes(view, tokens, limiter, submissions, links, labels, config.labels(), clock, loader::notReady)));
       groups.addAll(extraGroups);
-      server = own(ApiServer.start(config.bind(), config.port(), tokens, new RateLimiter(config.ratePerMinute(), clock), groups, metrics));
+      server = own(ApiServer.start(config.bind(), config.port(), tokens, limiter, groups, metrics));
       if (dispatcher != null) {
         Thread starter = new Thread(() -> startDeliveriesWhenCaughtUp(Duration.ofMillis(250)), "api-webhooks-start");
         starter.setDaemon(true);

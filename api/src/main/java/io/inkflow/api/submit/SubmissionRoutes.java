@@ -108,7 +108,11 @@ public final class SubmissionRoutes implements RouteGroup {
         ApiRoute.of(HandlerType.POST, "/v1/requests", this::postRequest, Role.SUBMITTER));
   }
 
-  private void postBatch(Context ctx) throws Exception {
+  /**
+   * {@code POST /v1/batches}, for the caller in {@link ApiServer#PRINCIPAL}: public so that the console's
+   * upload form takes exactly this path (same parser, checks, idempotency and answer).
+   */
+  public void postBatch(Context ctx) throws Exception {
     Principal who = ApiServer.principal(ctx);
     Catalogue.Format format = format(ctx);
     String keyColumn = Optional.ofNullable(ctx.queryParam("key_column")).orElse("sku");

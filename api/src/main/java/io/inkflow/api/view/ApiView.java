@@ -3,27 +3,58 @@ package io.inkflow.api.view;
 import io.inkflow.avro.ApiSubmission;
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.BatchSubmitted;
+import io.inkflow.avro.GenerationJob;
+import io.inkflow.avro.HumanPreference;
+import io.inkflow.avro.HumanVerdict;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.avro.RequestStatus;
+import io.inkflow.avro.RewardScore;
+import io.inkflow.avro.ScoredImage;
+import io.inkflow.avro.Verdict;
 import io.inkflow.avro.WebhookDelivery;
 import io.inkflow.avro.WebhookState;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
  * What the API answers reads from: the newest {@code BatchSubmitted}, {@code RequestResult} and
  * {@code BatchResult} per id, per-batch counts by status, webhook subscriptions and accepted
- * Idempotency-Keys, kept in memory from the compacted topics by {@link TopicViewLoader}. Reads never scan a
+ * Idempotency-Keys, and for the console what each scored image was asked for and how it was judged (from
+ * {@code images-scored}) and people's judgements (from {@code human-preferences} and {@code human-verdicts}), kept in memory from the compacted topics by {@link TopicViewLoader}. Reads never scan a
  * topic. Safe for one writer (the loader) and many readers.
  */
 public final class ApiView {
   /** A batch's progress: the announcement (if seen), the result (if complete) and its requests' statuses. */
   public record BatchProgress(BatchSubmitted submitted, BatchResult result, Map<RequestStatus, Integer> counts, int done) {}
+
+  /**
+   * What one scored image was asked for and how the reward model judged it: the console's gallery, review
+   * and labelling pages read it, so they never join topics.
+   *
+   * @param scores each reward's score by reward name, in the pack's order
+   */
+  public record ImageFacts(String jobId, String requestId, String batchId, int variant, String originalPrompt, String rewrittenPrompt,
+      String language, String imageUri, Double overallScore, Verdict verdict, List<String> reasonCodes, Map<String, Double> scores) {
+    /** The facts of one {@code images-scored} event. */
+    public static ImageFacts of(ScoredImage s) {
+      GenerationJob job = s.getImage().getJob();
+      Map<String, Double> scores = new LinkedHashMap<>();
+      for (RewardScore r : s.getScores()) {
+        scores.put(r.getReward(), r.getScore());
+      }
+      return new ImageFacts(job.getJobId(), job.getRequest().getRequestId(), job.getRequest().getBatchId(), job.getVariant(),
+          job.getRequest().getPrompt(), job.getRewrittenPrompt(), job.getDetectedLanguage().name(), s.getImage().getImageUri(),
+          s.getOverallScore(), s.getVerdict(), List.copyOf(s.getReasonCodes()), Collections.unmodifiableMap(scores));
+    }
+  }
 
   private final ConcurrentMap<String, BatchSubmitted> batches = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, BatchResult> batchResults = new ConcurrentHashMap<>();
@@ -31,13 +62,25 @@ public final class ApiView {
   private final ConcurrentMap<String, ConcurrentMap<String, RequestStatus>> statusesByBatch = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, WebhookDelivery> deliveries = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, ApiSubmission> submissions = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, ImageFacts> images = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, ConcurrentMap<String, ImageFacts>> imagesByRequest = new ConcurrentHashMap<>();
+  /** Request ids in the order their first result arrived: what the labelling queue is fed from. */
+  // Append-only logs, copied out under their own lock: a copy-on-write list would copy itself on every append.
+  private final List<String> resultOrder = new ArrayList<>();
+  private final List<HumanPreference> preferences = new ArrayList<>();
+  private final ConcurrentMap<String, List<HumanPreference>> preferencesByBatch = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, HumanVerdict> verdictsByJob = new ConcurrentHashMap<>();
 
   public void apply(BatchSubmitted b) {
     batches.put(b.getBatchId(), b);
   }
 
   public void apply(RequestResult r) {
-    requests.put(r.getRequestId(), r);
+    if (requests.put(r.getRequestId(), r) == null) {
+      synchronized (resultOrder) {
+        resultOrder.add(r.getRequestId());
+      }
+    }
     if (r.getBatchId() != null) {
       statusesByBatch.computeIfAbsent(r.getBatchId(), k -> new ConcurrentHashMap<>()).put(r.getRequestId(), r.getStatus());
     }
@@ -65,6 +108,78 @@ public final class ApiView {
 
   public void apply(String key, ApiSubmission s) {
     submissions.put(key, s);
+  }
+
+  public void apply(ScoredImage s) {
+    ImageFacts facts = ImageFacts.of(s);
+    images.put(facts.jobId(), facts);
+    imagesByRequest.computeIfAbsent(facts.requestId(), k -> new ConcurrentHashMap<>()).put(facts.jobId(), facts);
+  }
+
+  /** Appends a judgement; duplicates by label id are left to the readers (the queue and the agreement drop them). */
+  public void apply(HumanPreference p) {
+    synchronized (preferences) {
+      preferences.add(p);
+    }
+    List<HumanPreference> ofBatch = preferencesByBatch.computeIfAbsent(String.valueOf(p.getBatchId()), k -> new ArrayList<>());
+    synchronized (ofBatch) {
+      ofBatch.add(p);
+    }
+  }
+
+  /** Keeps the newest review of each image. */
+  public void apply(HumanVerdict v) {
+    verdictsByJob.merge(v.getJobId(), v, (old, neu) -> neu.getReviewedAt().isBefore(old.getReviewedAt()) ? old : neu);
+  }
+
+  /** What the scored image {@code jobId} was asked for and how it was judged, if it was scored. */
+  public Optional<ImageFacts> image(String jobId) {
+    return Optional.ofNullable(images.get(jobId));
+  }
+
+  /** The scored images of a request, by job id. */
+  public Map<String, ImageFacts> imagesOf(String requestId) {
+    return Map.copyOf(imagesByRequest.getOrDefault(requestId, new ConcurrentHashMap<>()));
+  }
+
+  /** Request ids from position {@code from} on, in the order their results first arrived. */
+  public List<String> resultsSince(int from) {
+    synchronized (resultOrder) {
+      int size = resultOrder.size();
+      return from >= size ? List.of() : List.copyOf(resultOrder.subList(from, size));
+    }
+  }
+
+  /** Judgements from position {@code from} on, in arrival order. */
+  public List<HumanPreference> preferencesSince(int from) {
+    synchronized (preferences) {
+      int size = preferences.size();
+      return from >= size ? List.of() : List.copyOf(preferences.subList(from, size));
+    }
+  }
+
+  /** The judgements of a batch's pairs, as read (duplicates included). */
+  public List<HumanPreference> preferencesOf(String batchId) {
+    List<HumanPreference> ofBatch = preferencesByBatch.get(batchId);
+    if (ofBatch == null) {
+      return List.of();
+    }
+    synchronized (ofBatch) {
+      return List.copyOf(ofBatch);
+    }
+  }
+
+  /** The newest review of image {@code jobId}, if any. */
+  public Optional<HumanVerdict> review(String jobId) {
+    return Optional.ofNullable(verdictsByJob.get(jobId));
+  }
+
+  /** Every batch id announced or with results, sorted. */
+  public List<String> batchIds() {
+    TreeSet<String> ids = new TreeSet<>(batches.keySet());
+    ids.addAll(batchResults.keySet());
+    ids.addAll(statusesByBatch.keySet());
+    return List.copyOf(ids);
   }
 
   public Optional<RequestResult> request(String requestId) {

@@ -3,7 +3,10 @@ package io.inkflow.api.view;
 import io.inkflow.avro.ApiSubmission;
 import io.inkflow.avro.BatchResult;
 import io.inkflow.avro.BatchSubmitted;
+import io.inkflow.avro.HumanPreference;
+import io.inkflow.avro.HumanVerdict;
 import io.inkflow.avro.RequestResult;
+import io.inkflow.avro.ScoredImage;
 import io.inkflow.avro.WebhookDelivery;
 import io.inkflow.common.LogText;
 import io.inkflow.schemas.Topic;
@@ -26,7 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps an {@link ApiView} from the topics it mirrors: {@code batches}, {@code request-results},
- * {@code batch-results}, {@code webhook-deliveries} and {@code api-submissions}, every partition assigned
+ * {@code batch-results}, {@code webhook-deliveries} and {@code api-submissions}, and for the console
+ * {@code images-scored}, {@code human-preferences} and {@code human-verdicts}, every partition assigned
  * (no group), read from the beginning with {@code read_committed}. Ready once it has reached the end
  * offsets it saw at start; until then the API answers 503 on reads and does not deliver webhooks, so a
  * delivery already recorded is never repeated because its record had not been read yet. An unreadable
@@ -52,7 +56,8 @@ public final class TopicViewLoader implements Runnable, AutoCloseable {
 
   /** The topics the view mirrors. */
   public static List<Topic<String, ?>> mirrored(Topics topics) {
-    return List.of(topics.batches, topics.requestResults, topics.batchResults, topics.webhookDeliveries, topics.apiSubmissions);
+    return List.of(topics.batches, topics.requestResults, topics.batchResults, topics.webhookDeliveries, topics.apiSubmissions,
+        topics.imagesScored, topics.humanPreferences, topics.humanVerdicts);
   }
 
   /** Starts reading on a daemon thread named {@code api-view}. */
@@ -137,6 +142,12 @@ public final class TopicViewLoader implements Runnable, AutoCloseable {
         view.apply(key, (WebhookDelivery) value(topics.webhookDeliveries, r));
       } else if (topic.equals(topics.apiSubmissions.name())) {
         view.apply(key, (ApiSubmission) value(topics.apiSubmissions, r));
+      } else if (topic.equals(topics.imagesScored.name())) {
+        view.apply((ScoredImage) value(topics.imagesScored, r));
+      } else if (topic.equals(topics.humanPreferences.name())) {
+        view.apply((HumanPreference) value(topics.humanPreferences, r));
+      } else if (topic.equals(topics.humanVerdicts.name())) {
+        view.apply((HumanVerdict) value(topics.humanVerdicts, r));
       }
     } catch (SerializationException e) {
       LOG.warn("skipping unreadable record {}-{}@{}: {}", topic, r.partition(), r.offset(), LogText.of(e.getMessage()));

@@ -25,12 +25,12 @@ import java.util.TreeMap;
  * everything needed to learn from them, beside people's reviews of them. Every row says who labelled it
  * ({@value #LABEL_SOURCE}: {@value #REWARD_MODEL} or {@value #HUMAN}, and the annotator). Pure functions.
  */
-final class DatasetRows {
+public final class DatasetRows {
   static final String TRAIN = "train";
   static final String VALIDATION = "validation";
-  static final String LABEL_SOURCE = "label_source";
+  public static final String LABEL_SOURCE = "label_source";
   static final String REWARD_MODEL = "reward_model";
-  static final String HUMAN = "human";
+  public static final String HUMAN = "human";
 
   private DatasetRows() {}
 
@@ -74,7 +74,7 @@ final class DatasetRows {
    * The image order follows the same hash of the pair id as the model's rows, so both kinds of row of one
    * pair put the same image first; {@code label_id} lets a reader drop a judgement that was sent twice.
    */
-  static Map<String, Object> humanPreference(HumanPreference h, int validationPercent) {
+  public static Map<String, Object> humanPreference(HumanPreference h, int validationPercent) {
     PreferenceChoice choice = h.getChoice();
     double label0;
     if (choice == PreferenceChoice.IMAGE_0) {

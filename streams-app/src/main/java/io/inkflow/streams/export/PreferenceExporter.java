@@ -192,9 +192,12 @@ public final class PreferenceExporter {
     }
   }
 
+  /** The validation split's default share of prompts, in percent. */
+  public static final int DEFAULT_VALIDATION_PERCENT = 5;
+
   /** The exporter's own variable; it also reads the shared Kafka, streams and S3 ones. */
   public static final ConfigDef DEFINITION = new ConfigDef()
-      .define("INKFLOW_EXPORT_VALIDATION_PERCENT", Type.INT, 5, ConfigDef.Range.between(0, 100), Importance.MEDIUM,
+      .define("INKFLOW_EXPORT_VALIDATION_PERCENT", Type.INT, DEFAULT_VALIDATION_PERCENT, ConfigDef.Range.between(0, 100), Importance.MEDIUM,
           "share of prompts (by hash) in the validation split");
 
   /** Everything the exporter reads. */
