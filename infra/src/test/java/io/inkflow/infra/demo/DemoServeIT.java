@@ -68,7 +68,8 @@ class DemoServeIT {
       String printed = Files.readString(stdout);
       Matcher stack = find(STACK, printed);
       Matcher batch = find(BATCH, printed);
-      int apiPort = Integer.parseInt(find(CONSOLE, printed).group(1));
+      Matcher console = find(CONSOLE, printed);
+      int apiPort = Integer.parseInt(console.group(1));
       Matcher readyz = find(READYZ, printed);
       Map<String, String> tokens = new LinkedHashMap<>();
       for (Matcher m = TOKEN.matcher(printed); m.find(); ) {
@@ -81,6 +82,12 @@ class DemoServeIT {
       HttpClient http = HttpClient.newHttpClient();
       assertThat(http.send(HttpRequest.newBuilder(URI.create(readyz.group(1))).build(), HttpResponse.BodyHandlers.discarding())
           .statusCode()).isEqualTo(200);
+      // The printed console URL answers with the console's sign-in form.
+      HttpResponse<String> consolePage = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()
+          .send(HttpRequest.newBuilder(URI.create(console.group().substring("console  ".length()))).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(consolePage.statusCode()).as(consolePage.body()).isEqualTo(200);
+      assertThat(consolePage.body()).contains("action=\"/console/login\"");
       URI batchUri = URI.create("http://127.0.0.1:" + apiPort + "/v1/batches/" + batch.group(1));
       assertThat(http.send(HttpRequest.newBuilder(batchUri).build(), HttpResponse.BodyHandlers.discarding()).statusCode())
           .as("no token").isEqualTo(401);
