@@ -30,7 +30,7 @@ public record ApiConfig(String bootstrapServers, String registryUrl, String topi
   /** The API's own variables. */
   public static final ConfigDef DEFINITION = new ConfigDef()
       .define("INKFLOW_API_BIND", Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.HIGH,
-          "address the API binds; 0.0.0.0 in a pod")
+          "address the API binds; in a pod its own IP (the manifests set it from status.podIP)")
       .define("INKFLOW_API_PORT", Type.INT, 8088, ConfigDef.Range.between(0, 65535), Importance.HIGH, "the API's port (0: a free one)")
       .define("INKFLOW_API_HTTP_PORT", Type.INT, 0, ConfigDef.Range.between(0, 65535), Importance.MEDIUM,
           "port of /metrics, /healthz and /readyz; 0: off")

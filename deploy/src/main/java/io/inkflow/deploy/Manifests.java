@@ -389,7 +389,8 @@ public final class Manifests {
 
   private List<HasMetadata> api() {
     ContainerEnv env = sharedEnv(API, ApiConfig.ALL, "INKFLOW_API_HTTP_PORT")
-        .set("INKFLOW_API_BIND", "0.0.0.0")
+        // The pod's own address, which the Service routes to, and nothing else.
+        .fromField("INKFLOW_API_BIND", "status.podIP")
         .set("INKFLOW_API_PORT", Integer.toString(API_PORT))
         // Uploads are planned with the PE stage's planner for the deployed pack (its manifest and tokenizer).
         .set("INKFLOW_PACK_DIR", MODELS_MOUNT + "/generation")
@@ -503,7 +504,8 @@ public final class Manifests {
       env.set(SharedConfig.TOPIC_PREFIX, d.topicPrefix());
     }
     env.setAll(d.topics().asEnv())
-        .set(SharedConfig.HTTP_BIND, "0.0.0.0")
+        // The pod's own address: the kubelet's probes and Prometheus reach the pod there.
+        .fromField(SharedConfig.HTTP_BIND, "status.podIP")
         .set(httpPortVariable, Integer.toString(HTTP_PORT))
         .client(SharedConfig.REGISTRY_CLIENT_PREFIX, RegistryClientConfig.BASIC_AUTH_SOURCE, "USER_INFO")
         .clientFromSecret(SharedConfig.REGISTRY_CLIENT_PREFIX, RegistryClientConfig.BASIC_AUTH_USER_INFO, REGISTRY_SECRET, "user-info");

@@ -283,7 +283,7 @@ class ManifestsTest {
       assertThat(c.getResources().getLimits()).as(mains.get(i)).containsKey("memory");
       int port = c.getPorts().stream().filter(p -> p.getName().equals(Manifests.HTTP)).findFirst().orElseThrow().getContainerPort();
       HttpSettings http = http(mains.get(i), env(pod));
-      assertThat(http.bind()).isEqualTo("0.0.0.0");
+      assertThat(http.bind()).as("bound to the pod's IP").isEqualTo(POD_IP);
       assertThat(http.port()).as("the port the service serves is the container's http port").isEqualTo(port);
       assertProbe(c.getLivenessProbe(), "/healthz");
       assertProbe(c.getStartupProbe(), "/healthz");
@@ -306,7 +306,7 @@ class ManifestsTest {
     PodTemplateSpec pod = deployment.getSpec().getTemplate();
     Container c = pod.getSpec().getContainers().get(0);
     ApiConfig config = ApiConfig.fromEnv(env(pod));
-    assertThat(config.bind()).isEqualTo("0.0.0.0");
+    assertThat(config.bind()).as("bound to the pod's IP").isEqualTo(POD_IP);
     int apiPort = c.getPorts().stream().filter(p -> p.getName().equals(Manifests.API_PORT_NAME)).findFirst().orElseThrow().getContainerPort();
     assertThat(config.port()).as("the API's port is the container's api port").isEqualTo(apiPort);
     assertThat(config.http().port()).as("probes and metrics apart from the API's routes").isNotEqualTo(apiPort);
@@ -361,10 +361,19 @@ class ManifestsTest {
   }
 
   /** The container's environment as the process would see it; values from Secrets or the pod are placeholders. */
+  /** An address the kubelet could give a pod, standing in for {@code status.podIP}. */
+  private static final String POD_IP = "10.42.7.19";
+
   private static Map<String, String> env(PodTemplateSpec pod) {
     Map<String, String> env = new HashMap<>();
     for (EnvVar v : pod.getSpec().getContainers().get(0).getEnv()) {
-      env.put(v.getName(), v.getValueFrom() == null ? v.getValue() : "from-" + v.getName().toLowerCase());
+      if (v.getValueFrom() == null) {
+        env.put(v.getName(), v.getValue());
+      } else if (v.getValueFrom().getFieldRef() != null && "status.podIP".equals(v.getValueFrom().getFieldRef().getFieldPath())) {
+        env.put(v.getName(), POD_IP); // what the kubelet puts there
+      } else {
+        env.put(v.getName(), "from-" + v.getName().toLowerCase());
+      }
     }
     return env;
   }

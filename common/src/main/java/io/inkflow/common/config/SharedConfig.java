@@ -28,7 +28,7 @@ public final class SharedConfig {
   /** Where a service serves /metrics, /healthz and /readyz; each service has its own port variable. */
   public static final ConfigDef HTTP = new ConfigDef()
       .define(HTTP_BIND, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
-          "address the metrics and health port binds; 0.0.0.0 in a pod, so that probes and Prometheus reach it");
+          "address the metrics and health port binds; in a pod its own IP (the manifests set it from status.podIP), so that probes and Prometheus reach it");
 
   /** Which accelerator a service runs its models on. */
   public static final String DEVICE = "INKFLOW_DEVICE";
