@@ -1,6 +1,7 @@
 package io.inkflow.bench.scale;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.inkflow.avro.GenerationJob;
 import io.inkflow.avro.PromptRequest;
 import io.inkflow.avro.RequestResult;
 import io.inkflow.inference.image.PngEncoder;
@@ -34,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,8 +76,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * per worker of requests outstanding (submitted, no {@code RequestResult} yet). Once the first result is back
  * and {@code --warmup-seconds} more have passed, the measured window of {@code --seconds} (or of
  * {@code --window-batches} batch latencies) begins; then submission stops, the run drains (every request ends
- * with one result) and the workers' JVM stops. Per run: throughput (images in the results received in the
- * window ÷ window) against the ideal N × r (r = batch ÷ latency(batch)); each accelerator's busy fraction
+ * with one result) and the workers' JVM stops. Per run: throughput (images scored inside the window, each counted
+ * when its {@code ScoredImage} is committed, ÷ window) against the ideal N × r (r = batch ÷ latency(batch)); each accelerator's busy fraction
  * (time holding a batch inside the window ÷ window); p50/p99 request latency (submit → {@code RequestResult})
  * of the requests answered in the window; CPU per image of each component; bytes written per image to each
  * topic (growth of the broker's log segments); CPU the rest of the machine used. Rounds alternate the order of N.
@@ -213,10 +215,16 @@ public final class ScaleBench implements Callable<Integer> {
   }
 
   /** One run's figures. */
-  record Run(int n, double seconds, long images, long requests, double ideal, double[] busy, double p50Ms, double p99Ms,
+  record Run(int n, double seconds, long scored, long images, long requests, double ideal, double[] busy, double p50Ms, double p99Ms,
       Map<String, Double> cpuMsPerImage, double othersCores, Map<String, Double> bytesPerImage, long duplicates, long unanswered) {
+    /**
+     * Images scored in the window ÷ window. Counted per image, not per request: a request's images are spread over
+     * several accelerators' batches, so its result waits for the last of them, and with a backlog of several
+     * requests per accelerator results arrive in bursts a backlog apart, which a window of a few batches counts
+     * as all or nothing.
+     */
     double throughput() {
-      return images / seconds;
+      return scored / seconds;
     }
 
     double ratio() {
@@ -443,7 +451,7 @@ public final class ScaleBench implements Callable<Integer> {
       workers.close();
       double windowSeconds = (windowEnd - windowStart) / 1e9;
       double[] busy = busy(Files.readAllLines(busyFile), n, windowStart, windowEnd);
-      long images = Math.max(1, measured.images());
+      long images = Math.max(1, measured.scored());
       Map<String, Double> cpuMs = new LinkedHashMap<>();
       long ours = 0;
       for (String c : COMPONENTS) {
@@ -461,14 +469,14 @@ public final class ScaleBench implements Callable<Integer> {
         }
       }
       double[] lat = measured.latenciesMs();
-      Run run = new Run(n, windowSeconds, measured.images(), measured.requests(), n * r, busy, percentile(lat, 0.5), percentile(lat, 0.99),
+      Run run = new Run(n, windowSeconds, measured.scored(), measured.images(), measured.requests(), n * r, busy, percentile(lat, 0.5), percentile(lat, 0.99),
           cpuMs, others, bytes, drained.duplicates(), drained.unanswered());
       System.out.printf(Locale.ROOT, "%-8s N=%-2d %7.1f img/s = %.3f × ideal %.1f; busy min %.3f median %.3f; latency p50 %.0f ms p99 %.0f ms;"
-              + " CPU ms/img stack %.2f pe %.2f scoring %.2f workers %.2f load %.2f; others %.2f cores; %d requests, drained with %d"
-              + " duplicate and %d missing results%n",
+              + " CPU ms/img stack %.2f pe %.2f scoring %.2f workers %.2f load %.2f; others %.2f cores; %d images scored, %d requests"
+              + " answered (%d images); drained with %d duplicate and %d missing results%n",
           label, n, run.throughput(), run.ratio(), run.ideal(), run.minBusy(), median(busy), run.p50Ms(), run.p99Ms(),
-          cpuMs.get("stack"), cpuMs.get("pe"), cpuMs.get("scoring"), cpuMs.get("workers"), cpuMs.get("load"), others, measured.requests(),
-          drained.duplicates(), drained.unanswered());
+          cpuMs.get("stack"), cpuMs.get("pe"), cpuMs.get("scoring"), cpuMs.get("workers"), cpuMs.get("load"), others, measured.scored(),
+          measured.requests(), measured.images(), drained.duplicates(), drained.unanswered());
       load.cleanUp(tag);
       return run;
     } finally {
@@ -617,8 +625,8 @@ public final class ScaleBench implements Callable<Integer> {
     List<String> problems = new ArrayList<>();
     for (Run run : runs) {
       String at = "N=" + run.n() + ": ";
-      if (run.images() <= 0 || run.requests() <= 0) {
-        problems.add(at + "no request answered in the window");
+      if (run.scored() <= 0 || run.images() <= 0 || run.requests() <= 0) {
+        problems.add(at + "no image scored or no request answered in the window");
       }
       if (run.images() != run.requests() * imagesPerRequest) {
         problems.add(at + run.images() + " images in " + run.requests() + " results, expected " + imagesPerRequest + " each");
@@ -665,10 +673,11 @@ public final class ScaleBench implements Callable<Integer> {
 
   /**
    * The load generator: a closed loop that keeps a number of requests outstanding, and a reader of
-   * {@code request-results} that measures each request's latency. Requests are stand-alone (no batch).
+   * {@code request-results} (each request's latency) and {@code images-scored} (each image's completion), both
+   * read committed. Requests are stand-alone (no batch).
    */
   static final class Load implements AutoCloseable {
-    record Window(long images, long requests, double[] latenciesMs) {}
+    record Window(long scored, long images, long requests, double[] latenciesMs) {}
 
     record Drained(long duplicates, long unanswered) {}
 
@@ -682,6 +691,8 @@ public final class ScaleBench implements Callable<Integer> {
     private final Map<String, Long> submitted = new ConcurrentHashMap<>();
     private final Map<String, Integer> answers = new ConcurrentHashMap<>();
     private final List<double[]> inWindow = new ArrayList<>();
+    private final Set<String> scoredJobs = ConcurrentHashMap.newKeySet();
+    private final AtomicLong scoredInWindow = new AtomicLong();
     private volatile long windowFrom = Long.MAX_VALUE;
     private volatile long windowTo = Long.MAX_VALUE;
     private volatile Semaphore permits;
@@ -709,6 +720,8 @@ public final class ScaleBench implements Callable<Integer> {
     void start(String tag, int outstanding) throws InterruptedException {
       submitted.clear();
       answers.clear();
+      scoredJobs.clear();
+      scoredInWindow.set(0);
       synchronized (inWindow) {
         inWindow.clear();
       }
@@ -729,8 +742,8 @@ public final class ScaleBench implements Callable<Integer> {
       c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      List<TopicPartition> parts = consumer.partitionsFor(topics.requestResults.name()).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      List<TopicPartition> parts = Stream.of(topics.requestResults.name(), topics.imagesScored.name())
+          .flatMap(t -> consumer.partitionsFor(t).stream()).map(p -> new TopicPartition(p.topic(), p.partition())).toList();
       consumer.assign(parts);
       consumer.seekToEnd(parts);
       parts.forEach(consumer::position); // fixes the start before anything is submitted
@@ -760,11 +773,20 @@ public final class ScaleBench implements Callable<Integer> {
 
     private void read(KafkaConsumer<byte[], byte[]> consumer) {
       var serde = topics.requestResults.valueSerde().deserializer();
+      var scoredSerde = topics.imagesScored.valueSerde().deserializer();
       try (consumer) {
         while (reading.get()) {
           for (ConsumerRecord<byte[], byte[]> rec : consumer.poll(Duration.ofMillis(50))) {
             long now = System.nanoTime();
             long epoch = epochNanos();
+            if (rec.topic().equals(topics.imagesScored.name())) {
+              GenerationJob job = scoredSerde.deserialize(rec.topic(), rec.value()).getImage().getJob();
+              boolean ours = submitted.containsKey(job.getRequest().getRequestId().toString());
+              if (ours && scoredJobs.add(job.getJobId().toString()) && epoch >= windowFrom && epoch < windowTo) {
+                scoredInWindow.incrementAndGet();
+              }
+              continue;
+            }
             RequestResult result = serde.deserialize(rec.topic(), rec.value());
             String id = result.getRequestId().toString();
             Long at = submitted.get(id);
@@ -809,7 +831,7 @@ public final class ScaleBench implements Callable<Integer> {
           lat[i] = inWindow.get(i)[0];
           images += (long) inWindow.get(i)[1];
         }
-        return new Window(images, lat.length, lat);
+        return new Window(scoredInWindow.get(), images, lat.length, lat);
       }
     }
 
