@@ -248,6 +248,10 @@ public final class ScaleBench implements Callable<Integer> {
       case "fast" -> PngEncoder.fast();
       default -> throw new ParameterException(spec.commandLine(), "--png: expected standard or fast, found '" + png + "'");
     };
+    // A run stopped by a signal (SIGTERM, Ctrl-C) skips the finally blocks that stop the services' JVMs: stop them
+    // here, so none outlives the benchmark. After a normal end they are gone already and this does nothing.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().descendants().forEach(ProcessHandle::destroy),
+        "scale-stop-services"));
     Calibration calibration;
     SimulatedAccelerator.Latency latency;
     try {
