@@ -1,6 +1,7 @@
 package io.inkflow.storage;
 
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -28,11 +29,7 @@ public final class S3Clients {
     if (settings.endpoint() != null) {
       b.endpointOverride(settings.endpoint());
     }
-    if (settings.accessKey() != null) {
-      b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())));
-    } else {
-      b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-    }
+    b.credentialsProvider(credentials(settings));
     return b.build();
   }
 
@@ -47,11 +44,14 @@ public final class S3Clients {
     if (settings.endpoint() != null) {
       b.endpointOverride(settings.endpoint());
     }
-    if (settings.accessKey() != null) {
-      b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey())));
-    } else {
-      b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-    }
+    b.credentialsProvider(credentials(settings));
     return b.build();
+  }
+
+  /** The settings' static key pair when one is set, else the SDK's default chain (environment, profile, instance role). */
+  private static AwsCredentialsProvider credentials(S3Settings settings) {
+    return settings.accessKey() != null
+        ? StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()))
+        : DefaultCredentialsProvider.builder().build();
   }
 }

@@ -62,7 +62,7 @@ class HumanLabelSerdePropertyTest {
   }
 
   private static <V extends SpecificRecord> void roundTripOrRefuse(Topic<String, V> topic, V value) {
-    boolean unpaired = strings(value).stream().anyMatch(HumanLabelSerdePropertyTest::hasUnpairedSurrogate);
+    boolean unpaired = strings(value).stream().anyMatch(Utf16::hasUnpairedSurrogate);
     byte[] bytes;
     try {
       bytes = topic.valueSerde().serializer().serialize(topic.name(), value);
@@ -88,17 +88,5 @@ class HumanLabelSerdePropertyTest {
       }
     }
     return out;
-  }
-
-  private static boolean hasUnpairedSurrogate(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return true;
-      }
-    }
-    return false;
   }
 }

@@ -45,7 +45,7 @@ class PromptRequestSerdePropertyTest {
   @Property(seed = "4711")
   void aRequestIsRefusedExactlyWhenItCannotTravelAndOtherwiseReadsBackUnchanged(@ForAll("requests") PromptRequest request) {
     List<String> nulls = ArbitraryEvents.nullsWhereForbidden(request);
-    boolean unpaired = nulls.isEmpty() && strings(request).stream().anyMatch(PromptRequestSerdePropertyTest::hasUnpairedSurrogate);
+    boolean unpaired = nulls.isEmpty() && strings(request).stream().anyMatch(Utf16::hasUnpairedSurrogate);
     byte[] bytes;
     try {
       bytes = topic.valueSerde().serializer().serialize(topic.name(), request);
@@ -71,20 +71,5 @@ class PromptRequestSerdePropertyTest {
       out.add(v);
     });
     return out;
-  }
-
-  private static boolean hasUnpairedSurrogate(String s) {
-    if (s == null) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        return true;
-      }
-    }
-    return false;
   }
 }
