@@ -77,10 +77,11 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * and {@code --warmup-seconds} more have passed, the measured window of {@code --seconds} (or of
  * {@code --window-batches} batch latencies) begins; then submission stops, the run drains (every request ends
  * with one result) and the workers' JVM stops. Per run: throughput (images scored inside the window, each counted
- * when its {@code ScoredImage} is committed, ÷ window) against the ideal N × r (r = batch ÷ latency(batch)); each accelerator's busy fraction
- * (time holding a batch inside the window ÷ window); p50/p99 request latency (submit → {@code RequestResult})
- * of the requests answered in the window; CPU per image of each component; bytes written per image to each
- * topic (growth of the broker's log segments); CPU the rest of the machine used. Rounds alternate the order of N.
+ * when its {@code ScoredImage} is committed, ÷ window) against the ideal N × r (r = batch ÷ latency(batch));
+ * each accelerator's busy fraction (time holding a batch inside the window ÷ window); p50/p99 request latency
+ * (submit → {@code RequestResult}) of the requests answered in the window; CPU per image of each component;
+ * bytes written per image to each topic (growth of the broker's log segments); CPU the rest of the machine used.
+ * Rounds alternate the order of N.
  */
 @Command(name = "scripts/bench/scale", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Scale simulation: N workers on simulated accelerators against one broker, the PE stream and the scoring stream.")
